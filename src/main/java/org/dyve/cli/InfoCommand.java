@@ -1,0 +1,65 @@
+package org.dyve.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.dyve.model.Layer;
+import org.dyve.model.Network;
+import org.dyve.model.Shape;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code dyve info}: the layer table. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show a model's layers: output shapes, parameters, MACs and their share of the total.")
+final class InfoCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        Network net = model.descriptor().load();
+        PrintWriter out = spec.commandLine().getOut();
+        out.println(table(net));
+        out.flush();
+    }
+
+    static String table(Network net) {
+        StringBuilder b = new StringBuilder();
+        b.append("model ").append(net.name()).append(": input ").append(net.input().name()).append(' ')
+                .append(net.input().shape()).append(", ").append(net.layers().size()).append(" layers, output ")
+                .append(net.output()).append('\n');
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"#", "layer", "type", "output", "params", "MACs", "share"});
+        long total = net.totalMacs();
+        for (int i = 0; i < net.layers().size(); i++) {
+            Layer l = net.layers().get(i);
+            Shape s = net.shape(l.output());
+            long m = net.macs(i);
+            rows.add(new String[] {Integer.toString(i), l.name(), l.type(), s.toString(),
+                Long.toString(l.parameters()), m == 0 ? "-" : String.format("%,d", m),
+                m == 0 ? "" : String.format("%.1f%%", 100.0 * m / total)});
+        }
+        rows.add(new String[] {"", "total", "", "", Long.toString(net.parameters()), String.format("%,d", total),
+            "100.0%"});
+        int[] w = new int[7];
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                w[i] = Math.max(w[i], r[i].length());
+            }
+        }
+        for (String[] r : rows) {
+            for (int i = 0; i < r.length; i++) {
+                boolean right = i == 0 || i >= 4;
+                String f = "%" + (right ? "" : "-") + w[i] + "s";
+                b.append(String.format(f, r[i])).append(i + 1 < r.length ? "  " : "\n");
+            }
+        }
+        return b.toString().stripTrailing();
+    }
+}

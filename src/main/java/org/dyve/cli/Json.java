@@ -1,0 +1,91 @@
+package org.dyve.cli;
+
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+/** Minimal JSON writing for result files (objects, arrays, strings, numbers, booleans, null). */
+final class Json {
+    private Json() {
+    }
+
+    static String write(Object v) {
+        StringBuilder b = new StringBuilder();
+        write(b, v, 0);
+        return b.toString();
+    }
+
+    private static void write(StringBuilder b, Object v, int indent) {
+        if (v == null) {
+            b.append("null");
+        } else if (v instanceof String s) {
+            quote(b, s);
+        } else if (v instanceof Double d) {
+            b.append(d.isNaN() || d.isInfinite() ? "null" : num(d));
+        } else if (v instanceof Float f) {
+            b.append(f.isNaN() || f.isInfinite() ? "null" : num(f.doubleValue()));
+        } else if (v instanceof Number || v instanceof Boolean) {
+            b.append(v);
+        } else if (v instanceof Map<?, ?> m) {
+            b.append('{');
+            Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
+            while (it.hasNext()) {
+                Map.Entry<?, ?> e = it.next();
+                newline(b, indent + 1);
+                quote(b, String.valueOf(e.getKey()));
+                b.append(": ");
+                write(b, e.getValue(), indent + 1);
+                if (it.hasNext()) {
+                    b.append(',');
+                }
+            }
+            newline(b, indent);
+            b.append('}');
+        } else if (v instanceof List<?> l) {
+            b.append('[');
+            for (int i = 0; i < l.size(); i++) {
+                write(b, l.get(i), indent + 1);
+                if (i + 1 < l.size()) {
+                    b.append(", ");
+                }
+            }
+            b.append(']');
+        } else {
+            quote(b, v.toString());
+        }
+    }
+
+    private static String num(double d) {
+        if (d == Math.rint(d) && Math.abs(d) < 1e15) {
+            return Long.toString((long) d);
+        }
+        return Double.toString(Math.round(d * 1e6) / 1e6);
+    }
+
+    private static void newline(StringBuilder b, int indent) {
+        b.append('\n');
+        b.append("  ".repeat(indent));
+    }
+
+    private static void quote(StringBuilder b, String s) {
+        b.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (c < 0x20) {
+                        b.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        b.append(c);
+                    }
+                }
+            }
+        }
+        b.append('"');
+    }
+}

@@ -1,0 +1,34 @@
+package org.dyve.cli;
+
+import java.io.PrintStream;
+
+/** A one-line progress display on an interactive terminal; silent otherwise. */
+final class Progress {
+    private final PrintStream err = System.err;
+    private final boolean enabled;
+    private final long start = System.nanoTime();
+    private long last;
+
+    Progress(boolean quiet) {
+        this.enabled = !quiet && System.console() != null;
+    }
+
+    void update(String what, int done, int total) {
+        if (!enabled) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (done < total && now - last < 200_000_000L) {
+            return;
+        }
+        last = now;
+        double s = (now - start) / 1e9;
+        double rate = done / Math.max(s, 1e-9);
+        err.printf("\r%s %d/%d (%.0f%%) %.1f/s, eta %.0fs   ", what, done, total, 100.0 * done / total, rate,
+                (total - done) / Math.max(rate, 1e-9));
+        if (done >= total) {
+            err.print("\r" + " ".repeat(72) + "\r");
+        }
+        err.flush();
+    }
+}

@@ -1,0 +1,60 @@
+package org.dyve.engine;
+
+import java.nio.FloatBuffer;
+import org.dyve.model.BatchNorm;
+import org.dyve.model.Scale;
+import org.dyve.model.Shape;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Per-channel {@code y = a[c] x + b[c]}: inference batch normalisation and Caffe Scale, folded. */
+final class AffineKernel implements Kernel {
+    private final FloatBuffer in;
+    private final FloatBuffer out;
+    private final Shape s;
+    private final float[] a;
+    private final float[] b;
+    private final float[] buf;
+
+    private AffineKernel(Shape s, float[] a, float[] b, INDArray in, INDArray out) {
+        this.s = s;
+        this.a = a;
+        this.b = b;
+        this.in = Buffers.view(in);
+        this.out = Buffers.view(out);
+        buf = new float[s.size()];
+    }
+
+    static AffineKernel of(BatchNorm bn, Shape s, INDArray in, INDArray out) {
+        int c = s.c();
+        float[] a = new float[c];
+        float[] b = new float[c];
+        for (int i = 0; i < c; i++) {
+            float inv = (float) (1.0 / Math.sqrt(bn.variance().data()[i] + (double) bn.epsilon()));
+            float g = bn.gamma() == null ? 1f : bn.gamma().data()[i];
+            a[i] = g * inv;
+            b[i] = (bn.beta() == null ? 0f : bn.beta().data()[i]) - bn.mean().data()[i] * a[i];
+        }
+        return new AffineKernel(s, a, b, in, out);
+    }
+
+    static AffineKernel of(Scale sc, Shape s, INDArray in, INDArray out) {
+        return new AffineKernel(s, sc.gamma().data().clone(),
+                sc.beta() == null ? new float[s.c()] : sc.beta().data().clone(), in, out);
+    }
+
+    @Override
+    public void run(int n) {
+        int plane = s.plane();
+        for (int i = 0; i < n; i++) {
+            in.get(i * buf.length, buf);
+            for (int c = 0; c < s.c(); c++) {
+                float ac = a[c];
+                float bc = b[c];
+                for (int p = c * plane, e = p + plane; p < e; p++) {
+                    buf[p] = buf[p] * ac + bc;
+                }
+            }
+            out.put(i * buf.length, buf);
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package org.dyve.engine;
+
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Direct views of ND4J's off-heap buffers for the plain-Java kernels. */
+final class Buffers {
+    private Buffers() {
+    }
+
+    /** A float view of a contiguous array that starts at its buffer's first element. */
+    static FloatBuffer view(INDArray a) {
+        if (a.offset() != 0 || a.ordering() != 'c' || a.length() > a.data().length()) {
+            throw new IllegalArgumentException("expected a whole contiguous buffer, found a view");
+        }
+        return a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    }
+}

@@ -1,0 +1,221 @@
+package org.dyve.engine;
+
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dyve.ShapeMismatchException;
+import org.dyve.model.Add;
+import org.dyve.model.BatchNorm;
+import org.dyve.model.Concat;
+import org.dyve.model.Convolution;
+import org.dyve.model.Flatten;
+import org.dyve.model.Identity;
+import org.dyve.model.InnerProduct;
+import org.dyve.model.Layer;
+import org.dyve.model.Lrn;
+import org.dyve.model.Network;
+import org.dyve.model.Pooling;
+import org.dyve.model.Relu;
+import org.dyve.model.Scale;
+import org.dyve.model.Shape;
+import org.dyve.model.Softmax;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A compiled dense plan for a network or a contiguous range of its layers, at a fixed maximum batch size.
+ * Every tensor gets one {@code batch x C x H x W} buffer at compile time (in-place layers share their
+ * input's buffer when nothing else reads it), so {@link #run} allocates nothing. Not thread-safe: one
+ * engine per thread or actor.
+ */
+public final class DenseEngine {
+    private final Network net;
+    private final int from;
+    private final int to;
+    private final int batch;
+    private final Map<String, INDArray> buffers = new LinkedHashMap<>();
+    private final Map<String, FloatBuffer> views = new HashMap<>();
+    private final Kernel[] kernels;
+
+    private DenseEngine(Network net, int from, int to, int batch) {
+        if (batch <= 0) {
+            throw new IllegalArgumentException("batch must be positive, found " + batch);
+        }
+        this.net = net;
+        this.from = from;
+        this.to = to;
+        this.batch = batch;
+        Map<String, Integer> consumers = new HashMap<>();
+        for (Layer l : net.layers()) {
+            for (String t : l.inputs()) {
+                consumers.merge(t, 1, Integer::sum);
+            }
+        }
+        for (String t : net.rangeInputs(from, to)) {
+            buffers.put(t, allocate(net.shape(t)));
+        }
+        kernels = new Kernel[to - from];
+        for (int i = from; i < to; i++) {
+            Layer l = net.layers().get(i);
+            String in0 = l.inputs().get(0);
+            Shape os = net.shape(l.output());
+            INDArray out;
+            boolean alias = l.inPlace() && consumers.getOrDefault(in0, 0) == 1 && !net.outputs().contains(in0);
+            if (l instanceof Flatten || l instanceof Identity) {
+                out = buffers.get(in0).reshape('c', batch, os.c(), os.h(), os.w());
+            } else if (alias) {
+                out = buffers.get(in0);
+            } else {
+                out = allocate(os);
+            }
+            buffers.put(l.output(), out);
+            kernels[i - from] = compile(l, out);
+        }
+    }
+
+    /** Compiles the whole network for up to {@code batch} samples per run. */
+    public static DenseEngine of(Network net, int batch) {
+        return new DenseEngine(net, 0, net.layers().size(), batch);
+    }
+
+    /**
+     * Compiles layers {@code [from, to)} only: its inputs are {@link Network#rangeInputs}, its outputs
+     * {@link Network#rangeOutputs}.
+     */
+    public static DenseEngine range(Network net, int from, int to, int batch) {
+        net.rangeInputs(from, to);
+        return new DenseEngine(net, from, to, batch);
+    }
+
+    private INDArray allocate(Shape s) {
+        return Nd4j.create(DataType.FLOAT, batch, s.c(), s.h(), s.w());
+    }
+
+    private Kernel compile(Layer l, INDArray out) {
+        INDArray in = buffers.get(l.inputs().get(0));
+        Shape is = net.shape(l.inputs().get(0));
+        Shape os = net.shape(l.output());
+        if (l instanceof Convolution c) {
+            return new ConvKernel(c, in, out);
+        } else if (l instanceof Pooling p) {
+            return new PoolKernel(p, is, os, in, out);
+        } else if (l instanceof Lrn lrn) {
+            return new LrnKernel(lrn, is, in, out);
+        } else if (l instanceof Relu r) {
+            return new ReluKernel(r, in, out);
+        } else if (l instanceof InnerProduct ip) {
+            return new InnerProductKernel(ip, in, out);
+        } else if (l instanceof Concat) {
+            return new ConcatKernel(inputs(l), out);
+        } else if (l instanceof Softmax) {
+            return new SoftmaxKernel(is, in, out);
+        } else if (l instanceof BatchNorm bn) {
+            return AffineKernel.of(bn, is, in, out);
+        } else if (l instanceof Scale sc) {
+            return AffineKernel.of(sc, is, in, out);
+        } else if (l instanceof Add) {
+            return new AddKernel(inputs(l), out);
+        } else if (l instanceof Flatten || l instanceof Identity) {
+            return n -> { };
+        }
+        throw new UnsupportedOperationException("no dense kernel for " + l.type());
+    }
+
+    private List<INDArray> inputs(Layer l) {
+        List<INDArray> out = new ArrayList<>();
+        for (String t : l.inputs()) {
+            out.add(buffers.get(t));
+        }
+        return out;
+    }
+
+    public Network network() {
+        return net;
+    }
+
+    /** Maximum samples per run. */
+    public int batch() {
+        return batch;
+    }
+
+    /** First layer of the compiled range. */
+    public int from() {
+        return from;
+    }
+
+    /** End (exclusive) of the compiled range. */
+    public int to() {
+        return to;
+    }
+
+    /** The {@code batch x C x H x W} buffer of a tensor of the range. */
+    public INDArray buffer(String tensor) {
+        INDArray b = buffers.get(tensor);
+        if (b == null) {
+            throw new IllegalArgumentException("tensor " + tensor + " is not part of layers [" + from + ", " + to
+                    + ") of " + net.name());
+        }
+        return b;
+    }
+
+    private FloatBuffer view(String tensor) {
+        return views.computeIfAbsent(tensor, t -> Buffers.view(buffer(t)));
+    }
+
+    /**
+     * Copies one sample into an input tensor.
+     *
+     * @throws ShapeMismatchException when {@code chw} does not have the tensor's per-sample size
+     */
+    public void setInput(String tensor, int sample, float[] chw) {
+        Shape s = net.shape(tensor);
+        if (chw.length != s.size()) {
+            throw new ShapeMismatchException(net.name() + ": input " + tensor + " shape mismatch (expected " + s
+                    + " = " + s.size() + " values, found " + chw.length + ")");
+        }
+        checkSample(sample);
+        view(tensor).put(sample * s.size(), chw);
+    }
+
+    /** Copies one sample of a tensor into {@code dst} (of the tensor's per-sample size). */
+    public void getOutput(String tensor, int sample, float[] dst) {
+        checkSample(sample);
+        view(tensor).get(sample * net.shape(tensor).size(), dst);
+    }
+
+    /** One sample of a tensor as a new array. */
+    public float[] output(String tensor, int sample) {
+        float[] out = new float[net.shape(tensor).size()];
+        getOutput(tensor, sample, out);
+        return out;
+    }
+
+    private void checkSample(int sample) {
+        if (sample < 0 || sample >= batch) {
+            throw new IndexOutOfBoundsException("sample " + sample + " outside batch of " + batch);
+        }
+    }
+
+    /** Runs the compiled layers on the first {@code n} samples. */
+    public void run(int n) {
+        if (n <= 0 || n > batch) {
+            throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
+        }
+        for (Kernel k : kernels) {
+            k.run(n);
+        }
+    }
+
+    /** Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]}. */
+    public void run(int n, long[] nanos) {
+        for (int i = 0; i < kernels.length; i++) {
+            long t0 = System.nanoTime();
+            kernels[i].run(n);
+            nanos[i] += System.nanoTime() - t0;
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package org.dyve.engine;
+
+import java.nio.FloatBuffer;
+import org.dyve.model.Pooling;
+import org.dyve.model.Shape;
+import org.dyve.model.Window;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Max / average pooling with Caffe's window clipping and divisor rules, in plain Java. */
+final class PoolKernel implements Kernel {
+    private final FloatBuffer in;
+    private final FloatBuffer out;
+    private final Shape is;
+    private final Shape os;
+    private final Window w;
+    private final boolean max;
+    private final boolean excludePad;
+    private final float[] src;
+    private final float[] dst;
+
+    PoolKernel(Pooling p, Shape inShape, Shape outShape, INDArray in, INDArray out) {
+        this.in = Buffers.view(in);
+        this.out = Buffers.view(out);
+        this.is = inShape;
+        this.os = outShape;
+        this.w = p.windowFor(inShape);
+        this.max = p.mode() == Pooling.Mode.MAX;
+        this.excludePad = p.excludePad();
+        src = new float[inShape.size()];
+        dst = new float[outShape.size()];
+    }
+
+    @Override
+    public void run(int n) {
+        for (int s = 0; s < n; s++) {
+            in.get(s * src.length, src);
+            pool(src, dst, is, os, w, max, excludePad);
+            out.put(s * dst.length, dst);
+        }
+    }
+
+    /** Pools one sample {@code src} (C x H x W) into {@code dst}. */
+    static void pool(float[] src, float[] dst, Shape is, Shape os, Window w, boolean max, boolean excludePad) {
+        int ih = is.h();
+        int iw = is.w();
+        int oh = os.h();
+        int ow = os.w();
+        for (int c = 0; c < is.c(); c++) {
+            int ib = c * ih * iw;
+            int ob = c * oh * ow;
+            for (int y = 0; y < oh; y++) {
+                int h0 = y * w.strideH() - w.padH();
+                int h1 = Math.min(h0 + w.kh(), ih + w.padH());
+                int hs = Math.max(h0, 0);
+                int he = Math.min(h1, ih);
+                for (int x = 0; x < ow; x++) {
+                    int w0 = x * w.strideW() - w.padW();
+                    int w1 = Math.min(w0 + w.kw(), iw + w.padW());
+                    int ws = Math.max(w0, 0);
+                    int we = Math.min(w1, iw);
+                    float r;
+                    if (max) {
+                        r = Float.NEGATIVE_INFINITY;
+                        for (int i = hs; i < he; i++) {
+                            int row = ib + i * iw;
+                            for (int j = ws; j < we; j++) {
+                                r = Math.max(r, src[row + j]);
+                            }
+                        }
+                    } else {
+                        float sum = 0;
+                        for (int i = hs; i < he; i++) {
+                            int row = ib + i * iw;
+                            for (int j = ws; j < we; j++) {
+                                sum += src[row + j];
+                            }
+                        }
+                        int area = excludePad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0);
+                        r = sum / area;
+                    }
+                    dst[ob + y * ow + x] = r;
+                }
+            }
+        }
+    }
+}
