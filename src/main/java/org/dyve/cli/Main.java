@@ -1,8 +1,8 @@
 package org.dyve.cli;
 
 import org.dyve.DyveException;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of the {@code dyve} command. */
 @Command(name = "dyve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
@@ -15,9 +15,16 @@ public final class Main {
         System.exit(run(args));
     }
 
-    /** Runs the CLI and returns the exit code: 0 ok, 1 error, 2 usage. */
+    /** Runs the CLI on the standard streams and returns the exit code: 0 ok, 1 error, 2 usage. */
     public static int run(String... args) {
+        return run(new java.io.PrintWriter(System.out, true), new java.io.PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the CLI with the given output and error writers; returns the exit code. */
+    public static int run(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean debug = parsed.hasMatchedOption("--debug");
             Throwable t = ex;

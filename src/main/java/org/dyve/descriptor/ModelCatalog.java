@@ -31,7 +31,10 @@ public final class ModelCatalog {
     private ModelCatalog() {
     }
 
-    /** The model home: {@code explicit} if given, else {@code DYVE_MODEL_HOME}, else {@code ~/.dyve/models}. */
+    /**
+     * The model home: {@code explicit} if given, else {@code DYVE_MODEL_HOME}, else the configuration's
+     * {@code dyve.model-home} (by default {@code ~/.dyve/models}).
+     */
     public static Path home(Path explicit) {
         if (explicit != null) {
             return explicit;
@@ -40,7 +43,7 @@ public final class ModelCatalog {
         if (env != null && !env.isBlank()) {
             return Path.of(env);
         }
-        return Path.of(System.getProperty("user.home"), ".dyve", "models");
+        return Path.of(ConfigFactory.load().getString("dyve.model-home"));
     }
 
     /**
@@ -151,6 +154,7 @@ public final class ModelCatalog {
             Path prototxt = root.resolve(files.getString("prototxt"));
             Path weights = files.hasPath("weights") ? root.resolve(files.getString("weights")) : null;
             Path mean = files.hasPath("mean-image") ? root.resolve(files.getString("mean-image")) : null;
+            Path onnx = files.hasPath("onnx") ? root.resolve(files.getString("onnx")) : null;
             ModelDescriptor.InputSettings in = ModelDescriptor.InputSettings.RAW;
             if (c.hasPath("input")) {
                 Config i = c.getConfig("input");
@@ -176,7 +180,7 @@ public final class ModelCatalog {
                 }
             }
             return new ModelDescriptor(id, c.hasPath("format") ? c.getString("format") : "caffe", prototxt, weights,
-                    mean, in, List.copyOf(labels), c);
+                    mean, onnx, in, List.copyOf(labels), c);
         } catch (ConfigException e) {
             throw new ModelFormatException(source + ": invalid descriptor (" + e.getMessage() + ")");
         }
@@ -235,7 +239,7 @@ public final class ModelCatalog {
             throw new ModelFormatException(dir + ": cannot list (" + e.getMessage() + ")");
         }
         String id = dir.getFileName() == null ? prototxt.toString() : dir.getFileName().toString();
-        return new ModelDescriptor(id, "caffe", prototxt, weights, mean, ModelDescriptor.InputSettings.RAW, List.of(),
+        return new ModelDescriptor(id, "caffe", prototxt, weights, mean, null, ModelDescriptor.InputSettings.RAW, List.of(),
                 ConfigFactory.empty());
     }
 }

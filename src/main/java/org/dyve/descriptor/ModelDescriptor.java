@@ -20,11 +20,12 @@ import org.dyve.model.Tensor;
  * @param prototxt network definition
  * @param weights weight file, or null to import with zero weights
  * @param meanImage Caffe mean image, or null
+ * @param onnx an ONNX export of the same network (for side-by-side runs), or null
  * @param input preprocessing settings (the input shape comes from the network)
  * @param labels class names by index (may be empty)
  * @param config the descriptor as read, for settings owned by other packages (effort profiles)
  */
-public record ModelDescriptor(String id, String format, Path prototxt, Path weights, Path meanImage,
+public record ModelDescriptor(String id, String format, Path prototxt, Path weights, Path meanImage, Path onnx,
         InputSettings input, List<String> labels, Config config) {
 
     /** Preprocessing settings from a descriptor's {@code input} block. */

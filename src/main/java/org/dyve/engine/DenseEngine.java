@@ -100,7 +100,9 @@ public final class DenseEngine {
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
         if (l instanceof Convolution c) {
-            return new ConvKernel(c, in, out);
+            // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
+            return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
+                    : new ConvKernel(c, in, out);
         } else if (l instanceof Pooling p) {
             return new PoolKernel(p, is, os, in, out);
         } else if (l instanceof Lrn lrn) {

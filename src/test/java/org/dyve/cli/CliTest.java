@@ -1,0 +1,101 @@
+package org.dyve.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.dyve.Shared;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The {@code dyve} command end to end: outputs, files written, and one-line errors with exit code 1. */
+class CliTest {
+    @TempDir
+    Path dir;
+
+    record Run(int code, String out, String err) {
+    }
+
+    static Run dyve(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    private static void assertOneLineError(Run r, String... fragments) {
+        assertEquals(1, r.code(), r.err());
+        assertEquals("", r.out());
+        assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+        assertTrue(r.err().startsWith("dyve: "), r.err());
+        for (String f : fragments) {
+            assertTrue(r.err().contains(f), "expected '" + f + "' in: " + r.err());
+        }
+    }
+
+    @Test
+    void infoOfTheEmbeddedModelListsLayersAndMacs() {
+        Run r = dyve("info");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("model fashion_cnn: input data 1x28x28"), r.out());
+        assertTrue(r.out().contains("conv2  Convolution   32x14x14"), r.out());
+        // conv1 627,200 + conv2 5,017,600 + conv3 903,168 + ip1 5,760
+        assertTrue(r.out().contains("total") && r.out().contains("6,553,728"), r.out());
+    }
+
+    @Test
+    void unknownModelAndBadDataSpecAreOneLineErrors() {
+        assertOneLineError(dyve("info", "--model", "no_such_model"), "no_such_model: unknown model");
+        assertOneLineError(dyve("eval", "--data", "tape:/dev/null"), "tape:/dev/null: unknown data kind 'tape'");
+        assertOneLineError(dyve("eval", "--data", "cifar10:" + dir.resolve("missing.bin")),
+                dir.resolve("missing.bin") + ": CIFAR-10 batch not found");
+    }
+
+    @Test
+    void corruptDataAndImagesAreOneLineErrors() throws Exception {
+        Path bin = dir.resolve("bad.bin");
+        Files.write(bin, new byte[100]);
+        assertOneLineError(dyve("eval", "--data", "cifar10:" + bin), bin + ": not a CIFAR-10 binary batch");
+        Path img = dir.resolve("broken.jpg");
+        Files.write(img, new byte[] {(byte) 0xFF, (byte) 0xD8, 1, 2, 3});
+        assertOneLineError(dyve("classify", img.toString()), img + ": unreadable image");
+        Path proto = dir.resolve("x.prototxt");
+        Files.writeString(proto, "input: \"data\"\ninput_dim: 1\ninput_dim: 3\ninput_dim: 8\ninput_dim: 8\n"
+                + "layer { name: \"c\" type: \"Convolution\" bottom: \"data\" top: \"c\" }\n");
+        assertOneLineError(dyve("info", "--model", proto.toString()), "layer c needs convolution_param num_output");
+    }
+
+    @Test
+    void evalWritesJsonAndPredictions() throws Exception {
+        Path json = dir.resolve("r.json");
+        Path pred = dir.resolve("p.tsv");
+        Run r = dyve("eval", "--limit", "200", "--json", json.toString(), "--predictions", pred.toString(), "-q");
+        assertEquals(0, r.code(), r.err());
+        String j = Files.readString(json);
+        for (String key : new String[] {"\"model\": \"fashion_cnn\"", "\"count\": 200", "\"top1\":", "\"top5\":",
+            "\"macs_per_image\": 6553728", "\"ms_per_image\":"}) {
+            assertTrue(j.contains(key), key + " in " + j);
+        }
+        List<String> lines = Files.readAllLines(pred);
+        assertEquals("id\tlabel\ttop1\ttop5\tmaxprob", lines.get(0));
+        assertEquals(201, lines.size());
+        String[] first = lines.get(1).split("\t");
+        assertEquals("0", first[0]);
+        assertEquals(5, first[3].split(",").length);
+        assertEquals(first[2], first[3].split(",")[0]);
+    }
+
+    @Test
+    void classifyPrintsTopFiveWithClassNames() {
+        Path img = Shared.require("data/imagenet-samples/images/n01440764.jpg");
+        Run r = dyve("classify", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
+                Shared.models().toString(), img.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(6, r.out().strip().lines().count(), r.out());
+        assertTrue(r.out().contains("tench"), r.out());
+    }
+}

@@ -1,0 +1,148 @@
+package org.dyve.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.List;
+import java.util.Random;
+import org.dyve.ShapeMismatchException;
+import org.dyve.model.Add;
+import org.dyve.model.BatchNorm;
+import org.dyve.model.Concat;
+import org.dyve.model.Convolution;
+import org.dyve.model.Flatten;
+import org.dyve.model.InnerProduct;
+import org.dyve.model.Input;
+import org.dyve.model.Layer;
+import org.dyve.model.Lrn;
+import org.dyve.model.Network;
+import org.dyve.model.Pooling;
+import org.dyve.model.Relu;
+import org.dyve.model.Scale;
+import org.dyve.model.Shape;
+import org.dyve.model.Softmax;
+import org.dyve.model.Tensor;
+import org.dyve.model.Window;
+import org.junit.jupiter.api.Test;
+
+class DenseEngineTest {
+    private static final Random RND = new Random(3);
+
+    private static Tensor rand(int... shape) {
+        int n = 1;
+        for (int d : shape) {
+            n *= d;
+        }
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) RND.nextGaussian() * 0.3f;
+        }
+        return new Tensor(shape, v);
+    }
+
+    /** A small DAG using every layer type: conv, relu, pool, lrn, concat, bn, scale, add, flatten, fc, softmax. */
+    static Network dag() {
+        List<Layer> l = List.of(
+                new Convolution("c1", "x", "c1", 4, Window.square(3, 1, 1), 1, 1, 1, rand(4, 2, 3, 3), rand(4)),
+                new Relu("r1", "c1", "r1", 0f),
+                new Convolution("c2a", "r1", "c2a", 3, Window.square(1, 1, 0), 1, 1, 1, rand(3, 4, 1, 1), null),
+                new Convolution("c2b", "r1", "c2b", 3, Window.square(3, 1, 1), 1, 1, 1, rand(3, 4, 3, 3), rand(3)),
+                new Concat("cat", List.of("c2a", "c2b"), "cat"),
+                new BatchNorm("bn", "cat", "bn", rand(6), new Tensor(new int[] {6}, new float[] {1, 2, 3, 4, 5, 6}),
+                        1e-5f, rand(6), rand(6)),
+                new Scale("sc", "bn", "sc", rand(6), rand(6)),
+                new Convolution("c3", "r1", "c3", 6, Window.square(1, 1, 0), 1, 1, 2, rand(6, 2, 1, 1), rand(6)),
+                new Add("add", List.of("sc", "c3"), "add"),
+                new Relu("r2", "add", "r2", 0.1f),
+                new Pooling("p", "r2", "p", Pooling.Mode.MAX, Window.square(3, 2, 0), false, Pooling.Rounding.CEIL,
+                        false),
+                new Lrn("n", "p", "n", Lrn.Region.ACROSS_CHANNELS, 3, 1e-2f, 0.75f, 1f),
+                new Flatten("f", "n", "f"),
+                new InnerProduct("ip", "f", "ip", 5, rand(5, 6 * 3 * 3), rand(5)),
+                new Softmax("prob", "ip", "prob"));
+        return new Network("dag", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
+    }
+
+    private static float[] input(int seed) {
+        Random r = new Random(seed);
+        float[] x = new float[2 * 6 * 6];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextFloat() * 2 - 1;
+        }
+        return x;
+    }
+
+    @Test
+    void batchedRunEqualsSingleRuns() {
+        Network net = dag();
+        DenseEngine one = DenseEngine.of(net, 1);
+        DenseEngine many = DenseEngine.of(net, 3);
+        for (int i = 0; i < 3; i++) {
+            many.setInput("x", i, input(i));
+        }
+        many.run(3);
+        for (int i = 0; i < 3; i++) {
+            one.setInput("x", 0, input(i));
+            one.run(1);
+            float[] a = one.output("prob", 0);
+            assertArrayEquals(a, many.output("prob", i), 1e-6f, "sample " + i);
+            float sum = 0;
+            for (float v : a) {
+                sum += v;
+            }
+            assertEquals(1f, sum, 1e-5f);
+        }
+    }
+
+    @Test
+    void layerRangesChainedEqualTheWholeNetwork() {
+        Network net = dag();
+        DenseEngine whole = DenseEngine.of(net, 1);
+        whole.setInput("x", 0, input(9));
+        whole.run(1);
+        float[] expected = whole.output("prob", 0);
+        int[] cuts = {0, 2, 5, 9, net.layers().size()};
+        float[] x = input(9);
+        java.util.Map<String, float[]> live = new java.util.HashMap<>();
+        live.put("x", x);
+        for (int s = 0; s + 1 < cuts.length; s++) {
+            DenseEngine stage = DenseEngine.range(net, cuts[s], cuts[s + 1], 1);
+            for (String t : net.rangeInputs(cuts[s], cuts[s + 1])) {
+                stage.setInput(t, 0, live.get(t));
+            }
+            stage.run(1);
+            for (String t : net.rangeOutputs(cuts[s], cuts[s + 1])) {
+                live.put(t, stage.output(t, 0));
+            }
+        }
+        assertEquals(List.of("r1"), net.rangeOutputs(0, 2));
+        assertEquals(List.of("cat"), net.rangeOutputs(2, 5), "r1 is written before the range");
+        assertEquals(List.of("cat", "r1"), net.rangeInputs(5, 9));
+        assertArrayEquals(expected, live.get("prob"), 1e-7f);
+    }
+
+    @Test
+    void wrongInputSizeIsAShapeMismatch() {
+        DenseEngine e = DenseEngine.of(dag(), 1);
+        ShapeMismatchException ex = assertThrows(ShapeMismatchException.class, () -> e.setInput("x", 0, new float[5]));
+        assertEquals("dag: input x shape mismatch (expected 2x6x6 = 72 values, found 5)", ex.getMessage());
+    }
+
+    @Test
+    void residualAddAndAffineMatchHandComputation() {
+        // bn: y = gamma (x - mean) / sqrt(var + eps) + beta, then add x
+        Tensor mean = new Tensor(new int[] {2}, new float[] {1, -1});
+        Tensor var = new Tensor(new int[] {2}, new float[] {4, 0.25f});
+        Tensor gamma = new Tensor(new int[] {2}, new float[] {2, 1});
+        Tensor beta = new Tensor(new int[] {2}, new float[] {0.5f, 0});
+        Network net = new Network("r", List.of(new Input("x", new Shape(2, 1, 2))), List.of(
+                new BatchNorm("bn", "x", "bn", mean, var, 0f, gamma, beta),
+                new Add("add", List.of("bn", "x"), "y")), List.of());
+        DenseEngine e = DenseEngine.of(net, 1);
+        e.setInput("x", 0, new float[] {3, 5, 0, 1});
+        e.run(1);
+        // ch0: 2*(3-1)/2+0.5 = 2.5 (+3 = 5.5), 2*(5-1)/2+0.5 = 4.5 (+5 = 9.5); ch1: (0+1)/0.5 = 2 (+0), (1+1)/0.5 = 4 (+1)
+        assertArrayEquals(new float[] {5.5f, 9.5f, 2f, 5f}, e.output("y", 0), 1e-6f);
+    }
+}
