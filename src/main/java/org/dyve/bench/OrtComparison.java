@@ -16,9 +16,10 @@ import org.dyve.model.Shape;
 
 /**
  * Runs DyVE's dense engine and ONNX Runtime on the same inputs in one process: checks that their outputs
- * agree and times both, interleaved, so the ratio is measured under the same conditions.
+ * agree and times both in alternating blocks of runs, so the ratio is measured under the same conditions.
  */
 public final class OrtComparison implements AutoCloseable {
+    private static final int BLOCK = 5;
 
     /**
      * One measurement.
@@ -64,6 +65,9 @@ public final class OrtComparison implements AutoCloseable {
             opts.setInterOpNumThreads(1);
             opts.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (Boolean.getBoolean("dyve.ort.nospin")) {
+                opts.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             session = env.createSession(onnx.toString(), opts);
             ortInput = session.getInputNames().iterator().next();
             ortBuffer = FloatBuffer.allocate(batch * in.size());
@@ -159,16 +163,22 @@ public final class OrtComparison implements AutoCloseable {
                 engine.run(batch);
                 session.run(feed).close();
             }
+            // Alternate blocks rather than single runs: ONNX Runtime's worker threads spin for a while after
+            // each run and would otherwise steal the cores from the run that follows.
             double[] dy = new double[reps];
             double[] ort = new double[reps];
-            for (int i = 0; i < reps; i++) {
-                long t0 = System.nanoTime();
-                engine.run(batch);
-                long t1 = System.nanoTime();
-                session.run(feed).close();
-                long t2 = System.nanoTime();
-                dy[i] = (t1 - t0) / 1e6;
-                ort[i] = (t2 - t1) / 1e6;
+            for (int done = 0; done < reps; done += BLOCK) {
+                int m = Math.min(BLOCK, reps - done);
+                for (int i = 0; i < m; i++) {
+                    long t0 = System.nanoTime();
+                    engine.run(batch);
+                    dy[done + i] = (System.nanoTime() - t0) / 1e6;
+                }
+                for (int i = 0; i < m; i++) {
+                    long t0 = System.nanoTime();
+                    session.run(feed).close();
+                    ort[done + i] = (System.nanoTime() - t0) / 1e6;
+                }
             }
             return new Result(model, batch, reps, Stats.median(dy), Stats.median(ort), maxAbs, maxRel, agree);
         } catch (OrtException e) {

@@ -101,10 +101,14 @@ public final class DenseEngine {
         Shape os = net.shape(l.output());
         if (l instanceof Convolution c) {
             // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
-            return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
+            if (c.dilationH() > 1 || c.dilationW() > 1) {
+                return new Im2colConvKernel(c, is, os, in, out);
+            }
+            return PointwiseConvKernel.applies(c) ? new PointwiseConvKernel(c, is, os, in, out)
                     : new ConvKernel(c, in, out);
         } else if (l instanceof Pooling p) {
-            return new PoolKernel(p, is, os, in, out);
+            return NativePoolKernel.applies(p, is) ? new NativePoolKernel(p, in, out)
+                    : new PoolKernel(p, is, os, in, out);
         } else if (l instanceof Lrn lrn) {
             return new LrnKernel(lrn, is, in, out);
         } else if (l instanceof Relu r) {

@@ -72,6 +72,14 @@ final class LrnKernel implements Kernel {
                 }
             }
         }
+        if (lrn.beta() == 0.75f) {
+            // s^0.75 = sqrt(s) * sqrt(sqrt(s)): two intrinsic square roots instead of a pow per element
+            for (int i = 0; i < src.length; i++) {
+                double sq = Math.sqrt(scale[i]);
+                dst[i] = (float) (src[i] / (sq * Math.sqrt(sq)));
+            }
+            return;
+        }
         double nb = -lrn.beta();
         for (int i = 0; i < src.length; i++) {
             dst[i] = (float) (src[i] * Math.pow(scale[i], nb));

@@ -64,7 +64,8 @@ final class PoolKernel implements Kernel {
                         for (int i = hs; i < he; i++) {
                             int row = ib + i * iw;
                             for (int j = ws; j < we; j++) {
-                                r = Math.max(r, src[row + j]);
+                                float v = src[row + j];
+                                r = v > r ? v : r;
                             }
                         }
                     } else {
