@@ -14,6 +14,7 @@ import org.dyve.data.Dataset;
 import org.dyve.data.Image;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.format.onnx.OnnxImporter;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
 import picocli.CommandLine.Command;
@@ -24,15 +25,18 @@ import picocli.CommandLine.Spec;
 
 /** {@code dyve bench-ort}: the dense engine against ONNX Runtime on the same network, one process. */
 @Command(name = "bench-ort", mixinStandardHelpOptions = true,
-        description = {"Time DyVE's dense engine against ONNX Runtime on the same network and inputs, in one"
-            + " process: warm-up, then interleaved repetitions; prints medians, their ratio and the largest output"
-            + " difference."})
+        description = {"Time DyVE's dense engine against ONNX Runtime on the same ONNX file and inputs, in one"
+            + " process: warm-up, then alternating blocks of runs; prints medians, their ratio and the largest output"
+            + " difference. --caffe runs DyVE on the descriptor's Caffe import instead."})
 final class BenchOrtCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
     @Option(names = "--onnx", paramLabel = "FILE", description = "ONNX file (default: the descriptor's files.onnx).")
     Path onnx;
+
+    @Option(names = "--caffe", description = "Run DyVE on the descriptor's Caffe import instead of the ONNX file.")
+    boolean caffe;
 
     @Option(names = "--data", paramLabel = "SPEC", description = "Take inputs from this data set (default: random"
             + " images, seeded).")
@@ -68,7 +72,8 @@ final class BenchOrtCommand implements Runnable {
             throw new ModelFormatException(d.id() + ": no ONNX file (pass --onnx FILE or set files.onnx in the"
                     + " descriptor)");
         }
-        Network net = d.load();
+        // By default both runtimes execute the very same ONNX file.
+        Network net = caffe || d.format().equals("onnx") ? d.load() : OnnxImporter.load(file);
         Preprocessing pre = d.preprocessing(net);
         float[][] inputs = new float[batch][];
         Dataset ds = data == null ? null : Dataset.open(data);

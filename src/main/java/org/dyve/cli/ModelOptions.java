@@ -17,11 +17,16 @@ final class ModelOptions {
             description = "Folder holding the model files (default: DYVE_MODEL_HOME, else ~/.dyve/models).")
     Path modelHome;
 
+    @Option(names = "--use-onnx", description = "Run the descriptor's ONNX copy (files.onnx) instead of its Caffe"
+            + " files, with the same preprocessing and labels.")
+    boolean useOnnx;
+
     @Option(names = "--debug", description = "Show stack traces on errors.")
     boolean debug;
 
     ModelDescriptor descriptor() {
-        return ModelCatalog.resolve(model, ModelCatalog.home(modelHome));
+        ModelDescriptor d = ModelCatalog.resolve(model, ModelCatalog.home(modelHome));
+        return useOnnx ? d.asOnnx() : d;
     }
 
     /** Bundled descriptor names, for help and completion. */

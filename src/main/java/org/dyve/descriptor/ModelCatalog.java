@@ -26,7 +26,7 @@ public final class ModelCatalog {
     public static final String DEFAULT_MODEL = "fashion_cnn";
     /** Descriptors shipped in the jar. */
     public static final List<String> BUNDLED = List.of("fashion_cnn", "cifar10_full", "cifar10_quick",
-            "squeezenet_v1.0_deep_compression", "bvlc_alexnet", "vgg16", "overfeat");
+            "squeezenet_v1.0_deep_compression", "resnet20_cifar10", "bvlc_alexnet", "vgg16", "overfeat");
 
     private ModelCatalog() {
     }
@@ -62,6 +62,13 @@ public final class ModelCatalog {
                 throw new ModelFormatException(p + ": descriptor not found");
             }
             return fromConfig(parse(p), p.getParent() == null ? Path.of(".") : p.getParent(), home, p.toString());
+        }
+        if (lower.endsWith(".onnx")) {
+            if (!Files.isRegularFile(p)) {
+                throw new ModelFormatException(p + ": ONNX model not found");
+            }
+            return new ModelDescriptor(p.getFileName().toString(), "onnx", null, null, null, p,
+                    ModelDescriptor.InputSettings.RAW, List.of(), ConfigFactory.empty());
         }
         if (lower.endsWith(".prototxt")) {
             if (!Files.isRegularFile(p)) {
@@ -151,7 +158,12 @@ public final class ModelCatalog {
                 root = home.resolve(dir);
             }
             Config files = c.getConfig("files");
-            Path prototxt = root.resolve(files.getString("prototxt"));
+            String format = c.hasPath("format") ? c.getString("format") : "caffe";
+            Path prototxt = files.hasPath("prototxt") ? root.resolve(files.getString("prototxt")) : null;
+            if (prototxt == null && format.equals("caffe")) {
+                throw new ModelFormatException(source + ": invalid descriptor (files.prototxt is required for a Caffe"
+                        + " model)");
+            }
             Path weights = files.hasPath("weights") ? root.resolve(files.getString("weights")) : null;
             Path mean = files.hasPath("mean-image") ? root.resolve(files.getString("mean-image")) : null;
             Path onnx = files.hasPath("onnx") ? root.resolve(files.getString("onnx")) : null;
@@ -179,7 +191,11 @@ public final class ModelCatalog {
                     }
                 }
             }
-            return new ModelDescriptor(id, c.hasPath("format") ? c.getString("format") : "caffe", prototxt, weights,
+            if (onnx == null && format.equals("onnx")) {
+                throw new ModelFormatException(source + ": invalid descriptor (files.onnx is required for an ONNX"
+                        + " model)");
+            }
+            return new ModelDescriptor(id, format, prototxt, weights,
                     mean, onnx, in, List.copyOf(labels), c);
         } catch (ConfigException e) {
             throw new ModelFormatException(source + ": invalid descriptor (" + e.getMessage() + ")");
@@ -215,10 +231,15 @@ public final class ModelCatalog {
                     return fromPrototxt(f);
                 }
             }
+            for (Path f : files) {
+                if (f.toString().endsWith(".onnx")) {
+                    return resolve(f.toString(), dir);
+                }
+            }
         } catch (IOException e) {
             throw new ModelFormatException(dir + ": cannot list (" + e.getMessage() + ")");
         }
-        throw new ModelFormatException(dir + ": no model descriptor (.conf) or deploy .prototxt in this directory");
+        throw new ModelFormatException(dir + ": no model descriptor (.conf), deploy .prototxt or .onnx in this directory");
     }
 
     /** A bare prototxt: weights and mean image are looked for beside it; inputs are raw pixels. */

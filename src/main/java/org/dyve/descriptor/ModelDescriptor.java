@@ -8,6 +8,7 @@ import java.util.List;
 import org.dyve.ModelFormatException;
 import org.dyve.data.Preprocessing;
 import org.dyve.format.caffe.CaffeImporter;
+import org.dyve.format.onnx.OnnxImporter;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
 import org.dyve.model.Tensor;
@@ -16,8 +17,9 @@ import org.dyve.model.Tensor;
  * A resolved model: its files, preprocessing and labels. Created by {@link ModelCatalog#resolve}.
  *
  * @param id name of the model (descriptor name or file name)
- * @param format {@code caffe} (weights {@code .caffemodel}, {@code .h5} or Deep Compression {@code .net})
- * @param prototxt network definition
+ * @param format {@code caffe} (weights {@code .caffemodel}, {@code .h5} or Deep Compression {@code .net}) or
+ *     {@code onnx} (the network is {@code onnx})
+ * @param prototxt Caffe network definition, or null for ONNX
  * @param weights weight file, or null to import with zero weights
  * @param meanImage Caffe mean image, or null
  * @param onnx an ONNX export of the same network (for side-by-side runs), or null
@@ -27,6 +29,18 @@ import org.dyve.model.Tensor;
  */
 public record ModelDescriptor(String id, String format, Path prototxt, Path weights, Path meanImage, Path onnx,
         InputSettings input, List<String> labels, Config config) {
+
+    /**
+     * The same model read from its ONNX copy ({@code files.onnx}), with the same preprocessing and labels.
+     *
+     * @throws ModelFormatException when the descriptor names no ONNX file
+     */
+    public ModelDescriptor asOnnx() {
+        if (onnx == null) {
+            throw new ModelFormatException(id + ": no ONNX copy (files.onnx) in the descriptor");
+        }
+        return new ModelDescriptor(id, "onnx", null, null, meanImage, onnx, input, labels, config);
+    }
 
     /** Preprocessing settings from a descriptor's {@code input} block. */
     public record InputSettings(boolean bgr, int resize, float[] mean, float[] std, float pixelScale, float scale) {
@@ -40,7 +54,7 @@ public record ModelDescriptor(String id, String format, Path prototxt, Path weig
      * @throws ModelFormatException when a file is missing or corrupt
      */
     public Network load() {
-        for (Path p : new Path[] {prototxt, weights}) {
+        for (Path p : format.equals("onnx") ? new Path[] {onnx} : new Path[] {prototxt, weights}) {
             if (p != null && !Files.isRegularFile(p)) {
                 throw new ModelFormatException(p + ": model file not found (model " + id + "; set --model-home or"
                         + " DYVE_MODEL_HOME to the folder that holds it)");
@@ -48,6 +62,7 @@ public record ModelDescriptor(String id, String format, Path prototxt, Path weig
         }
         return switch (format) {
             case "caffe" -> CaffeImporter.load(prototxt, weights);
+            case "onnx" -> OnnxImporter.load(onnx);
             default -> throw new ModelFormatException(id + ": unsupported model format '" + format + "'");
         };
     }

@@ -11,16 +11,19 @@ import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
+import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
 import org.dyve.model.InnerProduct;
 import org.dyve.model.Layer;
 import org.dyve.model.Lrn;
 import org.dyve.model.Network;
+import org.dyve.model.Pad;
 import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
 import org.dyve.model.Scale;
 import org.dyve.model.Shape;
+import org.dyve.model.Slice;
 import org.dyve.model.Softmax;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -125,6 +128,12 @@ public final class DenseEngine {
             return AffineKernel.of(sc, is, in, out);
         } else if (l instanceof Add) {
             return new AddKernel(inputs(l), out);
+        } else if (l instanceof Pad pad) {
+            return new PadKernel(pad, is, os, in, out);
+        } else if (l instanceof Slice slice) {
+            return new SliceKernel(slice, is, os, in, out);
+        } else if (l instanceof Elementwise e) {
+            return new ElementwiseKernel(e, is, in, e.constant() == null ? buffers.get(l.inputs().get(1)) : null, out);
         } else if (l instanceof Flatten || l instanceof Identity) {
             return n -> { };
         }

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public sealed interface Layer
         permits Convolution, Pooling, Lrn, Relu, InnerProduct, Concat, Identity, Softmax, Flatten, BatchNorm,
-        Scale, Add {
+        Scale, Add, Pad, Slice, Elementwise {
 
     /** Unique layer name. */
     String name();

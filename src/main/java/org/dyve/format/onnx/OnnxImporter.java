@@ -1,0 +1,627 @@
+package org.dyve.format.onnx;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.dyve.ModelFormatException;
+import org.dyve.ShapeMismatchException;
+import org.dyve.model.Add;
+import org.dyve.model.BatchNorm;
+import org.dyve.model.Concat;
+import org.dyve.model.Convolution;
+import org.dyve.model.Elementwise;
+import org.dyve.model.Flatten;
+import org.dyve.model.Identity;
+import org.dyve.model.InnerProduct;
+import org.dyve.model.Input;
+import org.dyve.model.Layer;
+import org.dyve.model.Lrn;
+import org.dyve.model.Network;
+import org.dyve.model.Pad;
+import org.dyve.model.Pooling;
+import org.dyve.model.Relu;
+import org.dyve.model.Shape;
+import org.dyve.model.Slice;
+import org.dyve.model.Softmax;
+import org.dyve.model.Tensor;
+import org.dyve.model.Window;
+
+/**
+ * Builds a {@link Network} from an ONNX model (opsets 7-17). Tensors are NCHW (rank 4) or NC (rank 2) with
+ * a free batch dimension. Identity, Dropout and shape-preserving Reshape/Squeeze/Unsqueeze become aliases;
+ * asymmetric padding becomes an explicit {@link Pad}. An unsupported operator fails with the node's name and
+ * op type.
+ */
+public final class OnnxImporter {
+    private final Path file;
+    private final OnnxGraph g;
+    private final Map<String, String> alias = new HashMap<>();
+    private final Map<String, Shape> shapes = new HashMap<>();
+    private final Map<String, Integer> ranks = new HashMap<>();
+    private final Map<String, OnnxGraph.Const> consts;
+    private final Set<String> layerNames = new HashSet<>();
+    private final List<Layer> layers = new ArrayList<>();
+
+    private OnnxImporter(Path file, OnnxGraph g) {
+        this.file = file;
+        this.g = g;
+        this.consts = new HashMap<>(g.initializers);
+    }
+
+    /**
+     * Imports an ONNX model.
+     *
+     * @throws ModelFormatException when the file is not a valid ONNX model or uses an unsupported operator
+     * @throws ShapeMismatchException when shapes do not fit
+     */
+    public static Network load(Path file) {
+        OnnxGraph g = OnnxGraph.read(file);
+        if (g.opset < 7 || g.opset > 17) {
+            throw new ModelFormatException(file + ": unsupported opset " + g.opset + " (expected 7 to 17)");
+        }
+        OnnxImporter imp = new OnnxImporter(file, g);
+        List<Input> inputs = new ArrayList<>();
+        for (OnnxGraph.ValueInfo vi : g.inputs) {
+            if (g.initializers.containsKey(vi.name())) {
+                continue;
+            }
+            long[] d = vi.dims();
+            Shape s;
+            if (d.length == 4 && d[1] > 0 && d[2] > 0 && d[3] > 0) {
+                s = new Shape((int) d[1], (int) d[2], (int) d[3]);
+            } else if (d.length == 2 && d[1] > 0) {
+                s = new Shape((int) d[1], 1, 1);
+            } else {
+                throw new ModelFormatException(file + ": input " + vi.name() + " must be N x C x H x W or N x K with"
+                        + " fixed C, H, W (found " + java.util.Arrays.toString(d) + ")");
+            }
+            imp.shapes.put(vi.name(), s);
+            imp.ranks.put(vi.name(), d.length);
+            inputs.add(new Input(vi.name(), s));
+        }
+        for (OnnxGraph.Node n : g.nodes) {
+            imp.convert(n);
+        }
+        List<String> outputs = new ArrayList<>();
+        for (OnnxGraph.ValueInfo vi : g.outputs) {
+            outputs.add(imp.tensor(vi.name(), "graph output"));
+        }
+        String name = g.name.isEmpty() ? file.getFileName().toString() : g.name;
+        return new Network(name, inputs, imp.layers, outputs);
+    }
+
+    private String tensor(String name, String who) {
+        String t = alias.getOrDefault(name, name);
+        if (!shapes.containsKey(t)) {
+            throw new ModelFormatException(file + ": " + who + " reads " + name + ", which no earlier node produces");
+        }
+        return t;
+    }
+
+    private OnnxGraph.Const constant(OnnxGraph.Node n, int i) {
+        if (i >= n.inputs().size() || n.inputs().get(i).isEmpty()) {
+            return null;
+        }
+        return consts.get(n.inputs().get(i));
+    }
+
+    private OnnxGraph.Const requireConst(OnnxGraph.Node n, int i, String what) {
+        OnnxGraph.Const c = constant(n, i);
+        if (c == null) {
+            throw new ModelFormatException(file + ": node " + n.describe() + " needs a constant " + what
+                    + " (initializer or Constant), found a computed tensor");
+        }
+        return c;
+    }
+
+    private boolean isConst(OnnxGraph.Node n, int i) {
+        return constant(n, i) != null;
+    }
+
+    private String layerName(OnnxGraph.Node n) {
+        String base = n.name().isEmpty() ? n.outputs().get(0) : n.name();
+        String name = base;
+        int k = 1;
+        while (!layerNames.add(name)) {
+            name = base + "#" + k++;
+        }
+        return name;
+    }
+
+    private void add(Layer l, int rank) {
+        List<Shape> in = new ArrayList<>();
+        for (String t : l.inputs()) {
+            in.add(shapes.get(t));
+        }
+        shapes.put(l.output(), l.outputShape(in));
+        ranks.put(l.output(), rank);
+        layers.add(l);
+    }
+
+    private ModelFormatException unsupported(OnnxGraph.Node n, String what) {
+        return new ModelFormatException(file + ": node " + n.describe() + ": " + what);
+    }
+
+    private void convert(OnnxGraph.Node n) {
+        String op = n.opType();
+        if (op.equals("Constant")) {
+            OnnxGraph.Attr v = n.attrs().get("value");
+            OnnxGraph.Const c;
+            if (v != null && v.t() != null) {
+                c = v.t();
+            } else if (n.attrs().containsKey("value_float")) {
+                c = new OnnxGraph.Const(n.outputs().get(0), new long[0], new float[] {n.f("value_float", 0)}, null);
+            } else if (n.attrs().containsKey("value_floats")) {
+                float[] f = n.attrs().get("value_floats").floats();
+                c = new OnnxGraph.Const(n.outputs().get(0), new long[] {f.length}, f, null);
+            } else if (n.attrs().containsKey("value_int")) {
+                c = new OnnxGraph.Const(n.outputs().get(0), new long[0], null, new long[] {n.i("value_int", 0)});
+            } else if (n.attrs().containsKey("value_ints")) {
+                long[] l = n.ints("value_ints");
+                c = new OnnxGraph.Const(n.outputs().get(0), new long[] {l.length}, null, l);
+            } else {
+                throw unsupported(n, "Constant without a value, value_float(s) or value_int(s)");
+            }
+            consts.put(n.outputs().get(0), new OnnxGraph.Const(n.outputs().get(0), c.dims(), c.floats(), c.longs()));
+            return;
+        }
+        String out = n.outputs().get(0);
+        switch (op) {
+            case "Identity", "Dropout" -> aliasTo(n, out);
+            case "Conv" -> conv(n, out);
+            case "MaxPool", "AveragePool" -> pool(n, out);
+            case "GlobalAveragePool", "GlobalMaxPool" -> {
+                String in = tensor(n.inputs().get(0), n.describe());
+                add(new Pooling(layerName(n), in, out, op.equals("GlobalMaxPool") ? Pooling.Mode.MAX : Pooling.Mode.AVE,
+                        Window.square(1, 1, 0), true, Pooling.Rounding.FLOOR, false), 4);
+            }
+            case "LRN" -> {
+                String in = tensor(n.inputs().get(0), n.describe());
+                add(new Lrn(layerName(n), in, out, Lrn.Region.ACROSS_CHANNELS, (int) n.i("size", 0),
+                        n.f("alpha", 1e-4f), n.f("beta", 0.75f), n.f("bias", 1f)), 4);
+            }
+            case "Relu" -> add(new Relu(layerName(n), tensor(n.inputs().get(0), n.describe()), out, 0f),
+                    rank(n, 0));
+            case "LeakyRelu" -> add(new Relu(layerName(n), tensor(n.inputs().get(0), n.describe()), out,
+                    n.f("alpha", 0.01f)), rank(n, 0));
+            case "Clip" -> clip(n, out);
+            case "Gemm" -> gemm(n, out);
+            case "MatMul" -> matmul(n, out);
+            case "Flatten" -> {
+                String in = tensor(n.inputs().get(0), n.describe());
+                long axis = n.i("axis", 1);
+                if (axis != 1) {
+                    throw unsupported(n, "Flatten axis " + axis + " (only 1)");
+                }
+                if (ranks.get(in) == 2) {
+                    alias.put(out, in);
+                } else {
+                    add(new Flatten(layerName(n), in, out), 2);
+                }
+            }
+            case "Reshape" -> reshape(n, out);
+            case "Squeeze", "Unsqueeze" -> squeeze(n, out);
+            case "Concat" -> {
+                List<String> ins = new ArrayList<>();
+                for (String t : n.inputs()) {
+                    ins.add(tensor(t, n.describe()));
+                }
+                int rank = ranks.get(ins.get(0));
+                long axis = n.i("axis", 1);
+                if (axis != 1 && axis != 1 - rank) {
+                    throw unsupported(n, "Concat along axis " + axis + " (only the channel axis 1)");
+                }
+                add(new Concat(layerName(n), ins, out), rank);
+            }
+            case "Softmax" -> {
+                String in = tensor(n.inputs().get(0), n.describe());
+                int rank = ranks.get(in);
+                long axis = n.i("axis", g.opset >= 13 ? -1 : 1);
+                Shape s = shapes.get(in);
+                // rank 2: the class axis; rank 4: the channel axis (before opset 13, axis 1 means softmax over
+                // all of C x H x W, which is the channel softmax only when H = W = 1)
+                boolean channel = rank == 2 ? axis == 1 || axis == -1
+                        : (axis == 1 || axis == -3) && (g.opset >= 13 || s.h() == 1 && s.w() == 1);
+                if (!channel) {
+                    throw unsupported(n, "Softmax along axis " + axis + " of a rank-" + rank + " tensor " + s
+                            + " (only the channel axis)");
+                }
+                add(new Softmax(layerName(n), in, out), rank);
+            }
+            case "BatchNormalization" -> {
+                String in = tensor(n.inputs().get(0), n.describe());
+                add(new BatchNorm(layerName(n), in, out, vector(requireConst(n, 3, "mean")),
+                        vector(requireConst(n, 4, "variance")), n.f("epsilon", 1e-5f),
+                        vector(requireConst(n, 1, "scale")), vector(requireConst(n, 2, "bias"))), rank(n, 0));
+            }
+            case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" -> binary(n, out);
+            case "Pad" -> pad(n, out);
+            case "Slice" -> slice(n, out);
+            default -> throw unsupported(n, "unsupported operator " + op);
+        }
+    }
+
+    private int rank(OnnxGraph.Node n, int i) {
+        return ranks.get(tensor(n.inputs().get(i), n.describe()));
+    }
+
+    private void aliasTo(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        alias.put(out, in);
+    }
+
+    private static Tensor vector(OnnxGraph.Const c) {
+        return new Tensor(new int[] {c.size()}, c.floats());
+    }
+
+    private static int[] ints(long[] v) {
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = Math.toIntExact(v[i]);
+        }
+        return r;
+    }
+
+    /** Symmetric pads per spatial axis, or null when begin and end differ. */
+    private static int[] symmetric(int[] pads) {
+        if (pads[0] != pads[2] || pads[1] != pads[3]) {
+            return null;
+        }
+        return new int[] {pads[0], pads[1]};
+    }
+
+    private int[] pads(OnnxGraph.Node n, Shape in, int[] k, int[] s, int[] d) {
+        String auto = n.s("auto_pad", "NOTSET");
+        int[] pads = n.ints("pads") == null ? new int[4] : ints(n.ints("pads"));
+        if (pads.length != 4) {
+            throw unsupported(n, "pads of length " + pads.length + " (expected 4 for 2-D)");
+        }
+        if (auto.equals("SAME_UPPER") || auto.equals("SAME_LOWER")) {
+            int[] dims = {in.h(), in.w()};
+            for (int a = 0; a < 2; a++) {
+                int outSize = (dims[a] + s[a] - 1) / s[a];
+                int total = Math.max(0, (outSize - 1) * s[a] + (k[a] - 1) * d[a] + 1 - dims[a]);
+                int small = total / 2;
+                pads[a] = auto.equals("SAME_UPPER") ? small : total - small;
+                pads[a + 2] = total - pads[a];
+            }
+        } else if (auto.equals("VALID")) {
+            pads = new int[4];
+        } else if (!auto.equals("NOTSET")) {
+            throw unsupported(n, "auto_pad " + auto);
+        }
+        return pads;
+    }
+
+    /** Inserts an explicit padding layer and returns its output tensor. */
+    private String explicitPad(OnnxGraph.Node n, String in, int[] pads, float value) {
+        String name = layerName(n) + "/pad";
+        add(new Pad(name, in, name, new int[] {0, pads[0], pads[1]}, new int[] {0, pads[2], pads[3]}, value), 4);
+        return name;
+    }
+
+    private void conv(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        OnnxGraph.Const w = requireConst(n, 1, "weight");
+        OnnxGraph.Const b = constant(n, 2);
+        if (w.dims().length != 4) {
+            throw unsupported(n, "Conv with a rank-" + w.dims().length + " weight (only 2-D convolution)");
+        }
+        int[] wd = ints(w.dims());
+        int[] k = {wd[2], wd[3]};
+        int[] s = n.ints("strides") == null ? new int[] {1, 1} : ints(n.ints("strides"));
+        int[] d = n.ints("dilations") == null ? new int[] {1, 1} : ints(n.ints("dilations"));
+        int[] pads = pads(n, shapes.get(in), k, s, d);
+        int[] sym = symmetric(pads);
+        if (sym == null) {
+            in = explicitPad(n, in, pads, 0f);
+            sym = new int[2];
+        }
+        add(new Convolution(layerName(n), in, out, wd[0], new Window(k[0], k[1], s[0], s[1], sym[0], sym[1]), d[0],
+                d[1], (int) n.i("group", 1), new Tensor(wd, w.floats()), b == null ? null : vector(b)), 4);
+    }
+
+    private void pool(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        boolean max = n.opType().equals("MaxPool");
+        int[] k = ints(n.ints("kernel_shape"));
+        int[] s = n.ints("strides") == null ? new int[] {1, 1} : ints(n.ints("strides"));
+        int[] d = n.ints("dilations") == null ? new int[] {1, 1} : ints(n.ints("dilations"));
+        if (d[0] != 1 || d[1] != 1) {
+            throw unsupported(n, "dilated pooling");
+        }
+        if (n.outputs().size() > 1 && !n.outputs().get(1).isEmpty()) {
+            throw unsupported(n, "MaxPool indices output");
+        }
+        boolean ceil = n.i("ceil_mode", 0) == 1;
+        boolean includePad = n.i("count_include_pad", 0) == 1;
+        int[] pads = pads(n, shapes.get(in), k, s, d);
+        int[] sym = symmetric(pads);
+        if (sym == null) {
+            if (!max && !includePad) {
+                throw unsupported(n, "AveragePool with asymmetric padding and count_include_pad = 0");
+            }
+            in = explicitPad(n, in, pads, max ? Float.NEGATIVE_INFINITY : 0f);
+            sym = new int[2];
+        }
+        add(new Pooling(layerName(n), in, out, max ? Pooling.Mode.MAX : Pooling.Mode.AVE,
+                new Window(k[0], k[1], s[0], s[1], sym[0], sym[1]), false,
+                ceil ? Pooling.Rounding.CEIL : Pooling.Rounding.FLOOR, !max && !includePad), 4);
+    }
+
+    private void clip(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        float lo;
+        float hi;
+        if (g.opset < 11) {
+            lo = n.f("min", Float.NEGATIVE_INFINITY);
+            hi = n.f("max", Float.POSITIVE_INFINITY);
+        } else {
+            OnnxGraph.Const a = constant(n, 1);
+            OnnxGraph.Const b = constant(n, 2);
+            if ((n.inputs().size() > 1 && !n.inputs().get(1).isEmpty() && a == null)
+                    || (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() && b == null)) {
+                throw unsupported(n, "Clip bounds must be constants");
+            }
+            lo = a == null ? Float.NEGATIVE_INFINITY : a.floats()[0];
+            hi = b == null ? Float.POSITIVE_INFINITY : b.floats()[0];
+        }
+        int rank = ranks.get(in);
+        String mid = layerName(n) + "/min";
+        add(new Elementwise(mid, List.of(in), mid, Elementwise.Op.MAX, scalar(lo), false), rank);
+        add(new Elementwise(layerName(n), List.of(mid), out, Elementwise.Op.MIN, scalar(hi), false), rank);
+    }
+
+    private static Tensor scalar(float v) {
+        return new Tensor(new int[] {1}, new float[] {v});
+    }
+
+    private void gemm(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        if (n.i("transA", 0) != 0) {
+            throw unsupported(n, "Gemm with transA = 1");
+        }
+        if (ranks.get(in) != 2) {
+            throw unsupported(n, "Gemm on a rank-" + ranks.get(in) + " input (expected N x K)");
+        }
+        OnnxGraph.Const b = requireConst(n, 1, "B");
+        OnnxGraph.Const c = constant(n, 2);
+        if (n.inputs().size() > 2 && !n.inputs().get(2).isEmpty() && c == null) {
+            throw unsupported(n, "Gemm with a computed C");
+        }
+        float alpha = n.f("alpha", 1f);
+        float beta = n.f("beta", 1f);
+        boolean transB = n.i("transB", 0) == 1;
+        int k = shapes.get(in).size();
+        int o = (int) (transB ? b.dims()[0] : b.dims()[1]);
+        if ((transB ? b.dims()[1] : b.dims()[0]) != k) {
+            throw new ShapeMismatchException(file + ": node " + n.describe() + " weight shape mismatch (expected K = "
+                    + k + ", found " + java.util.Arrays.toString(b.dims()) + ")");
+        }
+        float[] w = new float[o * k];
+        float[] src = b.floats();
+        for (int r = 0; r < o; r++) {
+            for (int i = 0; i < k; i++) {
+                w[r * k + i] = alpha * (transB ? src[r * k + i] : src[i * o + r]);
+            }
+        }
+        Tensor bias = null;
+        if (c != null) {
+            float[] bv = new float[o];
+            for (int r = 0; r < o; r++) {
+                bv[r] = beta * c.floats()[c.size() == 1 ? 0 : r];
+            }
+            if (c.size() != 1 && c.size() != o) {
+                throw unsupported(n, "Gemm C of " + c.size() + " values (expected 1 or " + o + ")");
+            }
+            bias = new Tensor(new int[] {o}, bv);
+        }
+        add(new InnerProduct(layerName(n), in, out, o, new Tensor(new int[] {o, k}, w), bias), 2);
+    }
+
+    private void matmul(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        OnnxGraph.Const b = requireConst(n, 1, "right operand");
+        if (ranks.get(in) != 2 || b.dims().length != 2) {
+            throw unsupported(n, "MatMul other than N x K times a constant K x O");
+        }
+        int k = (int) b.dims()[0];
+        int o = (int) b.dims()[1];
+        float[] w = new float[o * k];
+        for (int r = 0; r < o; r++) {
+            for (int i = 0; i < k; i++) {
+                w[r * k + i] = b.floats()[i * o + r];
+            }
+        }
+        add(new InnerProduct(layerName(n), in, out, o, new Tensor(new int[] {o, k}, w), null), 2);
+    }
+
+    private long[] shapeArgument(OnnxGraph.Node n, String attr, int input) {
+        if (n.ints(attr) != null) {
+            return n.ints(attr);
+        }
+        OnnxGraph.Const c = constant(n, input);
+        if (c == null) {
+            return null;
+        }
+        return c.longs() != null ? c.longs() : java.util.Arrays.stream(ints(toLongs(c.floats()))).asLongStream()
+                .toArray();
+    }
+
+    private static long[] toLongs(float[] f) {
+        long[] l = new long[f.length];
+        for (int i = 0; i < f.length; i++) {
+            l[i] = (long) f[i];
+        }
+        return l;
+    }
+
+    private void reshape(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        long[] target = shapeArgument(n, "shape", 1);
+        if (target == null) {
+            throw unsupported(n, "Reshape to a computed shape (only constant shapes)");
+        }
+        Shape s = shapes.get(in);
+        int rank = ranks.get(in);
+        long[] dims = rank == 4 ? new long[] {-1, s.c(), s.h(), s.w()} : new long[] {-1, s.c()};
+        long known = 1;
+        int infer = -1;
+        long[] t = target.clone();
+        for (int i = 0; i < t.length; i++) {
+            if (t[i] == 0 && i < dims.length) {
+                t[i] = dims[i];
+            }
+            if (t[i] == -1 && i > 0) {
+                infer = i;
+            } else if (i > 0) {
+                known *= t[i];
+            }
+        }
+        if (infer > 0) {
+            t[infer] = s.size() / known;
+        }
+        if (t.length == 2 && (t[0] == -1 || t[0] >= 0) && t[1] == s.size()) {
+            if (rank == 2) {
+                alias.put(out, in);
+            } else {
+                add(new Flatten(layerName(n), in, out), 2);
+            }
+        } else if (t.length == 4 && t[1] == s.c() && t[2] == s.h() && t[3] == s.w()) {
+            alias.put(out, in);
+        } else {
+            throw unsupported(n, "Reshape of " + s + " to " + java.util.Arrays.toString(target)
+                    + " (only flattening to N x K or keeping N x C x H x W)");
+        }
+    }
+
+    private void squeeze(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        long[] axes = shapeArgument(n, "axes", 1);
+        Shape s = shapes.get(in);
+        int rank = ranks.get(in);
+        boolean squeeze = n.opType().equals("Squeeze");
+        // Both shapes are C x 1 x 1 per sample; only the rank the importer tracks changes.
+        if (squeeze && rank == 4 && s.h() == 1 && s.w() == 1 && (axes == null || sameSet(axes, 2, 3, -1, -2))) {
+            add(new Flatten(layerName(n), in, out), 2);
+        } else if (!squeeze && rank == 2 && axes != null && sameSet(axes, 2, 3, -1, -2)) {
+            add(new Identity(layerName(n), in, out), 4);
+        } else {
+            throw unsupported(n, n.opType() + " of a rank-" + rank + " " + s + " on axes "
+                    + java.util.Arrays.toString(axes) + " (only between N x C and N x C x 1 x 1)");
+        }
+    }
+
+    private static boolean sameSet(long[] axes, long a, long b, long na, long nb) {
+        if (axes.length != 2) {
+            return false;
+        }
+        Set<Long> s = new HashSet<>();
+        for (long x : axes) {
+            s.add(x == na ? a : x == nb ? b : x);
+        }
+        return s.equals(Set.of(a, b));
+    }
+
+    private void binary(OnnxGraph.Node n, String out) {
+        boolean c0 = isConst(n, 0);
+        boolean c1 = isConst(n, 1);
+        Elementwise.Op op = Elementwise.Op.valueOf(n.opType().toUpperCase(java.util.Locale.ROOT));
+        if (c0 && c1) {
+            throw unsupported(n, n.opType() + " of two constants (constant folding is not supported)");
+        }
+        if (!c0 && !c1) {
+            String a = tensor(n.inputs().get(0), n.describe());
+            String b = tensor(n.inputs().get(1), n.describe());
+            if (op == Elementwise.Op.ADD) {
+                add(new Add(layerName(n), List.of(a, b), out), ranks.get(a));
+            } else {
+                add(new Elementwise(layerName(n), List.of(a, b), out, op, null, false), ranks.get(a));
+            }
+            return;
+        }
+        String x = tensor(n.inputs().get(c0 ? 1 : 0), n.describe());
+        OnnxGraph.Const c = constant(n, c0 ? 0 : 1);
+        add(new Elementwise(layerName(n), List.of(x), out, op, new Tensor(new int[] {c.size()},
+                c.floats() != null ? c.floats() : toFloats(c.longs())), c0), ranks.get(x));
+    }
+
+    private static float[] toFloats(long[] l) {
+        float[] f = new float[l.length];
+        for (int i = 0; i < l.length; i++) {
+            f[i] = l[i];
+        }
+        return f;
+    }
+
+    private void pad(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        String mode = n.s("mode", "constant");
+        if (!mode.equals("constant")) {
+            throw unsupported(n, "Pad mode " + mode + " (only constant)");
+        }
+        long[] p = g.opset < 11 ? n.ints("pads") : shapeArgument(n, "pads", 1);
+        if (p == null) {
+            throw unsupported(n, "Pad with computed pads");
+        }
+        float value = 0f;
+        if (g.opset < 11) {
+            value = n.f("value", 0f);
+        } else if (constant(n, 2) != null) {
+            value = constant(n, 2).floats()[0];
+        }
+        int rank = ranks.get(in);
+        if (p.length != 2 * rank || p[0] != 0 || p[rank] != 0) {
+            throw unsupported(n, "Pad of the batch axis or pads of length " + p.length);
+        }
+        int[] before = new int[3];
+        int[] after = new int[3];
+        for (int a = 1; a < rank; a++) {
+            before[a - 1] = (int) p[a];
+            after[a - 1] = (int) p[a + rank];
+        }
+        add(new Pad(layerName(n), in, out, before, after, value), rank);
+    }
+
+    private void slice(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        long[] starts = g.opset < 10 ? n.ints("starts") : shapeArgument(n, "starts", 1);
+        long[] ends = g.opset < 10 ? n.ints("ends") : shapeArgument(n, "ends", 2);
+        long[] axes = g.opset < 10 ? n.ints("axes") : shapeArgument(n, "axes", 3);
+        long[] steps = g.opset < 10 ? null : shapeArgument(n, "steps", 4);
+        if (starts == null || ends == null) {
+            throw unsupported(n, "Slice with computed starts or ends");
+        }
+        Shape s = shapes.get(in);
+        int rank = ranks.get(in);
+        int[] dims = {s.c(), s.h(), s.w()};
+        int[] start = {0, 0, 0};
+        int[] stop = dims.clone();
+        int[] step = {1, 1, 1};
+        for (int i = 0; i < starts.length; i++) {
+            long axis = axes == null ? i : axes[i];
+            if (axis < 0) {
+                axis += rank;
+            }
+            long st = steps == null ? 1 : steps[i];
+            if (axis == 0 || axis >= rank) {
+                throw unsupported(n, "Slice of axis " + axis + " (only channels, rows and columns)");
+            }
+            if (st <= 0) {
+                throw unsupported(n, "Slice with step " + st + " (only positive steps)");
+            }
+            int a = (int) axis - 1;
+            long dim = dims[a];
+            long b = starts[i] < 0 ? starts[i] + dim : starts[i];
+            long e = ends[i] < 0 ? ends[i] + dim : ends[i];
+            start[a] = (int) Math.max(0, Math.min(b, dim));
+            stop[a] = (int) Math.max(0, Math.min(e, dim));
+            step[a] = (int) st;
+        }
+        add(new Slice(layerName(n), in, out, start, stop, step), rank);
+    }
+}

@@ -1,0 +1,111 @@
+package org.dyve.format.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.dyve.ModelFormatException;
+import org.dyve.Shared;
+import org.dyve.bench.OrtComparison;
+import org.dyve.data.Dataset;
+import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelCatalog;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.DenseEngine;
+import org.dyve.eval.Evaluator;
+import org.dyve.eval.TopK;
+import org.dyve.model.Network;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** ONNX import of the shared models: accuracy, parity with ONNX Runtime, agreement with the Caffe import. */
+class OnnxSharedModelsTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void resnet20ReachesTheReferenceAccuracy() {
+        ModelDescriptor d = ModelCatalog.resolve("resnet20_cifar10", Shared.models());
+        Network net = d.load();
+        assertEquals(40_551_040L, net.totalMacs());
+        Evaluator.Result r = new Evaluator(net, d.preprocessing(net), 50).run(
+                Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin")), 0, new Evaluator.Listener() {
+                });
+        assertEquals(81.02, r.top1(), 0.1);
+    }
+
+    /** Per-image logits within 1e-4 (relative to the largest) and identical top-1 against ONNX Runtime. */
+    private static void parity(String model, String data, int count, int batch) {
+        ModelDescriptor d = ModelCatalog.resolve(model, Shared.models()).asOnnx();
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        Dataset ds = Dataset.open(data);
+        double worst = 0;
+        try (OrtComparison cmp = new OrtComparison(net, d.onnx(), batch, 2)) {
+            for (int start = 0; start < count; start += batch) {
+                float[][] in = new float[batch][];
+                for (int i = 0; i < batch; i++) {
+                    in[i] = pre.apply(ds.get(start + i).image());
+                }
+                cmp.setInputs(in);
+                float[][][] out = cmp.outputs();
+                for (int i = 0; i < batch; i++) {
+                    float mag = 0;
+                    for (float v : out[1][i]) {
+                        mag = Math.max(mag, Math.abs(v));
+                    }
+                    for (int k = 0; k < out[0][i].length; k++) {
+                        worst = Math.max(worst, Math.abs(out[0][i][k] - out[1][i][k]) / mag);
+                    }
+                    assertEquals(TopK.of(out[1][i], 1)[0], TopK.of(out[0][i], 1)[0],
+                            model + " image " + (start + i) + " top-1");
+                }
+            }
+        }
+        assertTrue(worst <= 1e-4, model + ": relative logit difference " + worst);
+    }
+
+    @Test
+    void parityWithOnnxRuntimeOnEverySharedOnnxFile() {
+        String cifar = "cifar10:" + Shared.require("data/cifar10/test_batch.bin");
+        parity("cifar10_full", cifar, 500, 50);
+        parity("cifar10_quick", cifar, 500, 50);
+        parity("resnet20_cifar10", cifar, 500, 50);
+        parity("squeezenet_v1.0_deep_compression", "images:" + Shared.require("data/imagenet-samples"), 64, 4);
+    }
+
+    @Test
+    void squeezeNetOnnxCopyPredictsLikeTheCaffeImport() {
+        ModelDescriptor caffe = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network a = caffe.load();
+        Network b = caffe.asOnnx().load();
+        Preprocessing pre = caffe.preprocessing(a);
+        Dataset ds = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
+        DenseEngine ea = DenseEngine.of(a, 1);
+        DenseEngine eb = DenseEngine.of(b, 1);
+        for (int i = 0; i < ds.size(); i++) {
+            float[] x = pre.apply(ds.get(i).image());
+            ea.setInput(a.input().name(), 0, x);
+            eb.setInput(b.input().name(), 0, x);
+            ea.run(1);
+            eb.run(1);
+            assertEquals(TopK.of(ea.output(a.output(), 0), 1)[0], TopK.of(eb.output(b.output(), 0), 1)[0],
+                    "image " + i);
+        }
+    }
+
+    @Test
+    void truncatedOrForeignFilesAreRejectedWithTheFileName() throws Exception {
+        byte[] all = Files.readAllBytes(Shared.require("models/resnet20_cifar10/resnet20_cifar10.onnx"));
+        Path cut = dir.resolve("cut.onnx");
+        Files.write(cut, Arrays.copyOf(all, all.length / 2));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> OnnxImporter.load(cut));
+        assertTrue(e.getMessage().startsWith(cut + ": "), e.getMessage());
+        Path txt = dir.resolve("text.onnx");
+        Files.writeString(txt, "this is not protobuf\n");
+        assertThrows(ModelFormatException.class, () -> OnnxImporter.load(txt));
+    }
+}
