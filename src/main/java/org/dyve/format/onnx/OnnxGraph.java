@@ -53,8 +53,8 @@ final class OnnxGraph {
         }
     }
 
-    /** A graph input or output: name and dims (-1 for symbolic dimensions). */
-    record ValueInfo(String name, long[] dims) {
+    /** A graph input or output: name, element type (TensorProto.DataType, 0 if absent) and dims (-1 symbolic). */
+    record ValueInfo(String name, int elemType, long[] dims) {
     }
 
     final List<Node> nodes = new ArrayList<>();
@@ -233,6 +233,7 @@ final class OnnxGraph {
 
     private ValueInfo readValueInfo(CodedInputStream in) throws IOException {
         String nm = "";
+        int elemType = 0;
         List<Long> dims = new ArrayList<>();
         while (!in.isAtEnd()) {
             int tag = in.readTag();
@@ -250,6 +251,10 @@ final class OnnxGraph {
                         CodedInputStream tensor = message(type);
                         while (!tensor.isAtEnd()) {
                             int t2 = tensor.readTag();
+                            if (WireFormat.getTagFieldNumber(t2) == 1) {
+                                elemType = tensor.readInt32();
+                                continue;
+                            }
                             if (WireFormat.getTagFieldNumber(t2) != 2) {
                                 tensor.skipField(t2);
                                 continue;
@@ -279,11 +284,23 @@ final class OnnxGraph {
                 default -> in.skipField(tag);
             }
         }
-        return new ValueInfo(nm, dims.stream().mapToLong(Long::longValue).toArray());
+        return new ValueInfo(nm, elemType, dims.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    /** Reads a serialized TensorProto file (as in the ONNX backend tests' {@code input_0.pb}). */
+    static Const readTensorFile(Path file) {
+        try {
+            return new OnnxGraph(file).readTensor(CodedInputStream.newInstance(Files.readAllBytes(file)));
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof ModelFormatException m) {
+                throw m;
+            }
+            throw new ModelFormatException(file + ": not a valid ONNX tensor (" + reason(e) + ")", e);
+        }
     }
 
     // TensorProto.DataType
-    private static final int FLOAT = 1;
+    static final int FLOAT = 1;
     private static final int INT32 = 6;
     private static final int INT64 = 7;
     private static final int DOUBLE = 11;

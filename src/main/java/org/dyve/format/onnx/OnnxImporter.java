@@ -59,9 +59,13 @@ public final class OnnxImporter {
      * @throws ShapeMismatchException when shapes do not fit
      */
     public static Network load(Path file) {
-        OnnxGraph g = OnnxGraph.read(file);
-        if (g.opset < 7 || g.opset > 17) {
-            throw new ModelFormatException(file + ": unsupported opset " + g.opset + " (expected 7 to 17)");
+        return load(file, OnnxGraph.read(file));
+    }
+
+    /** Imports an already decoded graph (whose initializers a caller may have extended). */
+    static Network load(Path file, OnnxGraph g) {
+        if (g.opset < 6 || g.opset > 17) {
+            throw new ModelFormatException(file + ": unsupported opset " + g.opset + " (expected 6 to 17)");
         }
         OnnxImporter imp = new OnnxImporter(file, g);
         List<Input> inputs = new ArrayList<>();
@@ -70,13 +74,19 @@ public final class OnnxImporter {
                 continue;
             }
             long[] d = vi.dims();
+            if (vi.elemType() != OnnxGraph.FLOAT) {
+                throw new ModelFormatException(file + ": input " + vi.name() + " has element type " + vi.elemType()
+                        + " (expected float, 1)");
+            }
             Shape s;
             if (d.length == 4 && d[1] > 0 && d[2] > 0 && d[3] > 0) {
                 s = new Shape((int) d[1], (int) d[2], (int) d[3]);
+            } else if (d.length == 3 && d[1] > 0 && d[2] > 0) {
+                s = new Shape((int) d[1], (int) d[2], 1);
             } else if (d.length == 2 && d[1] > 0) {
                 s = new Shape((int) d[1], 1, 1);
             } else {
-                throw new ModelFormatException(file + ": input " + vi.name() + " must be N x C x H x W or N x K with"
+                throw new ModelFormatException(file + ": input " + vi.name() + " must be N x C x H x W, N x C x L or N x K with"
                         + " fixed C, H, W (found " + java.util.Arrays.toString(d) + ")");
             }
             imp.shapes.put(vi.name(), s);
@@ -88,7 +98,14 @@ public final class OnnxImporter {
         }
         List<String> outputs = new ArrayList<>();
         for (OnnxGraph.ValueInfo vi : g.outputs) {
-            outputs.add(imp.tensor(vi.name(), "graph output"));
+            String t = imp.tensor(vi.name(), "graph output");
+            if (inputs.stream().anyMatch(i -> i.name().equals(t))) {
+                // an output that is an input passed through Identity/Dropout still needs a layer to write it
+                imp.add(new Identity(imp.uniqueName(vi.name()), t, vi.name()), imp.ranks.get(t));
+                outputs.add(vi.name());
+            } else {
+                outputs.add(t);
+            }
         }
         String name = g.name.isEmpty() ? file.getFileName().toString() : g.name;
         return new Network(name, inputs, imp.layers, outputs);
@@ -96,6 +113,10 @@ public final class OnnxImporter {
 
     private String tensor(String name, String who) {
         String t = alias.getOrDefault(name, name);
+        if (!shapes.containsKey(t) && consts.containsKey(t)) {
+            throw new ModelFormatException(file + ": " + who + " reads the constant " + name + " where a computed"
+                    + " tensor is expected (constant operands are supported only as weights and second operands)");
+        }
         if (!shapes.containsKey(t)) {
             throw new ModelFormatException(file + ": " + who + " reads " + name + ", which no earlier node produces");
         }
@@ -123,7 +144,10 @@ public final class OnnxImporter {
     }
 
     private String layerName(OnnxGraph.Node n) {
-        String base = n.name().isEmpty() ? n.outputs().get(0) : n.name();
+        return uniqueName(n.name().isEmpty() ? n.outputs().get(0) : n.name());
+    }
+
+    private String uniqueName(String base) {
         String name = base;
         int k = 1;
         while (!layerNames.add(name)) {
@@ -177,7 +201,7 @@ public final class OnnxImporter {
             case "GlobalAveragePool", "GlobalMaxPool" -> {
                 String in = tensor(n.inputs().get(0), n.describe());
                 add(new Pooling(layerName(n), in, out, op.equals("GlobalMaxPool") ? Pooling.Mode.MAX : Pooling.Mode.AVE,
-                        Window.square(1, 1, 0), true, Pooling.Rounding.FLOOR, false), 4);
+                        Window.square(1, 1, 0), true, Pooling.Rounding.FLOOR, false), ranks.get(in));
             }
             case "LRN" -> {
                 String in = tensor(n.inputs().get(0), n.describe());
@@ -225,7 +249,7 @@ public final class OnnxImporter {
                 // rank 2: the class axis; rank 4: the channel axis (before opset 13, axis 1 means softmax over
                 // all of C x H x W, which is the channel softmax only when H = W = 1)
                 boolean channel = rank == 2 ? axis == 1 || axis == -1
-                        : (axis == 1 || axis == -3) && (g.opset >= 13 || s.h() == 1 && s.w() == 1);
+                        : (axis == 1 || axis == 1 - rank) && (g.opset >= 13 || s.h() == 1 && s.w() == 1);
                 if (!channel) {
                     throw unsupported(n, "Softmax along axis " + axis + " of a rank-" + rank + " tensor " + s
                             + " (only the channel axis)");
@@ -274,11 +298,22 @@ public final class OnnxImporter {
         return new int[] {pads[0], pads[1]};
     }
 
+    /** A per-spatial-axis attribute as two values (H, W); a 1-D attribute gets W = {@code dflt}. */
+    private static int[] spatial(long[] v, int dflt) {
+        if (v == null) {
+            return new int[] {dflt, dflt};
+        }
+        return v.length == 1 ? new int[] {(int) v[0], dflt} : ints(v);
+    }
+
     private int[] pads(OnnxGraph.Node n, Shape in, int[] k, int[] s, int[] d) {
         String auto = n.s("auto_pad", "NOTSET");
         int[] pads = n.ints("pads") == null ? new int[4] : ints(n.ints("pads"));
+        if (pads.length == 2) {
+            pads = new int[] {pads[0], 0, pads[1], 0};
+        }
         if (pads.length != 4) {
-            throw unsupported(n, "pads of length " + pads.length + " (expected 4 for 2-D)");
+            throw unsupported(n, "pads of length " + pads.length + " (expected 2 or 4)");
         }
         if (auto.equals("SAME_UPPER") || auto.equals("SAME_LOWER")) {
             int[] dims = {in.h(), in.w()};
@@ -300,7 +335,8 @@ public final class OnnxImporter {
     /** Inserts an explicit padding layer and returns its output tensor. */
     private String explicitPad(OnnxGraph.Node n, String in, int[] pads, float value) {
         String name = layerName(n) + "/pad";
-        add(new Pad(name, in, name, new int[] {0, pads[0], pads[1]}, new int[] {0, pads[2], pads[3]}, value), 4);
+        add(new Pad(name, in, name, new int[] {0, pads[0], pads[1]}, new int[] {0, pads[2], pads[3]}, value),
+                ranks.get(in));
         return name;
     }
 
@@ -308,13 +344,15 @@ public final class OnnxImporter {
         String in = tensor(n.inputs().get(0), n.describe());
         OnnxGraph.Const w = requireConst(n, 1, "weight");
         OnnxGraph.Const b = constant(n, 2);
-        if (w.dims().length != 4) {
-            throw unsupported(n, "Conv with a rank-" + w.dims().length + " weight (only 2-D convolution)");
+        if (w.dims().length != 4 && w.dims().length != 3) {
+            throw unsupported(n, "Conv with a rank-" + w.dims().length + " weight (only 1-D and 2-D convolution)");
         }
-        int[] wd = ints(w.dims());
+        // a 1-D convolution over N x C x L runs as a 2-D one over C x L x 1
+        int[] wd = w.dims().length == 4 ? ints(w.dims()) : new int[] {(int) w.dims()[0], (int) w.dims()[1],
+            (int) w.dims()[2], 1};
         int[] k = {wd[2], wd[3]};
-        int[] s = n.ints("strides") == null ? new int[] {1, 1} : ints(n.ints("strides"));
-        int[] d = n.ints("dilations") == null ? new int[] {1, 1} : ints(n.ints("dilations"));
+        int[] s = spatial(n.ints("strides"), 1);
+        int[] d = spatial(n.ints("dilations"), 1);
         int[] pads = pads(n, shapes.get(in), k, s, d);
         int[] sym = symmetric(pads);
         if (sym == null) {
@@ -322,15 +360,19 @@ public final class OnnxImporter {
             sym = new int[2];
         }
         add(new Convolution(layerName(n), in, out, wd[0], new Window(k[0], k[1], s[0], s[1], sym[0], sym[1]), d[0],
-                d[1], (int) n.i("group", 1), new Tensor(wd, w.floats()), b == null ? null : vector(b)), 4);
+                d[1], (int) n.i("group", 1), new Tensor(wd, w.floats()), b == null ? null : vector(b)),
+                ranks.get(in));
     }
 
     private void pool(OnnxGraph.Node n, String out) {
         String in = tensor(n.inputs().get(0), n.describe());
         boolean max = n.opType().equals("MaxPool");
-        int[] k = ints(n.ints("kernel_shape"));
-        int[] s = n.ints("strides") == null ? new int[] {1, 1} : ints(n.ints("strides"));
-        int[] d = n.ints("dilations") == null ? new int[] {1, 1} : ints(n.ints("dilations"));
+        if (ranks.get(in) == 2) {
+            throw unsupported(n, n.opType() + " of a rank-2 tensor");
+        }
+        int[] k = spatial(n.ints("kernel_shape"), 1);
+        int[] s = spatial(n.ints("strides"), 1);
+        int[] d = spatial(n.ints("dilations"), 1);
         if (d[0] != 1 || d[1] != 1) {
             throw unsupported(n, "dilated pooling");
         }
@@ -350,7 +392,7 @@ public final class OnnxImporter {
         }
         add(new Pooling(layerName(n), in, out, max ? Pooling.Mode.MAX : Pooling.Mode.AVE,
                 new Window(k[0], k[1], s[0], s[1], sym[0], sym[1]), false,
-                ceil ? Pooling.Rounding.CEIL : Pooling.Rounding.FLOOR, !max && !includePad), 4);
+                ceil ? Pooling.Rounding.CEIL : Pooling.Rounding.FLOOR, !max && !includePad), ranks.get(in));
     }
 
     private void clip(OnnxGraph.Node n, String out) {
@@ -546,8 +588,53 @@ public final class OnnxImporter {
         }
         String x = tensor(n.inputs().get(c0 ? 1 : 0), n.describe());
         OnnxGraph.Const c = constant(n, c0 ? 0 : 1);
-        add(new Elementwise(layerName(n), List.of(x), out, op, new Tensor(new int[] {c.size()},
-                c.floats() != null ? c.floats() : toFloats(c.longs())), c0), ranks.get(x));
+        float[] v = c.floats() != null ? c.floats() : toFloats(c.longs());
+        Tensor t = v.length == 1 ? new Tensor(new int[] {1}, v) : broadcast(n, c.dims(), v, shapes.get(x), ranks.get(x));
+        add(new Elementwise(layerName(n), List.of(x), out, op, t, c0), ranks.get(x));
+    }
+
+    /**
+     * Expands a constant to the per-sample C x H x W layout by ONNX (numpy) broadcasting: dimensions align
+     * from the right (or, for opset < 7 with {@code broadcast = 1}, from {@code axis}); the batch dimension of
+     * the constant must be 1.
+     */
+    private Tensor broadcast(OnnxGraph.Node n, long[] cdims, float[] v, Shape s, int rank) {
+        long[] full = rank == 4 ? new long[] {1, s.c(), s.h(), s.w()} : rank == 3 ? new long[] {1, s.c(), s.h()}
+                : new long[] {1, s.c()};
+        long[] aligned = new long[rank];
+        java.util.Arrays.fill(aligned, 1);
+        int offset = rank - cdims.length;
+        if (g.opset < 7 && n.i("broadcast", 0) == 1 && n.attrs().containsKey("axis")) {
+            offset = (int) n.i("axis", 0);
+            offset = offset < 0 ? offset + rank : offset;
+        }
+        if (offset < 0 || offset + cdims.length > rank) {
+            throw unsupported(n, "constant of shape " + java.util.Arrays.toString(cdims) + " does not broadcast to a"
+                    + " rank-" + rank + " tensor");
+        }
+        for (int i = 0; i < cdims.length; i++) {
+            aligned[offset + i] = cdims[i];
+            if (cdims[i] != 1 && cdims[i] != full[offset + i] || offset + i == 0 && cdims[i] != 1) {
+                throw unsupported(n, "constant of shape " + java.util.Arrays.toString(cdims) + " does not broadcast to "
+                        + java.util.Arrays.toString(full) + " per sample");
+            }
+        }
+        int size = s.size();
+        float[] out = new float[size];
+        int[] dim = {s.c(), s.h(), s.w()};
+        // constant strides over the per-sample axes (C, H, W); rank 3 has W = 1, rank 2 has H = W = 1
+        long[] cd = {rank > 1 ? aligned[1] : 1, rank > 2 ? aligned[2] : 1, rank > 3 ? aligned[3] : 1};
+        for (int c = 0; c < dim[0]; c++) {
+            for (int h = 0; h < dim[1]; h++) {
+                for (int w = 0; w < dim[2]; w++) {
+                    long ci = cd[0] == 1 ? 0 : c;
+                    long hi = cd[1] == 1 ? 0 : h;
+                    long wi = cd[2] == 1 ? 0 : w;
+                    out[(c * dim[1] + h) * dim[2] + w] = v[(int) ((ci * cd[1] + hi) * cd[2] + wi)];
+                }
+            }
+        }
+        return new Tensor(new int[] {size}, out);
     }
 
     private static float[] toFloats(long[] l) {
