@@ -90,6 +90,20 @@ class CliTest {
     }
 
     @Test
+    void exportWritesAnOnnxFileThatDyveReadsBack() throws Exception {
+        Path onnx = dir.resolve("fashion.onnx");
+        Run r = dyve("export", "--onnx", onnx.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("-> " + onnx), r.out());
+        Run info = dyve("info", "--model", onnx.toString());
+        assertEquals(0, info.code(), info.err());
+        assertTrue(info.out().contains("6,553,728"), info.out());
+        Path broken = dir.resolve("broken.onnx");
+        Files.write(broken, java.util.Arrays.copyOf(Files.readAllBytes(onnx), 1000));
+        assertOneLineError(dyve("info", "--model", broken.toString()), broken + ": ");
+    }
+
+    @Test
     void classifyPrintsTopFiveWithClassNames() {
         Path img = Shared.require("data/imagenet-samples/images/n01440764.jpg");
         Run r = dyve("classify", "--model", "squeezenet_v1.0_deep_compression", "--model-home",

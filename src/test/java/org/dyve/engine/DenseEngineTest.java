@@ -9,59 +9,15 @@ import java.util.Random;
 import org.dyve.ShapeMismatchException;
 import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
-import org.dyve.model.Concat;
-import org.dyve.model.Convolution;
-import org.dyve.model.Flatten;
-import org.dyve.model.InnerProduct;
 import org.dyve.model.Input;
-import org.dyve.model.Layer;
-import org.dyve.model.Lrn;
 import org.dyve.model.Network;
-import org.dyve.model.Pooling;
-import org.dyve.model.Relu;
-import org.dyve.model.Scale;
 import org.dyve.model.Shape;
-import org.dyve.model.Softmax;
 import org.dyve.model.Tensor;
-import org.dyve.model.Window;
 import org.junit.jupiter.api.Test;
 
 class DenseEngineTest {
-    private static final Random RND = new Random(3);
-
-    private static Tensor rand(int... shape) {
-        int n = 1;
-        for (int d : shape) {
-            n *= d;
-        }
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) RND.nextGaussian() * 0.3f;
-        }
-        return new Tensor(shape, v);
-    }
-
-    /** A small DAG using every layer type: conv, relu, pool, lrn, concat, bn, scale, add, flatten, fc, softmax. */
     static Network dag() {
-        List<Layer> l = List.of(
-                new Convolution("c1", "x", "c1", 4, Window.square(3, 1, 1), 1, 1, 1, rand(4, 2, 3, 3), rand(4)),
-                new Relu("r1", "c1", "r1", 0f),
-                new Convolution("c2a", "r1", "c2a", 3, Window.square(1, 1, 0), 1, 1, 1, rand(3, 4, 1, 1), null),
-                new Convolution("c2b", "r1", "c2b", 3, Window.square(3, 1, 1), 1, 1, 1, rand(3, 4, 3, 3), rand(3)),
-                new Concat("cat", List.of("c2a", "c2b"), "cat"),
-                new BatchNorm("bn", "cat", "bn", rand(6), new Tensor(new int[] {6}, new float[] {1, 2, 3, 4, 5, 6}),
-                        1e-5f, rand(6), rand(6)),
-                new Scale("sc", "bn", "sc", rand(6), rand(6)),
-                new Convolution("c3", "r1", "c3", 6, Window.square(1, 1, 0), 1, 1, 2, rand(6, 2, 1, 1), rand(6)),
-                new Add("add", List.of("sc", "c3"), "add"),
-                new Relu("r2", "add", "r2", 0.1f),
-                new Pooling("p", "r2", "p", Pooling.Mode.MAX, Window.square(3, 2, 0), false, Pooling.Rounding.CEIL,
-                        false),
-                new Lrn("n", "p", "n", Lrn.Region.ACROSS_CHANNELS, 3, 1e-2f, 0.75f, 1f),
-                new Flatten("f", "n", "f"),
-                new InnerProduct("ip", "f", "ip", 5, rand(5, 6 * 3 * 3), rand(5)),
-                new Softmax("prob", "ip", "prob"));
-        return new Network("dag", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
+        return org.dyve.TestNets.dag();
     }
 
     private static float[] input(int seed) {

@@ -263,6 +263,17 @@ public final class OnnxImporter {
                         vector(requireConst(n, 1, "scale")), vector(requireConst(n, 2, "bias"))), rank(n, 0));
             }
             case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min" -> binary(n, out);
+            case "Sum" -> {
+                List<String> ins = new ArrayList<>();
+                for (String t : n.inputs()) {
+                    ins.add(tensor(t, n.describe()));
+                }
+                if (ins.size() == 1) {
+                    alias.put(out, ins.get(0));
+                } else {
+                    add(new Add(layerName(n), ins, out), ranks.get(ins.get(0)));
+                }
+            }
             case "Pad" -> pad(n, out);
             case "Slice" -> slice(n, out);
             default -> throw unsupported(n, "unsupported operator " + op);
@@ -535,6 +546,8 @@ public final class OnnxImporter {
             }
         } else if (t.length == 4 && t[1] == s.c() && t[2] == s.h() && t[3] == s.w()) {
             alias.put(out, in);
+        } else if (t.length == 4 && t[1] == s.size() && t[2] == 1 && t[3] == 1) {
+            add(new Flatten(layerName(n), in, out), 4);
         } else {
             throw unsupported(n, "Reshape of " + s + " to " + java.util.Arrays.toString(target)
                     + " (only flattening to N x K or keeping N x C x H x W)");

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.dyve.DyveException;
+import org.dyve.ModelFormatException;
 import org.dyve.engine.DenseEngine;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.Test;
@@ -75,6 +76,31 @@ class OnnxConformanceTest {
         assertTrue(passed >= 60, "only " + passed + " backend tests ran through the importer");
     }
 
+    @Test
+    void unsupportedOperatorsNameTheNodeAndOpType() {
+        Path model = DATA.resolve("node/test_resize_downsample_scales_linear/model.onnx");
+        assumeTrue(Files.isRegularFile(model), "libonnx-testdata not installed");
+        OnnxGraph g = OnnxGraph.read(model);
+        foldConstantInputs(g, model.resolveSibling("test_data_set_0"));
+        ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(ModelFormatException.class,
+                () -> OnnxImporter.load(model, g));
+        assertEquals(model + ": node Y (Resize): unsupported operator Resize", e.getMessage());
+    }
+
+    /** Turns every runtime input but the first into a constant with the data set's values; returns the inputs. */
+    private static List<String> foldConstantInputs(OnnxGraph g, Path set) {
+        List<String> runtimeInputs = new ArrayList<>();
+        for (OnnxGraph.ValueInfo vi : g.inputs) {
+            if (!g.initializers.containsKey(vi.name())) {
+                runtimeInputs.add(vi.name());
+            }
+        }
+        for (int i = 1; i < runtimeInputs.size(); i++) {
+            g.initializers.put(runtimeInputs.get(i), OnnxGraph.readTensorFile(set.resolve("input_" + i + ".pb")));
+        }
+        return runtimeInputs;
+    }
+
     private static Outcome run(String suite, Path dir) {
         String name = dir.getFileName().toString();
         Path model = dir.resolve("model.onnx");
@@ -89,21 +115,13 @@ class OnnxConformanceTest {
         if (sets.isEmpty()) {
             return new Outcome(suite, name, "skip", "no test data set");
         }
-        List<String> runtimeInputs = new ArrayList<>();
+        List<String> runtimeInputs;
         try {
             g = OnnxGraph.read(model);
-            for (OnnxGraph.ValueInfo vi : g.inputs) {
-                if (!g.initializers.containsKey(vi.name())) {
-                    runtimeInputs.add(vi.name());
-                }
-            }
+            // The engine takes weights as constants: feed the test's values of every input but the first.
+            runtimeInputs = foldConstantInputs(g, sets.get(0));
             if (runtimeInputs.isEmpty()) {
                 return new Outcome(suite, name, "skip", "no runtime input");
-            }
-            // The engine takes weights as constants: feed the test's values of every input but the first.
-            for (int i = 1; i < runtimeInputs.size(); i++) {
-                OnnxGraph.Const c = OnnxGraph.readTensorFile(sets.get(0).resolve("input_" + i + ".pb"));
-                g.initializers.put(runtimeInputs.get(i), c);
             }
             net = OnnxImporter.load(model, g);
         } catch (DyveException e) {

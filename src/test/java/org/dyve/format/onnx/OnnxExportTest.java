@@ -1,0 +1,81 @@
+package org.dyve.format.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Random;
+import org.dyve.Shared;
+import org.dyve.TestNets;
+import org.dyve.bench.OrtComparison;
+import org.dyve.data.Dataset;
+import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelCatalog;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.DenseEngine;
+import org.dyve.model.Network;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Exported ONNX files run in ONNX Runtime with DyVE's results, and import back to the same network. */
+class OnnxExportTest {
+    @TempDir
+    Path dir;
+
+    private static float[][] randomInputs(Network net, int n, long seed) {
+        Random r = new Random(seed);
+        float[][] in = new float[n][net.input().shape().size()];
+        for (float[] x : in) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = r.nextFloat() * 4 - 2;
+            }
+        }
+        return in;
+    }
+
+    private void exportAndCompare(Network net, float[][] inputs, double tolerance) throws IOException {
+        Path f = dir.resolve(net.name() + ".onnx");
+        OnnxExporter.write(net, f);
+        try (OrtComparison cmp = new OrtComparison(net, f, inputs.length, 1)) {
+            cmp.setInputs(inputs);
+            OrtComparison.Result r = cmp.measure(net.name(), 0, 1);
+            assertTrue(r.maxRelDiff() <= tolerance, net.name() + ": ONNX Runtime differs by " + r.maxRelDiff());
+            assertTrue(r.top1Agrees(), net.name() + ": top-1 differs from ONNX Runtime");
+        }
+        // round trip: the exported file imports back to a network computing the same function
+        Network back = OnnxImporter.load(f);
+        assertEquals(net.totalMacs(), back.totalMacs());
+        DenseEngine a = DenseEngine.of(net, 1);
+        DenseEngine b = DenseEngine.of(back, 1);
+        a.setInput(net.input().name(), 0, inputs[0]);
+        b.setInput(back.input().name(), 0, inputs[0]);
+        a.run(1);
+        b.run(1);
+        assertArrayEquals(a.output(net.output(), 0), b.output(back.output(), 0), 1e-5f);
+    }
+
+    @Test
+    void everyLayerTypeExportsToOnnxRuntimesResult() throws IOException {
+        Network dag = TestNets.dag();
+        exportAndCompare(dag, randomInputs(dag, 3, 1), 1e-5);
+        Network dag2 = TestNets.dag2();
+        exportAndCompare(dag2, randomInputs(dag2, 2, 2), 1e-5);
+    }
+
+    @Test
+    void caffeModelsExportToOnnxRuntimesResult() throws IOException {
+        for (String m : new String[] {"cifar10_full", "cifar10_quick"}) {
+            ModelDescriptor d = ModelCatalog.resolve(m, Shared.models());
+            Network net = d.load();
+            Preprocessing pre = d.preprocessing(net);
+            Dataset ds = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
+            float[][] in = new float[8][];
+            for (int i = 0; i < in.length; i++) {
+                in[i] = pre.apply(ds.get(i).image());
+            }
+            exportAndCompare(net, in, 1e-4);
+        }
+    }
+}
