@@ -1,27 +1,21 @@
 package org.dyve.engine;
 
-import java.nio.FloatBuffer;
 import org.dyve.model.BatchNorm;
 import org.dyve.model.Scale;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Per-channel {@code y = a[c] x + b[c]}: inference batch normalisation and Caffe Scale, folded. */
-final class AffineKernel implements Kernel {
-    private final FloatBuffer in;
-    private final FloatBuffer out;
+final class AffineKernel extends PerSampleKernel {
     private final Shape s;
     private final float[] a;
     private final float[] b;
-    private final float[] buf;
 
     private AffineKernel(Shape s, float[] a, float[] b, INDArray in, INDArray out) {
+        super(s, s, in, out);
         this.s = s;
         this.a = a;
         this.b = b;
-        this.in = Buffers.view(in);
-        this.out = Buffers.view(out);
-        buf = new float[s.size()];
     }
 
     static AffineKernel of(BatchNorm bn, Shape s, INDArray in, INDArray out) {
@@ -43,18 +37,14 @@ final class AffineKernel implements Kernel {
     }
 
     @Override
-    public void run(int n) {
+    void apply(float[] src, float[] dst) {
         int plane = s.plane();
-        for (int i = 0; i < n; i++) {
-            in.get(i * buf.length, buf);
-            for (int c = 0; c < s.c(); c++) {
-                float ac = a[c];
-                float bc = b[c];
-                for (int p = c * plane, e = p + plane; p < e; p++) {
-                    buf[p] = buf[p] * ac + bc;
-                }
+        for (int c = 0; c < s.c(); c++) {
+            float ac = a[c];
+            float bc = b[c];
+            for (int p = c * plane, e = p + plane; p < e; p++) {
+                dst[p] = src[p] * ac + bc;
             }
-            out.put(i * buf.length, buf);
         }
     }
 }

@@ -1,37 +1,25 @@
 package org.dyve.engine;
 
-import java.nio.FloatBuffer;
 import org.dyve.model.Lrn;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Local response normalisation with Caffe's arithmetic, both regions, in plain Java. */
-final class LrnKernel implements Kernel {
-    private final FloatBuffer in;
-    private final FloatBuffer out;
+final class LrnKernel extends PerSampleKernel {
     private final Lrn lrn;
     private final Shape s;
-    private final float[] src;
-    private final float[] dst;
     private final float[] scale;
 
     LrnKernel(Lrn lrn, Shape s, INDArray in, INDArray out) {
+        super(s, s, in, out);
         this.lrn = lrn;
         this.s = s;
-        this.in = Buffers.view(in);
-        this.out = Buffers.view(out);
-        src = new float[s.size()];
-        dst = new float[s.size()];
         scale = new float[s.size()];
     }
 
     @Override
-    public void run(int n) {
-        for (int i = 0; i < n; i++) {
-            in.get(i * src.length, src);
-            normalise(lrn, s, src, dst, scale);
-            out.put(i * dst.length, dst);
-        }
+    void apply(float[] src, float[] dst) {
+        normalise(lrn, s, src, dst, scale);
     }
 
     /** Normalises one sample; {@code scale} is scratch of the same size. */

@@ -1,42 +1,30 @@
 package org.dyve.engine;
 
-import java.nio.FloatBuffer;
 import org.dyve.model.Pooling;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** Max / average pooling with Caffe's window clipping and divisor rules, in plain Java. */
-final class PoolKernel implements Kernel {
-    private final FloatBuffer in;
-    private final FloatBuffer out;
+final class PoolKernel extends PerSampleKernel {
     private final Shape is;
     private final Shape os;
     private final Window w;
     private final boolean max;
     private final boolean excludePad;
-    private final float[] src;
-    private final float[] dst;
 
     PoolKernel(Pooling p, Shape inShape, Shape outShape, INDArray in, INDArray out) {
-        this.in = Buffers.view(in);
-        this.out = Buffers.view(out);
+        super(inShape, outShape, in, out);
         this.is = inShape;
         this.os = outShape;
         this.w = p.windowFor(inShape);
         this.max = p.mode() == Pooling.Mode.MAX;
         this.excludePad = p.excludePad();
-        src = new float[inShape.size()];
-        dst = new float[outShape.size()];
     }
 
     @Override
-    public void run(int n) {
-        for (int s = 0; s < n; s++) {
-            in.get(s * src.length, src);
-            pool(src, dst, is, os, w, max, excludePad);
-            out.put(s * dst.length, dst);
-        }
+    void apply(float[] src, float[] dst) {
+        pool(src, dst, is, os, w, max, excludePad);
     }
 
     /** Pools one sample {@code src} (C x H x W) into {@code dst}. */

@@ -3,14 +3,13 @@ package org.dyve.format.caffe;
 import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.WireFormat;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dyve.ModelFormatException;
+import org.dyve.format.ModelFiles;
 import org.dyve.model.Tensor;
 
 /**
@@ -41,7 +40,7 @@ final class CaffeBinary {
 
     /** Layer name to its blobs, in file order. */
     static Map<String, List<Tensor>> readCaffemodel(Path file) {
-        byte[] bytes = read(file);
+        byte[] bytes = ModelFiles.readAll(file);
         Map<String, List<Tensor>> out = new LinkedHashMap<>();
         try {
             CodedInputStream in = CodedInputStream.newInstance(bytes);
@@ -64,7 +63,7 @@ final class CaffeBinary {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + ModelFiles.reason(e) + ")", e);
         }
         if (out.isEmpty()) {
             throw new ModelFormatException(file + ": not a Caffe binary model (no layers with weights found)");
@@ -74,7 +73,7 @@ final class CaffeBinary {
 
     /** A single BlobProto file such as {@code mean.binaryproto}. */
     static Tensor readBlobProto(Path file) {
-        byte[] bytes = read(file);
+        byte[] bytes = ModelFiles.readAll(file);
         try {
             Tensor t = readBlob(CodedInputStream.newInstance(bytes));
             if (t.size() == 0) {
@@ -85,7 +84,7 @@ final class CaffeBinary {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid Caffe BlobProto (" + reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid Caffe BlobProto (" + ModelFiles.reason(e) + ")", e);
         }
     }
 
@@ -228,18 +227,4 @@ final class CaffeBinary {
         return need <= a.length ? a : java.util.Arrays.copyOf(a, Math.max(need, a.length * 2));
     }
 
-    private static byte[] read(Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
-        }
-    }
-
-    static String reason(Throwable e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
-    }
 }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.dyve.ModelFormatException;
+import org.dyve.format.ModelFiles;
 import org.dyve.model.Tensor;
 
 /** Reads Caffe HDF5 weights: group {@code data/<layer>} with datasets {@code 0}, {@code 1}, ... */
@@ -46,7 +47,7 @@ final class CaffeHdf5 {
         } catch (ModelFormatException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ModelFormatException(file + ": not a valid HDF5 file (" + CaffeBinary.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid HDF5 file (" + ModelFiles.reason(e) + ")", e);
         }
         return out;
     }

@@ -1,13 +1,11 @@
 package org.dyve.format.caffe;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import org.dyve.ModelFormatException;
+import org.dyve.format.ModelFiles;
 import org.dyve.model.Tensor;
 
 /**
@@ -26,14 +24,7 @@ final class DeepCompression implements CaffeImporter.WeightSource {
      */
     DeepCompression(Path file, int layers) {
         this.file = file;
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
-        }
+        byte[] bytes = ModelFiles.readAll(file);
         buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < 4L * layers) {
             throw new ModelFormatException(file + ": truncated Deep Compression file (expected a header of " + layers

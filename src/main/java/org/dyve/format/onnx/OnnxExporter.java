@@ -69,35 +69,31 @@ public final class OnnxExporter {
         for (Layer l : net.layers()) {
             export(l);
         }
-        ByteArrayOutputStream graph = new ByteArrayOutputStream();
-        CodedOutputStream g = CodedOutputStream.newInstance(graph);
-        for (byte[] n : nodes) {
-            g.writeByteArray(1, n);
-        }
-        g.writeString(2, net.name());
-        for (byte[] t : initializers) {
-            g.writeByteArray(5, t);
-        }
-        for (Input in : net.inputs()) {
-            g.writeByteArray(11, valueInfo(in.name(), in.shape()));
-        }
-        for (String o : net.outputs()) {
-            g.writeByteArray(12, valueInfo(o, net.shape(o)));
-        }
-        g.flush();
-        ByteArrayOutputStream model = new ByteArrayOutputStream();
-        CodedOutputStream m = CodedOutputStream.newInstance(model);
-        m.writeInt64(1, 7); // ir_version
-        m.writeString(2, "dyve"); // producer_name
-        m.writeByteArray(7, graph.toByteArray());
-        ByteArrayOutputStream opset = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(opset);
-        o.writeString(1, "");
-        o.writeInt64(2, OPSET);
-        o.flush();
-        m.writeByteArray(8, opset.toByteArray());
-        m.flush();
-        return model.toByteArray();
+        byte[] graph = message(g -> {
+            for (byte[] n : nodes) {
+                g.writeByteArray(1, n);
+            }
+            g.writeString(2, net.name());
+            for (byte[] t : initializers) {
+                g.writeByteArray(5, t);
+            }
+            for (Input in : net.inputs()) {
+                g.writeByteArray(11, valueInfo(in.name(), in.shape()));
+            }
+            for (String o : net.outputs()) {
+                g.writeByteArray(12, valueInfo(o, net.shape(o)));
+            }
+        });
+        byte[] opset = message(o -> {
+            o.writeString(1, "");
+            o.writeInt64(2, OPSET);
+        });
+        return message(m -> {
+            m.writeInt64(1, 7); // ir_version
+            m.writeString(2, "dyve"); // producer_name
+            m.writeByteArray(7, graph);
+            m.writeByteArray(8, opset);
+        });
     }
 
     private String fresh(String base) {
@@ -261,113 +257,88 @@ public final class OnnxExporter {
     }
 
     private static byte[] tensor(String name, int type, int[] dims, byte[] raw) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        for (int d : dims) {
-            o.writeInt64(1, d);
-        }
-        o.writeInt32(2, type);
-        o.writeString(8, name);
-        o.writeByteArray(9, raw);
-        o.flush();
-        return b.toByteArray();
+        return message(o -> {
+            for (int d : dims) {
+                o.writeInt64(1, d);
+            }
+            o.writeInt32(2, type);
+            o.writeString(8, name);
+            o.writeByteArray(9, raw);
+        });
     }
 
     private void node(String op, String name, List<String> inputs, String output, byte[]... attrs)
             throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        for (String i : inputs) {
-            o.writeString(1, i);
-        }
-        o.writeString(2, output);
-        o.writeString(3, name);
-        o.writeString(4, op);
-        for (byte[] a : attrs) {
-            o.writeByteArray(5, a);
-        }
-        o.flush();
-        nodes.add(b.toByteArray());
+        nodes.add(message(o -> {
+            for (String i : inputs) {
+                o.writeString(1, i);
+            }
+            o.writeString(2, output);
+            o.writeString(3, name);
+            o.writeString(4, op);
+            for (byte[] a : attrs) {
+                o.writeByteArray(5, a);
+            }
+        }));
     }
 
     // AttributeProto: name 1, f 2, i 3, s 4, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, INTS 7)
-    private static byte[] integer(String name, long v) throws IOException {
+    private interface Fields {
+        void write(CodedOutputStream o) throws IOException;
+    }
+
+    private static byte[] message(Fields fields) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         CodedOutputStream o = CodedOutputStream.newInstance(b);
-        o.writeString(1, name);
-        o.writeInt64(3, v);
-        o.writeInt32(20, 2);
+        fields.write(o);
         o.flush();
         return b.toByteArray();
+    }
+
+    private static byte[] attribute(String name, int type, Fields value) throws IOException {
+        return message(o -> {
+            o.writeString(1, name);
+            value.write(o);
+            o.writeInt32(20, type);
+        });
+    }
+
+    private static byte[] integer(String name, long v) throws IOException {
+        return attribute(name, 2, o -> o.writeInt64(3, v));
     }
 
     private static byte[] real(String name, float v) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        o.writeString(1, name);
-        o.writeFloat(2, v);
-        o.writeInt32(20, 1);
-        o.flush();
-        return b.toByteArray();
+        return attribute(name, 1, o -> o.writeFloat(2, v));
     }
 
     private static byte[] string(String name, String v) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        o.writeString(1, name);
-        o.writeString(4, v);
-        o.writeInt32(20, 3);
-        o.flush();
-        return b.toByteArray();
+        return attribute(name, 3, o -> o.writeString(4, v));
     }
 
     private static byte[] ints(String name, long... v) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        o.writeString(1, name);
-        for (long x : v) {
-            o.writeInt64(8, x);
-        }
-        o.writeInt32(20, 7);
-        o.flush();
-        return b.toByteArray();
+        return attribute(name, 7, o -> {
+            for (long x : v) {
+                o.writeInt64(8, x);
+            }
+        });
     }
 
     /** ValueInfoProto of a float N x C x H x W tensor with a symbolic batch. */
     private static byte[] valueInfo(String name, Shape s) throws IOException {
-        ByteArrayOutputStream shape = new ByteArrayOutputStream();
-        CodedOutputStream so = CodedOutputStream.newInstance(shape);
-        so.writeByteArray(1, dim(-1));
-        for (int d : new int[] {s.c(), s.h(), s.w()}) {
-            so.writeByteArray(1, dim(d));
-        }
-        so.flush();
-        ByteArrayOutputStream tensor = new ByteArrayOutputStream();
-        CodedOutputStream to = CodedOutputStream.newInstance(tensor);
-        to.writeInt32(1, FLOAT);
-        to.writeByteArray(2, shape.toByteArray());
-        to.flush();
-        ByteArrayOutputStream type = new ByteArrayOutputStream();
-        CodedOutputStream ty = CodedOutputStream.newInstance(type);
-        ty.writeByteArray(1, tensor.toByteArray());
-        ty.flush();
-        ByteArrayOutputStream vi = new ByteArrayOutputStream();
-        CodedOutputStream v = CodedOutputStream.newInstance(vi);
-        v.writeString(1, name);
-        v.writeByteArray(2, type.toByteArray());
-        v.flush();
-        return vi.toByteArray();
-    }
-
-    private static byte[] dim(long value) throws IOException {
-        ByteArrayOutputStream b = new ByteArrayOutputStream();
-        CodedOutputStream o = CodedOutputStream.newInstance(b);
-        if (value < 0) {
-            o.writeString(2, "N");
-        } else {
-            o.writeInt64(1, value);
-        }
-        o.flush();
-        return b.toByteArray();
+        byte[] shape = message(o -> {
+            o.writeByteArray(1, message(d -> d.writeString(2, "N")));
+            for (int d : new int[] {s.c(), s.h(), s.w()}) {
+                o.writeByteArray(1, message(x -> x.writeInt64(1, d)));
+            }
+        });
+        byte[] tensor = message(o -> {
+            o.writeInt32(1, FLOAT);
+            o.writeByteArray(2, shape);
+        });
+        byte[] type = message(o -> o.writeByteArray(1, tensor));
+        return message(o -> {
+            o.writeString(1, name);
+            o.writeByteArray(2, type);
+        });
     }
 }

@@ -6,13 +6,13 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dyve.ModelFormatException;
+import org.dyve.format.ModelFiles;
 
 /** The parts of an ONNX model the importer needs, decoded from the protobuf wire format. */
 final class OnnxGraph {
@@ -70,14 +70,7 @@ final class OnnxGraph {
     }
 
     static OnnxGraph read(Path file) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new ModelFormatException(file + ": file not found");
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
-        }
+        byte[] bytes = ModelFiles.readAll(file);
         OnnxGraph g = new OnnxGraph(file);
         boolean sawGraph = false;
         try {
@@ -116,17 +109,12 @@ final class OnnxGraph {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid ONNX model (" + reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid ONNX model (" + ModelFiles.reason(e) + ")", e);
         }
         if (!sawGraph || g.nodes.isEmpty()) {
             throw new ModelFormatException(file + ": not an ONNX model (no graph with nodes)");
         }
         return g;
-    }
-
-    private static String reason(Throwable e) {
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
     }
 
     private void readGraph(CodedInputStream in) throws IOException {
@@ -149,6 +137,23 @@ final class OnnxGraph {
                 default -> in.skipField(tag);
             }
         }
+    }
+
+    /** Reads one value of a repeated scalar field, or all of them when the field is packed. */
+    private interface ValueReader {
+        void read() throws IOException;
+    }
+
+    private static void repeated(CodedInputStream in, int wire, ValueReader value) throws IOException {
+        if (wire != WireFormat.WIRETYPE_LENGTH_DELIMITED) {
+            value.read();
+            return;
+        }
+        int limit = in.pushLimit(in.readRawVarint32());
+        while (!in.isAtEnd()) {
+            value.read();
+        }
+        in.popLimit(limit);
     }
 
     private static CodedInputStream message(CodedInputStream in) throws IOException {
@@ -195,28 +200,8 @@ final class OnnxGraph {
                 case 3 -> i = in.readInt64();
                 case 4 -> s = in.readBytes().toStringUtf8();
                 case 5 -> t = readTensor(message(in));
-                case 7 -> {
-                    if (wire == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            floats.add(in.readFloat());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        floats.add(in.readFloat());
-                    }
-                }
-                case 8 -> {
-                    if (wire == WireFormat.WIRETYPE_LENGTH_DELIMITED) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            ints.add(in.readInt64());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        ints.add(in.readInt64());
-                    }
-                }
+                case 7 -> repeated(in, wire, () -> floats.add(in.readFloat()));
+                case 8 -> repeated(in, wire, () -> ints.add(in.readInt64()));
                 default -> in.skipField(tag);
             }
         }
@@ -290,12 +275,12 @@ final class OnnxGraph {
     /** Reads a serialized TensorProto file (as in the ONNX backend tests' {@code input_0.pb}). */
     static Const readTensorFile(Path file) {
         try {
-            return new OnnxGraph(file).readTensor(CodedInputStream.newInstance(Files.readAllBytes(file)));
+            return new OnnxGraph(file).readTensor(CodedInputStream.newInstance(ModelFiles.readAll(file)));
         } catch (IOException | RuntimeException e) {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid ONNX tensor (" + reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid ONNX tensor (" + ModelFiles.reason(e) + ")", e);
         }
     }
 
@@ -317,55 +302,14 @@ final class OnnxGraph {
         while (!in.isAtEnd()) {
             int tag = in.readTag();
             int wire = WireFormat.getTagWireType(tag);
-            boolean packed = wire == WireFormat.WIRETYPE_LENGTH_DELIMITED;
             switch (WireFormat.getTagFieldNumber(tag)) {
-                case 1 -> {
-                    if (packed) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            dims.add(in.readInt64());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        dims.add(in.readInt64());
-                    }
-                }
+                case 1 -> repeated(in, wire, () -> dims.add(in.readInt64()));
                 case 2 -> type = in.readInt32();
-                case 4 -> {
-                    if (packed) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            floats.add(in.readFloat());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        floats.add(in.readFloat());
-                    }
-                }
-                case 5, 7 -> {
-                    if (packed) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            longs.add(in.readInt64());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        longs.add(in.readInt64());
-                    }
-                }
+                case 4 -> repeated(in, wire, () -> floats.add(in.readFloat()));
+                case 5, 7 -> repeated(in, wire, () -> longs.add(in.readInt64()));
                 case 8 -> nm = in.readStringRequireUtf8();
                 case 9 -> raw = in.readByteArray();
-                case 10 -> {
-                    if (packed) {
-                        int limit = in.pushLimit(in.readRawVarint32());
-                        while (!in.isAtEnd()) {
-                            doubles.add(in.readDouble());
-                        }
-                        in.popLimit(limit);
-                    } else {
-                        doubles.add(in.readDouble());
-                    }
-                }
+                case 10 -> repeated(in, wire, () -> doubles.add(in.readDouble()));
                 case 13 -> {
                     CodedInputStream kv = message(in);
                     String k = null;
