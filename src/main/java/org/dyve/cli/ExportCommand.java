@@ -23,6 +23,10 @@ final class ExportCommand implements Runnable {
     @Option(names = "--onnx", required = true, paramLabel = "FILE", description = "The ONNX file to write.")
     Path onnx;
 
+    @Option(names = "--external-data", description = "Store the weights in FILE.data beside the model (ONNX external"
+            + " data).")
+    boolean externalData;
+
     @Spec
     CommandSpec spec;
 
@@ -30,7 +34,7 @@ final class ExportCommand implements Runnable {
     public void run() {
         Network net = model.descriptor().load();
         try {
-            OnnxExporter.write(net, onnx);
+            OnnxExporter.write(net, onnx, externalData);
         } catch (IOException e) {
             throw new DataException(onnx + ": cannot write (" + e.getMessage() + ")");
         }

@@ -21,12 +21,38 @@ final class ModelOptions {
             + " files, with the same preprocessing and labels.")
     boolean useOnnx;
 
+    @Option(names = "--bgr", description = "Preprocessing: feed channels in BGR order (overrides the descriptor).")
+    Boolean bgr;
+
+    @Option(names = "--resize", paramLabel = "N", description = "Preprocessing: resize the short side to N, then"
+            + " centre-crop to the input (overrides the descriptor).")
+    Integer resize;
+
+    @Option(names = "--mean", split = ",", paramLabel = "M", description = "Preprocessing: per-channel means, in the"
+            + " model's channel order, after --pixel-scale (overrides the descriptor).")
+    float[] mean;
+
+    @Option(names = "--std", split = ",", paramLabel = "S", description = "Preprocessing: per-channel standard"
+            + " deviations (overrides the descriptor).")
+    float[] std;
+
+    @Option(names = "--pixel-scale", paramLabel = "F", description = "Preprocessing: multiply 0..255 pixels by F"
+            + " before the mean (overrides the descriptor).")
+    Float pixelScale;
+
     @Option(names = "--debug", description = "Show stack traces on errors.")
     boolean debug;
 
     ModelDescriptor descriptor() {
         ModelDescriptor d = ModelCatalog.resolve(model, ModelCatalog.home(modelHome));
-        return useOnnx ? d.asOnnx() : d;
+        d = useOnnx ? d.asOnnx() : d;
+        ModelDescriptor.InputSettings in = d.input();
+        if (bgr != null || resize != null || mean != null || std != null || pixelScale != null) {
+            d = d.withInput(new ModelDescriptor.InputSettings(bgr != null ? bgr : in.bgr(),
+                    resize != null ? resize : in.resize(), mean != null ? mean : in.mean(), std != null ? std : in.std(),
+                    pixelScale != null ? pixelScale : in.pixelScale(), in.scale()));
+        }
+        return d;
     }
 
     /** Bundled descriptor names, for help and completion. */

@@ -42,6 +42,11 @@ public record ModelDescriptor(String id, String format, Path prototxt, Path weig
         return new ModelDescriptor(id, "onnx", null, null, meanImage, onnx, input, labels, config);
     }
 
+    /** The same model with other preprocessing settings. */
+    public ModelDescriptor withInput(InputSettings settings) {
+        return new ModelDescriptor(id, format, prototxt, weights, meanImage, onnx, settings, labels, config);
+    }
+
     /** Preprocessing settings from a descriptor's {@code input} block. */
     public record InputSettings(boolean bgr, int resize, float[] mean, float[] std, float pixelScale, float scale) {
         /** Raw pixels 0..255 in RGB order. */

@@ -45,23 +45,41 @@ public final class OnnxExporter {
     private static final int INT64 = 7;
 
     private final Network net;
+    private final String dataFile;
+    private final ByteArrayOutputStream external = new ByteArrayOutputStream();
     private final List<byte[]> nodes = new ArrayList<>();
     private final List<byte[]> initializers = new ArrayList<>();
     private int counter;
 
-    private OnnxExporter(Network net) {
+    private OnnxExporter(Network net, String dataFile) {
         this.net = net;
+        this.dataFile = dataFile;
     }
 
     /**
-     * Exports {@code net} to {@code file}.
+     * Exports {@code net} to {@code file}, weights inside.
      *
      * @throws IOException when the file cannot be written
      */
     public static void write(Network net, Path file) throws IOException {
-        byte[] model = new OnnxExporter(net).model();
+        write(net, file, false);
+    }
+
+    /**
+     * Exports {@code net} to {@code file}; with {@code externalData} the weights go to {@code <file>.data}
+     * beside it (ONNX external data, as models over 2 GB require).
+     *
+     * @throws IOException when a file cannot be written
+     */
+    public static void write(Network net, Path file, boolean externalData) throws IOException {
+        String dataName = externalData ? file.getFileName() + ".data" : null;
+        OnnxExporter e = new OnnxExporter(net, dataName);
+        byte[] model = e.model();
         try (OutputStream out = Files.newOutputStream(file)) {
             out.write(model);
+        }
+        if (externalData) {
+            Files.write(file.resolveSibling(dataName), e.external.toByteArray());
         }
     }
 
@@ -243,8 +261,31 @@ public final class OnnxExporter {
         for (float f : data) {
             raw.putFloat(f);
         }
-        initializers.add(tensor(name, FLOAT, dims, raw.array()));
+        if (dataFile != null && data.length > 1) {
+            long offset = external.size();
+            external.write(raw.array());
+            initializers.add(message(o -> {
+                for (int d : dims) {
+                    o.writeInt64(1, d);
+                }
+                o.writeInt32(2, FLOAT);
+                o.writeString(8, name);
+                o.writeByteArray(13, entry("location", dataFile));
+                o.writeByteArray(13, entry("offset", Long.toString(offset)));
+                o.writeByteArray(13, entry("length", Integer.toString(raw.capacity())));
+                o.writeInt32(14, 1); // data_location = EXTERNAL
+            }));
+        } else {
+            initializers.add(tensor(name, FLOAT, dims, raw.array()));
+        }
         return name;
+    }
+
+    private static byte[] entry(String key, String value) throws IOException {
+        return message(o -> {
+            o.writeString(1, key);
+            o.writeString(2, value);
+        });
     }
 
     private String longs(String name, long... values) throws IOException {

@@ -36,8 +36,14 @@ class OnnxExportTest {
     }
 
     private void exportAndCompare(Network net, float[][] inputs, double tolerance) throws IOException {
-        Path f = dir.resolve(net.name() + ".onnx");
-        OnnxExporter.write(net, f);
+        exportAndCompare(net, inputs, tolerance, false);
+    }
+
+    private void exportAndCompare(Network net, float[][] inputs, double tolerance, boolean external)
+            throws IOException {
+        Path f = dir.resolve(net.name() + (external ? "-ext" : "") + ".onnx");
+        OnnxExporter.write(net, f, external);
+        assertEquals(external, java.nio.file.Files.exists(f.resolveSibling(f.getFileName() + ".data")));
         try (OrtComparison cmp = new OrtComparison(net, f, inputs.length, 1)) {
             cmp.setInputs(inputs);
             OrtComparison.Result r = cmp.measure(net.name(), 0, 1);
@@ -62,6 +68,17 @@ class OnnxExportTest {
         exportAndCompare(dag, randomInputs(dag, 3, 1), 1e-5);
         Network dag2 = TestNets.dag2();
         exportAndCompare(dag2, randomInputs(dag2, 2, 2), 1e-5);
+    }
+
+    @Test
+    void externalDataIsWrittenAndReadBack() throws IOException {
+        Network dag = TestNets.dag();
+        exportAndCompare(dag, randomInputs(dag, 2, 3), 1e-5, true);
+        Path f = dir.resolve("dag-ext.onnx");
+        java.nio.file.Files.write(f.resolveSibling("dag-ext.onnx.data"), new byte[10]);
+        org.dyve.ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(
+                org.dyve.ModelFormatException.class, () -> OnnxImporter.load(f));
+        assertTrue(e.getMessage().contains("truncated external data"), e.getMessage());
     }
 
     @Test
