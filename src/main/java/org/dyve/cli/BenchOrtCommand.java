@@ -1,5 +1,6 @@
 package org.dyve.cli;
 
+import org.dyve.report.Json;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;

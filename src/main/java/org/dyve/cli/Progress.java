@@ -24,6 +24,11 @@ final class Progress {
         last = now;
         double s = (now - start) / 1e9;
         double rate = done / Math.max(s, 1e-9);
+        if (total <= 0) {
+            err.printf("\r%s %d frames, %.1f/s   ", what, done, rate);
+            err.flush();
+            return;
+        }
         err.printf("\r%s %d/%d (%.0f%%) %.1f/s, eta %.0fs   ", what, done, total, 100.0 * done / total, rate,
                 (total - done) / Math.max(rate, 1e-9));
         if (done >= total) {

@@ -1,17 +1,25 @@
-package org.dyve.cli;
+package org.dyve.report;
 
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
-/** Minimal JSON writing for result files (objects, arrays, strings, numbers, booleans, null). */
-final class Json {
+/** Minimal JSON writing for result files and JSON lines (objects, arrays, strings, numbers, booleans, null). */
+public final class Json {
     private Json() {
     }
 
-    static String write(Object v) {
+    /** Pretty-printed JSON of maps, lists, strings, numbers, booleans and null. */
+    public static String write(Object v) {
         StringBuilder b = new StringBuilder();
         write(b, v, 0);
+        return b.toString();
+    }
+
+    /** The same on one line (JSON lines). */
+    public static String line(Object v) {
+        StringBuilder b = new StringBuilder();
+        write(b, v, -1);
         return b.toString();
     }
 
@@ -31,10 +39,10 @@ final class Json {
             Iterator<? extends Map.Entry<?, ?>> it = m.entrySet().iterator();
             while (it.hasNext()) {
                 Map.Entry<?, ?> e = it.next();
-                newline(b, indent + 1);
+                newline(b, indent < 0 ? -1 : indent + 1);
                 quote(b, String.valueOf(e.getKey()));
-                b.append(": ");
-                write(b, e.getValue(), indent + 1);
+                b.append(indent < 0 ? ":" : ": ");
+                write(b, e.getValue(), indent < 0 ? -1 : indent + 1);
                 if (it.hasNext()) {
                     b.append(',');
                 }
@@ -44,7 +52,7 @@ final class Json {
         } else if (v instanceof List<?> l) {
             b.append('[');
             for (int i = 0; i < l.size(); i++) {
-                write(b, l.get(i), indent + 1);
+                write(b, l.get(i), indent < 0 ? -1 : indent + 1);
                 if (i + 1 < l.size()) {
                     b.append(", ");
                 }
@@ -63,6 +71,9 @@ final class Json {
     }
 
     private static void newline(StringBuilder b, int indent) {
+        if (indent < 0) {
+            return;
+        }
         b.append('\n');
         b.append("  ".repeat(indent));
     }

@@ -1,0 +1,150 @@
+package org.dyve.cli;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.dyve.DataException;
+import org.dyve.DyveException;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.model.Network;
+import org.dyve.report.Json;
+import org.dyve.stream.FrameResult;
+import org.dyve.stream.StreamPipeline;
+import org.dyve.stream.StreamSettings;
+import org.dyve.stream.StreamSummary;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dyve stream}: classify a video, camera, folder, data set or synthetic stream through the pipeline. */
+@Command(name = "stream", mixinStandardHelpOptions = true,
+        description = "Classify a stream of frames through the Pekko Streams pipeline (layer-stage actors, effort"
+                + " controller) and write one JSON line per frame, then a summary.")
+final class StreamCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-s", "--source"}, required = true, paramLabel = "SPEC",
+            description = "video:FILE, camera:DEVICE, rtsp://... or http(s)://..., images:DIR, cifar10:FILE, idx:DIR,"
+                    + " synthetic:WxH@FPS[:COUNT]")
+    String source;
+
+    @Option(names = "--effort", defaultValue = "auto", paramLabel = "PROFILE",
+            description = "exact, or auto (the controller moves along the model's effort ladder). Default: auto.")
+    String effort;
+
+    @Option(names = "--target-fps", paramLabel = "N", description = "Frame rate for the controller to hold.")
+    double targetFps;
+
+    @Option(names = "--latency-ms", paramLabel = "N", description = "Latency for the controller to hold.")
+    double latencyMs;
+
+    @Option(names = "--reuse", paramLabel = "T", description = "Temporal-reuse threshold (mean absolute thumbnail"
+            + " difference, 0..255); 0 disables. Default: dyve.stream.reuse.threshold.")
+    Double reuse;
+
+    @Option(names = "--sink", defaultValue = "jsonl:-", paramLabel = "SINK",
+            description = "jsonl:FILE, jsonl:- (standard output) or none. Default: ${DEFAULT-VALUE}.")
+    String sink;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Take only the first N frames.")
+    long limit;
+
+    @Option(names = {"-q", "--quiet"}, description = "No progress line.")
+    boolean quiet;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        ModelDescriptor d = model.descriptor();
+        Network net = d.load();
+        StreamSettings s = StreamSettings.from(ConfigFactory.load()).withTargets(targetFps, latencyMs);
+        if (reuse != null) {
+            s = s.withReuse(reuse);
+        }
+        if (!effort.equals("auto") && !effort.equals("exact")) {
+            throw new DyveException(effort + ": unknown effort profile for " + d.id() + " (expected exact or auto)");
+        }
+        PrintWriter err = spec.commandLine().getErr();
+        StreamSummary summary = stream(d, net, source, s, List.of("exact"), limit, sink, quiet, err);
+        err.println(summary.describe());
+        err.flush();
+    }
+
+    /** Runs one stream to the sink; shared with {@code dyve demo}. */
+    static StreamSummary stream(ModelDescriptor d, Network net, String source, StreamSettings s, List<String> ladder,
+            long limit, String sink, boolean quiet, PrintWriter err) {
+        if (!sink.startsWith("jsonl:") && !sink.equals("none")) {
+            throw new DataException(sink + ": unknown sink (expected jsonl:FILE, jsonl:- or none)");
+        }
+        String target = sink.equals("none") ? null : sink.substring("jsonl:".length());
+        PrintStream out;
+        try {
+            out = target == null ? new PrintStream(java.io.OutputStream.nullOutputStream())
+                    : target.equals("-") ? System.out : new PrintStream(Files.newOutputStream(Path.of(target)), false,
+                    java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new DataException(target + ": cannot write (" + e.getMessage() + ")");
+        }
+        Progress progress = new Progress(quiet);
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve", ConfigFactory.load());
+        try {
+            long[] n = {0};
+            StreamSummary summary = StreamPipeline.run(system, d, net, source, s, ladder, limit, r -> {
+                out.println(Json.line(line(r)));
+                n[0]++;
+                progress.update("stream", (int) n[0], limit > 0 ? (int) limit : 0);
+            }).toCompletableFuture().join();
+            out.flush();
+            out.println(Json.line(summary.toMap()));
+            out.flush();
+            return summary;
+        } catch (CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof DyveException de) {
+                throw de;
+            }
+            throw new DyveException(source + ": stream failed (" + c + ")", c);
+        } finally {
+            if (out != System.out) {
+                out.close();
+            }
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().join();
+        }
+    }
+
+    static Map<String, Object> line(FrameResult r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("seq", r.seq());
+        m.put("source", r.source());
+        m.put("pts_ms", r.ptsMs());
+        m.put("top1", r.top1() < 0 ? null : r.top1());
+        m.put("label", r.label());
+        m.put("prob", r.top1() < 0 ? null : r.prob());
+        m.put("status", r.status().wire());
+        m.put("effort", r.effort());
+        m.put("macs", r.macs());
+        m.put("latency_ms", r.latencyMs());
+        if (r.reason() != null && !r.reason().isEmpty()) {
+            m.put("reason", r.reason());
+        }
+        if (r.truth() >= 0) {
+            m.put("truth", r.truth());
+        }
+        return m;
+    }
+}

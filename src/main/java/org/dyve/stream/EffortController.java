@@ -1,0 +1,60 @@
+package org.dyve.stream;
+
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * One per stream: decides for each frame whether to compute it or reuse the previous result, and at which
+ * effort level (see {@link EffortPolicy}); learns from completions and drops.
+ */
+public final class EffortController {
+    private EffortController() {
+    }
+
+    /** Messages the controller understands. */
+    public sealed interface Command permits Decide, Completed, Dropped {
+    }
+
+    /** Asks for a decision on frame {@code seq}. */
+    public record Decide(long seq, float[] thumbnail, ActorRef<Decided> replyTo) implements Command {
+    }
+
+    /** A frame finished after {@code serviceMs} of compute and {@code latencyMs} end to end. */
+    public record Completed(long seq, double serviceMs, double latencyMs) implements Command {
+    }
+
+    /** A live source dropped {@code frames} frames. */
+    public record Dropped(long frames) implements Command {
+    }
+
+    /** The answer to {@link Decide}. */
+    public record Decided(long seq, boolean reuse, String effort, String reason) {
+    }
+
+    static Behavior<Command> create(List<String> ladder, StreamSettings s) {
+        double budget = s.latencyMs() > 0 ? s.latencyMs() : s.targetFps() > 0 ? 1000.0 / s.targetFps() : 0;
+        return create(new EffortPolicy(ladder, s.reuseThreshold(), s.maxReuse(), budget, s.latencyMs() > 0,
+                s.window()));
+    }
+
+    static Behavior<Command> create(EffortPolicy policy) {
+        return Behaviors.receive(Command.class)
+                .onMessage(Decide.class, d -> {
+                    EffortPolicy.Decision dec = policy.decide(d.thumbnail());
+                    d.replyTo().tell(new Decided(d.seq(), dec.action() == EffortPolicy.Action.REUSE, dec.effort(),
+                            dec.reason()));
+                    return Behaviors.same();
+                })
+                .onMessage(Completed.class, c -> {
+                    policy.completed(c.serviceMs(), c.latencyMs());
+                    return Behaviors.same();
+                })
+                .onMessage(Dropped.class, d -> {
+                    policy.dropped(d.frames());
+                    return Behaviors.same();
+                })
+                .build();
+    }
+}

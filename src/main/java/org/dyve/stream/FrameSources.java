@@ -1,0 +1,209 @@
+package org.dyve.stream;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Source;
+import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FrameGrabber;
+import org.dyve.DyveException;
+import org.dyve.data.Dataset;
+import org.dyve.data.Image;
+
+/**
+ * Frame sources by specification: {@code video:FILE}, {@code camera:DEVICE} (V4L2), {@code rtsp://...} /
+ * {@code http(s)://...} (anything FFmpeg opens), {@code images:DIR}, {@code cifar10:FILE}, {@code idx:DIR} and
+ * {@code synthetic:WxH@FPS[:COUNT]}. File and data-set sources are fully backpressured; live ones (camera,
+ * network, synthetic) never wait and are paired with a {@link LiveBuffer} by the pipeline.
+ */
+public final class FrameSources {
+    private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
+    private static final int MAX_CONSECUTIVE_ERRORS = 50;
+
+    private FrameSources() {
+    }
+
+    /** Whether {@code spec} names a live source. */
+    public static boolean isLive(String spec) {
+        return spec.startsWith("camera:") || spec.startsWith("synthetic:") || spec.contains("://");
+    }
+
+    /**
+     * The frames of {@code spec}.
+     *
+     * @param blocking executor for blocking reads (decoding data sets)
+     * @throws SourceException when the specification is malformed or names a missing file
+     */
+    public static Source<Frame, NotUsed> open(String spec, Executor blocking) {
+        int colon = spec.indexOf(':');
+        String kind = colon > 0 ? spec.substring(0, colon) : "";
+        String rest = colon > 0 ? spec.substring(colon + 1) : "";
+        if (spec.contains("://")) {
+            return ffmpeg(spec, spec, null);
+        }
+        return switch (kind) {
+            case "video" -> {
+                if (!Files.isRegularFile(Path.of(rest))) {
+                    throw new SourceException(rest + ": video file not found");
+                }
+                yield ffmpeg(spec, rest, null);
+            }
+            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2");
+            case "synthetic" -> synthetic(spec, rest);
+            case "images", "cifar10", "idx" -> dataset(spec, blocking);
+            default -> throw new SourceException(spec + ": invalid source (expected video:FILE, camera:DEVICE,"
+                    + " rtsp://..., images:DIR, cifar10:FILE, idx:DIR or synthetic:WxH@FPS[:COUNT])");
+        };
+    }
+
+    private static Source<Frame, NotUsed> dataset(String spec, Executor blocking) {
+        Dataset ds;
+        try {
+            ds = Dataset.open(spec);
+        } catch (DyveException e) {
+            throw new SourceException(e.getMessage());
+        }
+        return Source.range(0, ds.size() - 1).mapAsync(1, i -> CompletableFuture.supplyAsync(() -> {
+            try {
+                var s = ds.get(i);
+                return Frame.of(i, spec, i, s.image(), s.label());
+            } catch (DyveException e) {
+                return Frame.failed(i, spec, i, e.getMessage());
+            }
+        }, blocking));
+    }
+
+    /** A moving bright bar over a slowly changing gradient: consecutive frames differ a little. */
+    private static Source<Frame, NotUsed> synthetic(String spec, String rest) {
+        Matcher m = SYNTHETIC.matcher(rest);
+        if (!m.matches()) {
+            throw new SourceException(spec + ": invalid synthetic source (expected synthetic:WxH@FPS[:COUNT])");
+        }
+        int w = Integer.parseInt(m.group(1));
+        int h = Integer.parseInt(m.group(2));
+        double fps = Double.parseDouble(m.group(3));
+        long count = m.group(4) == null ? Long.MAX_VALUE : Long.parseLong(m.group(4));
+        if (w <= 0 || h <= 0 || fps <= 0) {
+            throw new SourceException(spec + ": width, height and rate must be positive");
+        }
+        Duration period = Duration.ofNanos((long) (1e9 / fps));
+        return Source.tick(Duration.ZERO, period, 0).zipWithIndex().take(count)
+                .map(p -> {
+                    long seq = p.second();
+                    return Frame.of(seq, spec, (long) (seq * 1000 / fps), syntheticImage(w, h, seq), -1);
+                })
+                .mapMaterializedValue(c -> NotUsed.getInstance());
+    }
+
+    static Image syntheticImage(int w, int h, long seq) {
+        float[] d = new float[3 * w * h];
+        int bar = (int) (seq * 2 % w);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                int i = y * w + x;
+                float base = (x + y + seq / 10f) % 256;
+                float v = Math.abs(x - bar) < w / 16 ? 250f : base;
+                d[i] = v;
+                d[w * h + i] = (base * 0.5f) % 256;
+                d[2 * w * h + i] = 255 - base;
+            }
+        }
+        return new Image(3, h, w, d);
+    }
+
+    /** A source read by FFmpeg in process; errors in single frames become error frames, the stream goes on. */
+    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format) {
+        return Source.unfoldResource(() -> {
+            avutil.av_log_set_level(avutil.AV_LOG_ERROR);
+            FFmpegFrameGrabber g = new FFmpegFrameGrabber(target);
+            if (format != null) {
+                g.setFormat(format);
+            }
+            g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
+            try {
+                g.start();
+            } catch (FrameGrabber.Exception | RuntimeException e) {
+                try {
+                    g.release();
+                } catch (FrameGrabber.Exception ignored) {
+                    // nothing more to release
+                }
+                throw new SourceException(target + ": cannot open (" + firstLine(e) + ")");
+            }
+            return new Grabber(spec, g);
+        }, Grabber::next, Grabber::close);
+    }
+
+    private static String firstLine(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+
+    /** The state of one open FFmpeg source. */
+    private static final class Grabber {
+        private final String spec;
+        private final FFmpegFrameGrabber g;
+        private long seq;
+        private int errors;
+
+        Grabber(String spec, FFmpegFrameGrabber g) {
+            this.spec = spec;
+            this.g = g;
+        }
+
+        Optional<Frame> next() {
+            org.bytedeco.javacv.Frame f;
+            try {
+                f = g.grabImage();
+            } catch (FrameGrabber.Exception | RuntimeException e) {
+                if (++errors > MAX_CONSECUTIVE_ERRORS) {
+                    throw new SourceException(spec + ": " + MAX_CONSECUTIVE_ERRORS + " consecutive undecodable frames ("
+                            + firstLine(e) + ")");
+                }
+                return Optional.of(Frame.failed(seq++, spec, -1, "undecodable frame (" + firstLine(e) + ")"));
+            }
+            if (f == null) {
+                return Optional.empty();
+            }
+            errors = 0;
+            return Optional.of(Frame.of(seq++, spec, f.timestamp / 1000, toImage(f), -1));
+        }
+
+        void close() {
+            try {
+                g.close();
+            } catch (FrameGrabber.Exception e) {
+                throw new SourceException(spec + ": cannot close (" + firstLine(e) + ")");
+            }
+        }
+    }
+
+    /** Packed RGB24 (with row stride) to planar float RGB. */
+    static Image toImage(org.bytedeco.javacv.Frame f) {
+        int w = f.imageWidth;
+        int h = f.imageHeight;
+        int stride = f.imageStride;
+        ByteBuffer b = (ByteBuffer) f.image[0];
+        int plane = w * h;
+        float[] d = new float[3 * plane];
+        for (int y = 0; y < h; y++) {
+            int row = y * stride;
+            for (int x = 0; x < w; x++) {
+                int p = row + 3 * x;
+                int i = y * w + x;
+                d[i] = b.get(p) & 0xFF;
+                d[plane + i] = b.get(p + 1) & 0xFF;
+                d[2 * plane + i] = b.get(p + 2) & 0xFF;
+            }
+        }
+        return new Image(3, h, w, d);
+    }
+}

@@ -1,0 +1,246 @@
+package org.dyve.stream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorFlow;
+import org.dyve.DyveException;
+import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.DenseEngine;
+import org.dyve.eval.TopK;
+import org.dyve.model.Network;
+import org.dyve.model.Softmax;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The streaming pipeline: source -> (live buffer) -> decode/preprocess -> effort controller -> layer stages
+ * (one actor each, asynchronous boundaries between them, so stages work on different frames at once) ->
+ * results. Every frame the source produces leaves as exactly one {@link FrameResult}, in order.
+ */
+public final class StreamPipeline {
+    private static final AtomicInteger STREAMS = new AtomicInteger();
+    private static final Duration ASK_TIMEOUT = Duration.ofMinutes(5);
+
+    private StreamPipeline() {
+    }
+
+    /** The layer ranges {@code [from, to)} of the stages. */
+    public static List<int[]> split(Network net, int stages, List<String> at) {
+        int n = net.layers().size();
+        List<int[]> out = new ArrayList<>();
+        if (!at.isEmpty()) {
+            int from = 0;
+            for (String name : at) {
+                int i = net.indexOf(name);
+                if (i <= from) {
+                    throw new DyveException("dyve.stream.split: layer " + name + " is not in " + net.name()
+                            + " after the previous split point");
+                }
+                out.add(new int[] {from, i});
+                from = i;
+            }
+            out.add(new int[] {from, n});
+            return out;
+        }
+        int k = Math.max(1, Math.min(stages, n));
+        // balanced by measured per-layer time: per-layer medians of 15 runs at batch 1 after a warm-up
+        DenseEngine e = DenseEngine.of(net, 1);
+        for (int r = 0; r < 15; r++) {
+            e.run(1);
+        }
+        int runs = 15;
+        double[][] samples = new double[n][runs];
+        long[] nanos = new long[n];
+        for (int r = 0; r < runs; r++) {
+            java.util.Arrays.fill(nanos, 0);
+            e.run(1, nanos);
+            for (int i = 0; i < n; i++) {
+                samples[i][r] = nanos[i];
+            }
+        }
+        double[] cost = new double[n];
+        double total = 0;
+        for (int i = 0; i < n; i++) {
+            cost[i] = org.dyve.bench.Stats.median(samples[i]);
+            total += cost[i];
+        }
+        int from = 0;
+        double acc = 0;
+        for (int i = 0; i < n && out.size() < k - 1; i++) {
+            acc += cost[i];
+            if (acc >= total * (out.size() + 1) / k && i + 1 < n) {
+                out.add(new int[] {from, i + 1});
+                from = i + 1;
+            }
+        }
+        out.add(new int[] {from, n});
+        return out;
+    }
+
+    /**
+     * Runs {@code sourceSpec} through the model and hands every result to {@code out} (called on one thread,
+     * in frame order).
+     *
+     * @param limit frames to take from the source, 0 for all
+     * @param ladder effort levels, exact first
+     */
+    public static CompletionStage<StreamSummary> run(ActorSystem<?> system, ModelDescriptor d, Network net,
+            String sourceSpec, StreamSettings s, List<String> ladder, long limit, Consumer<FrameResult> out) {
+        Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+        Preprocessing pre = d.preprocessing(net);
+        int id = STREAMS.incrementAndGet();
+        ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(ladder, s),
+                "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
+        int cores = Runtime.getRuntime().availableProcessors();
+        int stagesWanted = s.stages() > 0 ? s.stages() : cores;
+        // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
+        // (process-wide settings), and measure the balanced split under that setting.
+        int nativeThreads = Math.max(1, cores / Math.max(1, s.split().isEmpty() ? stagesWanted : s.split().size() + 1));
+        Nd4j.getEnvironment().setMaxThreads(nativeThreads);
+        Nd4j.factory().blas().setMaxThreads(nativeThreads);
+        List<int[]> ranges = split(net, stagesWanted, s.split());
+        List<StageStats> stats = new ArrayList<>();
+        Flow<LayerStage.Work, LayerStage.Work, ?> stages = Flow.create();
+        for (int k = 0; k < ranges.size(); k++) {
+            int[] r = ranges.get(k);
+            StageStats st = new StageStats("stage " + k + " [" + net.layers().get(r[0]).name() + " .. "
+                    + net.layers().get(r[1] - 1).name() + "]");
+            stats.add(st);
+            ActorRef<LayerStage.Process> ref = system.systemActorOf(LayerStage.create(net, r[0], r[1], st),
+                    "layer-stage-" + id + "-" + k, DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
+            stages = stages.async().via(ActorFlow.<LayerStage.Work, LayerStage.Process, LayerStage.Work>ask(1, ref,
+                    ASK_TIMEOUT, LayerStage.Process::new)).buffer(Math.max(1, s.stageBuffer()),
+                    org.apache.pekko.stream.OverflowStrategy.backpressure());
+        }
+        StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
+        String input = net.input().name();
+        String output = net.output();
+        boolean probabilities = net.layers().get(net.layers().size() - 1) instanceof Softmax;
+        long denseMacs = net.totalMacs();
+
+        Source<Frame, ?> src = FrameSources.open(sourceSpec, blocking);
+        if (limit > 0) {
+            src = src.take(limit);
+        }
+        if (FrameSources.isLive(sourceSpec)) {
+            src = src.via(new LiveBuffer(s.liveBuffer(), s.overflow()));
+        }
+        int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
+        return src
+                .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, pre, input), blocking))
+                .mapAsync(1, w -> decide(system, controller, w))
+                .via(stages)
+                .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, denseMacs, controller))
+                // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
+                .addAttributes(Attributes.inputBuffer(buffer, buffer))
+                .runWith(Sink.foreach(r -> {
+                    summary.add(r);
+                    out.accept(r);
+                }), system)
+                .thenApply(done -> summary);
+    }
+
+    private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {
+        if (f.image() == null) {
+            return new LayerStage.Work(f, null, null, System.nanoTime(), 0, 0);
+        }
+        try {
+            Map<String, float[]> t = new HashMap<>();
+            t.put(input, pre.apply(f.image()));
+            Frame slim = new Frame(f.seq(), f.source(), f.ptsMs(), f.image(), f.label(), null, f.arrivedNanos(), 0,
+                    null);
+            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0);
+        } catch (DyveException e) {
+            return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
+                    System.nanoTime(), 0, 0);
+        }
+    }
+
+    private static CompletionStage<LayerStage.Work> decide(ActorSystem<?> system,
+            ActorRef<EffortController.Command> controller, LayerStage.Work w) {
+        Frame f = w.frame();
+        if (f.isDropped()) {
+            controller.tell(new EffortController.Dropped(f.droppedCount()));
+            return CompletableFuture.completedFuture(w);
+        }
+        if (f.image() == null) {
+            return CompletableFuture.completedFuture(w);
+        }
+        float[] thumb = EffortPolicy.thumbnail(f.image());
+        return AskPattern.<EffortController.Command, EffortController.Decided>ask(controller,
+                        reply -> new EffortController.Decide(f.seq(), thumb, reply), ASK_TIMEOUT, system.scheduler())
+                .thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
+                        0));
+    }
+
+    /** Turns finished work into results; remembers the last computed answer for reused frames. */
+    private static final class ResultAssembler implements org.apache.pekko.japi.function.Function<LayerStage.Work,
+            Iterable<FrameResult>> {
+        private final ModelDescriptor d;
+        private final String output;
+        private final boolean probabilities;
+        private final long denseMacs;
+        private final ActorRef<EffortController.Command> controller;
+        private int lastTop1 = -1;
+        private float lastProb;
+
+        ResultAssembler(ModelDescriptor d, String output, boolean probabilities, long denseMacs,
+                ActorRef<EffortController.Command> controller) {
+            this.d = d;
+            this.output = output;
+            this.probabilities = probabilities;
+            this.denseMacs = denseMacs;
+            this.controller = controller;
+        }
+
+        @Override
+        public Iterable<FrameResult> apply(LayerStage.Work w) {
+            Frame f = w.frame();
+            double latency = (System.nanoTime() - f.arrivedNanos()) / 1e6;
+            if (f.isDropped()) {
+                List<FrameResult> out = new ArrayList<>(f.droppedCount());
+                for (int i = 0; i < f.droppedCount(); i++) {
+                    out.add(new FrameResult(f.seq() + i, f.source(), -1, FrameResult.Status.DROPPED, f.dropReason(), -1,
+                            null, 0f, null, 0, 0, -1));
+                }
+                return out;
+            }
+            if (f.image() == null) {
+                return List.of(new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.ERROR, f.error(), -1,
+                        null, 0f, null, 0, latency, f.label()));
+            }
+            EffortController.Decided dec = w.decision();
+            FrameResult r;
+            if (dec.reuse() && lastTop1 >= 0) {
+                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.REUSED, dec.reason(), lastTop1,
+                        d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label());
+            } else {
+                float[] scores = w.tensors().get(output);
+                float[] p = probabilities ? scores : TopK.softmax(scores);
+                int top = TopK.of(scores, 1)[0];
+                lastTop1 = top;
+                lastProb = p[top];
+                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.COMPUTED, null, top,
+                        d.label(top), p[top], dec.effort(), denseMacs, latency, f.label());
+            }
+            controller.tell(new EffortController.Completed(f.seq(), w.computeNanos() / 1e6, latency));
+            return List.of(r);
+        }
+    }
+}
