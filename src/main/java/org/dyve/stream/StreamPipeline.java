@@ -14,7 +14,11 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
@@ -102,6 +106,21 @@ public final class StreamPipeline {
      */
     public static CompletionStage<StreamSummary> run(ActorSystem<?> system, ModelDescriptor d, Network net,
             String sourceSpec, StreamSettings s, List<String> ladder, long limit, Consumer<FrameResult> out) {
+        Results r = build(system, d, net, sourceSpec, s, ladder, limit);
+        return r.source().runWith(Sink.foreach(out::accept), system).thenApply(done -> r.summary());
+    }
+
+    /**
+     * The pipeline as a source of results, one per frame in frame order, with a kill switch that stops the
+     * source and lets frames already in flight finish (a graceful shutdown); the summary fills as results
+     * pass.
+     */
+    public record Results(Source<FrameResult, UniqueKillSwitch> source, StreamSummary summary) {
+    }
+
+    /** Builds the pipeline for {@code sourceSpec}; nothing runs until the source is materialised. */
+    public static Results build(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
+            StreamSettings s, List<String> ladder, long limit) {
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         Preprocessing pre = d.preprocessing(net);
         int id = STREAMS.incrementAndGet();
@@ -134,26 +153,27 @@ public final class StreamPipeline {
         boolean probabilities = net.layers().get(net.layers().size() - 1) instanceof Softmax;
         long denseMacs = net.totalMacs();
 
-        Source<Frame, ?> src = FrameSources.open(sourceSpec, blocking);
+        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking);
         if (limit > 0) {
-            src = src.take(limit);
+            frames = frames.take(limit);
         }
+        Source<Frame, UniqueKillSwitch> src = frames.viaMat(KillSwitches.single(), Keep.right());
         if (FrameSources.isLive(sourceSpec)) {
             src = src.via(new LiveBuffer(s.liveBuffer(), s.overflow()));
         }
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
-        return src
+        Source<FrameResult, UniqueKillSwitch> results = src
                 .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, pre, input), blocking))
                 .mapAsync(1, w -> decide(system, controller, w))
                 .via(stages)
                 .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, denseMacs, controller))
-                // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
-                .addAttributes(Attributes.inputBuffer(buffer, buffer))
-                .runWith(Sink.foreach(r -> {
+                .map(r -> {
                     summary.add(r);
-                    out.accept(r);
-                }), system)
-                .thenApply(done -> summary);
+                    return r;
+                })
+                // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
+                .addAttributes(Attributes.inputBuffer(buffer, buffer));
+        return new Results(results, summary);
     }
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {

@@ -1,0 +1,254 @@
+package org.dyve.stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.testkit.TestPublisher;
+import org.apache.pekko.stream.testkit.TestSubscriber;
+import org.apache.pekko.stream.testkit.javadsl.TestSink;
+import org.apache.pekko.stream.testkit.javadsl.TestSource;
+import org.dyve.Shared;
+import org.dyve.data.Image;
+import org.dyve.descriptor.ModelCatalog;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.model.Network;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The streaming pipeline with Pekko's TestKit and stream probes: no sleeps, deterministic outcomes. */
+class StreamTest {
+    static final ActorTestKit KIT = ActorTestKit.create("stream-test", ConfigFactory.load());
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    @AfterAll
+    static void shutdown() {
+        KIT.shutdownTestKit();
+    }
+
+    private static org.apache.pekko.actor.ActorSystem classic() {
+        return Adapter.toClassic(KIT.system());
+    }
+
+    private static Frame frame(long seq) {
+        return Frame.of(seq, "test", seq, new Image(1, 1, 1, new float[] {seq}), -1);
+    }
+
+    private static StreamSettings settings() {
+        return StreamSettings.from(ConfigFactory.load());
+    }
+
+    @Test
+    void liveBufferDropsTheOldestAndReportsEveryDrop() {
+        Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
+                .via(new LiveBuffer(3, Overflow.DROP_OLDEST)).toMat(TestSink.probe(classic()), Keep.both())
+                .run(KIT.system());
+        for (int i = 0; i < 10; i++) {
+            p.first().sendNext(frame(i));
+        }
+        p.second().request(10);
+        Frame marker = p.second().expectNext();
+        assertTrue(marker.isDropped());
+        assertEquals(0, marker.seq());
+        assertEquals(7, marker.droppedCount(), "frames 0..6 dropped, one marker");
+        assertEquals("overflow: drop-oldest", marker.dropReason());
+        for (int i = 7; i < 10; i++) {
+            assertEquals(i, p.second().expectNext().seq());
+        }
+        p.first().sendComplete();
+        p.second().expectComplete();
+    }
+
+    @Test
+    void liveBufferCanDropTheNewestInstead() {
+        Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
+                .via(new LiveBuffer(3, Overflow.DROP_NEWEST)).toMat(TestSink.probe(classic()), Keep.both())
+                .run(KIT.system());
+        for (int i = 0; i < 10; i++) {
+            p.first().sendNext(frame(i));
+        }
+        p.second().request(10);
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, p.second().expectNext().seq());
+        }
+        Frame marker = p.second().expectNext();
+        assertEquals(3, marker.seq());
+        assertEquals(7, marker.droppedCount());
+        assertEquals("overflow: drop-newest", marker.dropReason());
+    }
+
+    /** Writes {@code n} 28x28 PNGs (one of them corrupt) and labels.txt. */
+    private Path imageFolder(int n, int corrupt) throws IOException {
+        StringBuilder labels = new StringBuilder();
+        for (int i = 0; i < n; i++) {
+            String name = String.format("img%02d.png", i);
+            if (i == corrupt) {
+                Files.write(dir.resolve(name), new byte[] {(byte) 0x89, 'P', 'N', 'G', 0, 1, 2});
+            } else {
+                BufferedImage bi = new BufferedImage(28, 28, BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < 28; y++) {
+                    for (int x = 0; x < 28; x++) {
+                        int v = (x * 9 + y * i * 3) % 256;
+                        bi.setRGB(x, y, v << 16 | v << 8 | v);
+                    }
+                }
+                ImageIO.write(bi, "png", dir.resolve(name).toFile());
+            }
+            labels.append(name).append(' ').append(i % 10).append('\n');
+        }
+        Files.writeString(dir.resolve("labels.txt"), labels);
+        return dir;
+    }
+
+    @Test
+    void aSlowSinkPacesAFileSourceNothingIsLostOrderIsKeptAndACorruptFrameIsAnErrorLine() throws IOException {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        Path images = imageFolder(12, 5);
+        StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "images:" + images, settings(),
+                List.of("exact"), 0);
+        TestSubscriber.Probe<FrameResult> sink = r.source().toMat(TestSink.probe(classic()), Keep.right())
+                .run(KIT.system());
+        for (int i = 0; i < 12; i++) {
+            sink.request(1);
+            FrameResult res = sink.expectNext(WAIT);
+            assertEquals(i, res.seq(), "results in frame order");
+            if (i == 5) {
+                assertEquals(FrameResult.Status.ERROR, res.status());
+                assertTrue(res.reason().contains("img05.png: unreadable image"), res.reason());
+            } else {
+                assertEquals(FrameResult.Status.COMPUTED, res.status());
+                assertEquals(i % 10, res.truth());
+                assertNotNull(res.label());
+                assertEquals(net.totalMacs(), res.macs());
+            }
+        }
+        sink.request(1);
+        sink.expectComplete();
+        assertEquals(12, r.summary().framesIn());
+        assertEquals(11, r.summary().count(FrameResult.Status.COMPUTED));
+        assertEquals(1, r.summary().count(FrameResult.Status.ERROR));
+        assertEquals(0, r.summary().count(FrameResult.Status.DROPPED));
+    }
+
+    @Test
+    void shutdownDrainsFramesInFlightAndEveryFrameHasAResult() {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "synthetic:28x28@500", settings(),
+                List.of("exact"), 0);
+        Pair<UniqueKillSwitch, TestSubscriber.Probe<FrameResult>> m = r.source()
+                .toMat(TestSink.probe(classic()), Keep.both()).run(KIT.system());
+        TestSubscriber.Probe<FrameResult> sink = m.second();
+        sink.request(Long.MAX_VALUE);
+        List<FrameResult> got = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            got.add(sink.expectNext(WAIT));
+        }
+        m.first().shutdown();
+        while (true) {
+            var e = sink.expectNextOrComplete();
+            if (e.isLeft()) {
+                break;
+            }
+            got.add(e.right().get());
+        }
+        for (int i = 0; i < got.size(); i++) {
+            assertEquals(i, got.get(i).seq(), "no frame lost between the source and the results");
+        }
+        assertEquals(got.size(), r.summary().framesIn());
+    }
+
+    @Test
+    void controllerReusesSimilarFramesAndMovesAlongTheLadder() {
+        EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 5.0, 2, 10.0, false, 2);
+        ActorRef<EffortController.Command> c = KIT.spawn(EffortController.create(policy));
+        TestProbe<EffortController.Decided> probe = KIT.createTestProbe(EffortController.Decided.class);
+        float[] a = new float[256];
+        float[] a1 = new float[256];
+        float[] b = new float[256];
+        java.util.Arrays.fill(a, 100f);
+        java.util.Arrays.fill(a1, 101f);
+        java.util.Arrays.fill(b, 150f);
+        c.tell(new EffortController.Decide(0, a, probe.getRef()));
+        assertEquals(false, probe.receiveMessage().reuse(), "the first frame is computed");
+        c.tell(new EffortController.Decide(1, a1, probe.getRef()));
+        assertEquals(true, probe.receiveMessage().reuse(), "difference 1 < 5: reuse");
+        c.tell(new EffortController.Decide(2, a, probe.getRef()));
+        assertEquals(true, probe.receiveMessage().reuse());
+        c.tell(new EffortController.Decide(3, a, probe.getRef()));
+        assertEquals(false, probe.receiveMessage().reuse(), "at most 2 reuses in a row");
+        c.tell(new EffortController.Decide(4, b, probe.getRef()));
+        EffortController.Decided d4 = probe.receiveMessage();
+        assertEquals(false, d4.reuse(), "difference 50: compute");
+        assertEquals("exact", d4.effort());
+        // service time 20 ms over a 10 ms budget for a whole window: one step cheaper
+        c.tell(new EffortController.Completed(4, 20, 30));
+        c.tell(new EffortController.Completed(5, 20, 30));
+        c.tell(new EffortController.Decide(6, a, probe.getRef()));
+        assertEquals("fast", probe.receiveMessage().effort());
+        // drops in a window push further even when the time is within budget
+        c.tell(new EffortController.Dropped(3));
+        c.tell(new EffortController.Completed(6, 5, 8));
+        c.tell(new EffortController.Completed(7, 5, 8));
+        c.tell(new EffortController.Decide(8, b, probe.getRef()));
+        assertEquals("fastest", probe.receiveMessage().effort());
+        // comfortably within budget, no drops: one step back towards exact
+        c.tell(new EffortController.Completed(8, 1, 2));
+        c.tell(new EffortController.Completed(9, 1, 2));
+        c.tell(new EffortController.Decide(10, a, probe.getRef()));
+        assertEquals("fast", probe.receiveMessage().effort());
+    }
+
+    @Test
+    void carDetectionVideoEndToEnd() {
+        Path video = Shared.require("videos/car-detection.mp4");
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network net = d.load();
+        List<FrameResult> all = new ArrayList<>();
+        StreamSummary s = StreamPipeline.run(KIT.system(), d, net, "video:" + video, settings().withReuse(4.0),
+                List.of("exact"), 0, all::add).toCompletableFuture().join();
+        assertEquals(377, s.framesIn(), "every frame of the file");
+        assertEquals(0, s.count(FrameResult.Status.DROPPED), "a file source is never dropped from");
+        assertEquals(s.framesIn(), s.count(FrameResult.Status.COMPUTED) + s.count(FrameResult.Status.REUSED)
+                + s.count(FrameResult.Status.EARLY_EXIT) + s.count(FrameResult.Status.DROPPED)
+                + s.count(FrameResult.Status.ERROR));
+        assertEquals(0, s.count(FrameResult.Status.ERROR));
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals(i, all.get(i).seq());
+        }
+        assertTrue(all.get(all.size() - 1).ptsMs() > 29_000, "timestamps run to the end of the 30 s clip");
+    }
+
+    @Test
+    void badSourcesAreOneLineErrors() {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        SourceException e = org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
+                () -> StreamPipeline.build(KIT.system(), d, net, "video:" + dir.resolve("none.mp4"), settings(),
+                        List.of("exact"), 0));
+        assertEquals(dir.resolve("none.mp4") + ": video file not found", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
+                () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(), List.of("exact"), 0));
+    }
+}
