@@ -8,11 +8,13 @@ import picocli.CommandLine;
 @Command(name = "dyve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "DyVE: dynamic variable-effort CNN inference (DyVEDeep) on ND4J.",
         subcommands = {InfoCommand.class, ClassifyCommand.class, EvalCommand.class, BenchOrtCommand.class,
-            ExportCommand.class, StreamCommand.class, DemoCommand.class,
+            ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class,
             TrainCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
+        // initialise logging before any library thread does, so SLF4J has nothing to replay
+        org.slf4j.LoggerFactory.getILoggerFactory();
         System.exit(run(args));
     }
 

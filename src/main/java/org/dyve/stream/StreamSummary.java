@@ -13,6 +13,7 @@ import org.dyve.bench.Stats;
 public final class StreamSummary {
     private final long denseMacs;
     private final long start = System.nanoTime();
+    private final long rssStartKb = rssKb();
     private final Map<FrameResult.Status, Long> counts = new LinkedHashMap<>();
     private final List<Double> latencies = new ArrayList<>();
     private final List<StageStats> stages;
@@ -86,6 +87,20 @@ public final class StreamSummary {
         return stages;
     }
 
+    /** Resident set size of this process in KiB (Linux), or -1. */
+    public static long rssKb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+
     /** The summary as a JSON-ready map. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -100,6 +115,8 @@ public final class StreamSummary {
         m.put("latency_p99_ms", latencyPercentile(99));
         m.put("macs_saved", macsSavedFraction());
         m.put("top1", accuracy());
+        m.put("rss_start_mb", rssStartKb / 1024.0);
+        m.put("rss_end_mb", rssKb() / 1024.0);
         List<Map<String, Object>> st = new ArrayList<>();
         for (StageStats s : stages) {
             Map<String, Object> x = new LinkedHashMap<>();
@@ -126,6 +143,8 @@ public final class StreamSummary {
         if (!Double.isNaN(accuracy())) {
             b.append(String.format(", top-1 %.2f%% on %d labelled frames", accuracy(), labelled));
         }
+        b.append(String.format("%nresident memory %.0f MB at start, %.0f MB at end", rssStartKb / 1024.0,
+                rssKb() / 1024.0));
         for (StageStats s : stages) {
             b.append(String.format("%n  %s: %d frames, wait %.2f ms, compute %.2f ms", s.name(), s.frames(),
                     s.meanWaitMs(), s.meanComputeMs()));

@@ -1,0 +1,98 @@
+package org.dyve.cli;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.DenseEngine;
+import org.dyve.model.Network;
+import org.dyve.stream.Frame;
+import org.dyve.stream.FrameSources;
+import org.dyve.stream.StreamPipeline;
+import org.dyve.stream.StreamSettings;
+import org.dyve.stream.StreamSummary;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dyve bench-stream}: the pipeline's throughput against the bare engine's on the same frames. */
+@Command(name = "bench-stream", mixinStandardHelpOptions = true,
+        description = "Measure in one run the bare engine's best throughput on a source's frames (decoded and"
+                + " preprocessed up front; batch 1 and 4, all cores) and the streaming pipeline's throughput on the"
+                + " same source, and print their ratio.")
+final class BenchStreamCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-s", "--source"}, required = true, paramLabel = "SPEC", description = "A file or data-set source.")
+    String source;
+
+    @Option(names = "--limit", paramLabel = "N", description = "Frames to use (default: all).")
+    long limit;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        ModelDescriptor d = model.descriptor();
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        PrintWriter out = spec.commandLine().getOut();
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve-bench", ConfigFactory.load());
+        try {
+            var frames = FrameSources.open(source, system.dispatchers().lookup(DispatcherSelector.blocking()));
+            if (limit > 0) {
+                frames = frames.take(limit);
+            }
+            List<Frame> all = frames.runWith(Sink.seq(), system).toCompletableFuture().join();
+            List<float[]> inputs = new ArrayList<>();
+            for (Frame f : all) {
+                if (f.image() != null) {
+                    inputs.add(pre.apply(f.image()));
+                }
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            Nd4j.getEnvironment().setMaxThreads(cores);
+            Nd4j.factory().blas().setMaxThreads(cores);
+            double best = 0;
+            for (int batch : new int[] {1, 4}) {
+                DenseEngine e = DenseEngine.of(net, batch);
+                String in = net.input().name();
+                for (int i = 0; i < Math.min(8, inputs.size()); i++) {
+                    e.setInput(in, i % batch, inputs.get(i));
+                    e.run(1);
+                }
+                long t0 = System.nanoTime();
+                for (int start = 0; start < inputs.size(); start += batch) {
+                    int n = Math.min(batch, inputs.size() - start);
+                    for (int i = 0; i < n; i++) {
+                        e.setInput(in, i, inputs.get(start + i));
+                    }
+                    e.run(n);
+                }
+                double fps = inputs.size() / ((System.nanoTime() - t0) / 1e9);
+                out.printf("engine alone, batch %d: %.1f frames/s%n", batch, fps);
+                best = Math.max(best, fps);
+            }
+            StreamSettings s = StreamSettings.from(ConfigFactory.load());
+            StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of("exact"), limit, r -> { })
+                    .toCompletableFuture().join();
+            out.printf("pipeline: %.1f frames/s (%d frames)%n", sum.throughput(), sum.framesIn());
+            out.printf("pipeline / best engine = %.2f%n", sum.throughput() / best);
+            out.flush();
+        } finally {
+            system.terminate();
+            system.getWhenTerminated().toCompletableFuture().join();
+        }
+    }
+}
