@@ -1,6 +1,8 @@
 package org.dyve.stream;
 
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -17,8 +19,8 @@ public final class LayerStage {
     private LayerStage() {
     }
 
-    /** Run layers on {@code work} and reply with the result. */
-    public record Process(Work work, ActorRef<Work> replyTo) {
+    /** Run layers on a batch of frames (in order) and reply with them. */
+    public record Process(List<Work> works, ActorRef<List<Work>> replyTo) {
     }
 
     /**
@@ -30,41 +32,61 @@ public final class LayerStage {
     public record Work(Frame frame, EffortController.Decided decision, Map<String, float[]> tensors, long sentNanos,
             long computeNanos, long waitNanos) {
         boolean computes() {
-            return frame.image() == null ? false : decision != null && !decision.reuse();
+            return frame.image() != null && decision != null && !decision.reuse() && tensors != null;
         }
     }
 
-    static Behavior<Process> create(Network net, int from, int to, StageStats stats) {
+    static Behavior<Process> create(Network net, int from, int to, int maxBatch, StageStats stats) {
         return Behaviors.setup(ctx -> {
-            DenseEngine engine = DenseEngine.range(net, from, to, 1);
-            var inputs = net.rangeInputs(from, to);
-            var outputs = net.rangeOutputs(from, to);
+            DenseEngine engine = DenseEngine.range(net, from, to, maxBatch);
+            List<String> inputs = net.rangeInputs(from, to);
+            List<String> outputs = net.rangeOutputs(from, to);
+            List<String> dropAfter = new ArrayList<>();
+            for (String t : inputs) {
+                if (!outputs.contains(t) && !neededLater(net, to, t)) {
+                    dropAfter.add(t);
+                }
+            }
             return Behaviors.receive(Process.class).onMessage(Process.class, p -> {
-                Work w = p.work();
                 long start = System.nanoTime();
-                long wait = start - w.sentNanos();
-                if (!w.computes() || w.tensors() == null) {
-                    p.replyTo().tell(new Work(w.frame(), w.decision(), w.tensors(), System.nanoTime(), w.computeNanos(),
-                            w.waitNanos() + wait));
-                    return Behaviors.same();
-                }
-                for (String t : inputs) {
-                    engine.setInput(t, 0, w.tensors().get(t));
-                }
-                engine.run(1);
-                Map<String, float[]> next = new HashMap<>(w.tensors());
-                for (String t : inputs) {
-                    if (!outputs.contains(t) && !neededLater(net, to, t)) {
-                        next.remove(t);
+                List<Work> in = p.works();
+                int[] slot = new int[in.size()];
+                int n = 0;
+                for (int i = 0; i < in.size(); i++) {
+                    Work w = in.get(i);
+                    slot[i] = w.computes() ? n++ : -1;
+                    if (slot[i] >= 0) {
+                        for (String t : inputs) {
+                            engine.setInput(t, slot[i], w.tensors().get(t));
+                        }
                     }
                 }
-                for (String t : outputs) {
-                    next.put(t, engine.output(t, 0));
+                if (n > 0) {
+                    engine.run(n);
                 }
                 long end = System.nanoTime();
-                stats.record(wait, end - start);
-                p.replyTo().tell(new Work(w.frame(), w.decision(), next, end, w.computeNanos() + (end - start),
-                        w.waitNanos() + wait));
+                List<Work> out = new ArrayList<>(in.size());
+                for (int i = 0; i < in.size(); i++) {
+                    Work w = in.get(i);
+                    long wait = start - w.sentNanos();
+                    if (slot[i] < 0) {
+                        out.add(new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
+                                w.waitNanos() + wait));
+                        continue;
+                    }
+                    Map<String, float[]> next = new HashMap<>(w.tensors());
+                    for (String t : dropAfter) {
+                        next.remove(t);
+                    }
+                    for (String t : outputs) {
+                        next.put(t, engine.output(t, slot[i]));
+                    }
+                    long share = (end - start) / n;
+                    stats.record(wait, share);
+                    out.add(new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
+                            w.waitNanos() + wait));
+                }
+                p.replyTo().tell(out);
                 return Behaviors.same();
             }).build();
         });

@@ -135,17 +135,18 @@ public final class StreamPipeline {
         Nd4j.factory().blas().setMaxThreads(nativeThreads);
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
-        Flow<LayerStage.Work, LayerStage.Work, ?> stages = Flow.create();
+        Flow<List<LayerStage.Work>, List<LayerStage.Work>, ?> stages = Flow.create();
         for (int k = 0; k < ranges.size(); k++) {
             int[] r = ranges.get(k);
             StageStats st = new StageStats("stage " + k + " [" + net.layers().get(r[0]).name() + " .. "
                     + net.layers().get(r[1] - 1).name() + "]");
             stats.add(st);
-            ActorRef<LayerStage.Process> ref = system.systemActorOf(LayerStage.create(net, r[0], r[1], st),
-                    "layer-stage-" + id + "-" + k, DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
-            stages = stages.async().via(ActorFlow.<LayerStage.Work, LayerStage.Process, LayerStage.Work>ask(1, ref,
-                    ASK_TIMEOUT, LayerStage.Process::new)).buffer(Math.max(1, s.stageBuffer()),
-                    org.apache.pekko.stream.OverflowStrategy.backpressure());
+            ActorRef<LayerStage.Process> ref = system.systemActorOf(
+                    LayerStage.create(net, r[0], r[1], Math.max(1, s.maxBatch()), st), "layer-stage-" + id + "-" + k,
+                    DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
+            stages = stages.async().via(ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
+                    List<LayerStage.Work>>ask(1, ref, ASK_TIMEOUT, LayerStage.Process::new))
+                    .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
         }
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
         String input = net.input().name();
@@ -165,7 +166,18 @@ public final class StreamPipeline {
         Source<FrameResult, UniqueKillSwitch> results = src
                 .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, pre, input), blocking))
                 .mapAsync(1, w -> decide(system, controller, w))
+                // frames that queue while the first stage is busy travel together (up to max-batch): batches
+                // form only under load, so a lightly loaded live source still goes frame by frame
+                .<List<LayerStage.Work>>batch(Math.max(1, s.maxBatch()), w -> {
+                    List<LayerStage.Work> b = new ArrayList<>();
+                    b.add(w);
+                    return b;
+                }, (b, w) -> {
+                    b.add(w);
+                    return b;
+                })
                 .via(stages)
+                .mapConcat(b -> b)
                 .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, denseMacs, controller))
                 .map(r -> {
                     summary.add(r);

@@ -9,7 +9,8 @@ import java.util.List;
  *
  * @param stages number of layer stages (0: one per core)
  * @param split layer names before which a new stage starts; empty for a split balanced by measured cost
- * @param stageBuffer frames buffered between consecutive stages
+ * @param stageBuffer batches buffered between consecutive stages
+ * @param maxBatch most frames a stage runs at once (batches form only while frames queue)
  * @param liveBuffer frames a live source may queue before its overflow policy applies
  * @param reuseThreshold mean absolute difference (0..255) of 16 x 16 grey thumbnails below which a frame reuses
  *     the previous result; 0 disables reuse
@@ -18,27 +19,28 @@ import java.util.List;
  * @param latencyMs per-frame latency the controller tries to hold (0: none)
  * @param window frames between two effort-ladder moves
  */
-public record StreamSettings(int stages, List<String> split, int stageBuffer, int liveBuffer, Overflow overflow,
+public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int liveBuffer,
+        Overflow overflow,
         double reuseThreshold, int maxReuse, double targetFps, double latencyMs, int window, Duration progress) {
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
         Config c = root.getConfig("dyve.stream");
         return new StreamSettings(c.getInt("stages"), c.getStringList("split"), c.getInt("stage-buffer"),
-                c.getInt("live-buffer"), Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
+                c.getInt("max-batch"), c.getInt("live-buffer"), Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
                 c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"), c.getDuration("progress"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
-        return new StreamSettings(stages, split, stageBuffer, liveBuffer, overflow, reuseThreshold, maxReuse, fps,
-                latency, window, progress);
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, reuseThreshold,
+                maxReuse, fps, latency, window, progress);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
-        return new StreamSettings(stages, split, stageBuffer, liveBuffer, overflow, threshold, maxReuse, targetFps,
-                latencyMs, window, progress);
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, threshold, maxReuse,
+                targetFps, latencyMs, window, progress);
     }
 }
