@@ -27,6 +27,7 @@ import org.dyve.data.Image;
 public final class FrameSources {
     private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
     private static final int MAX_CONSECUTIVE_ERRORS = 50;
+    private static final int MAX_BURST = 8;
 
     private FrameSources() {
     }
@@ -95,11 +96,36 @@ public final class FrameSources {
             throw new SourceException(spec + ": width, height and rate must be positive");
         }
         Duration period = Duration.ofNanos((long) (1e9 / fps));
-        return Source.tick(Duration.ZERO, period, 0).zipWithIndex().take(count)
-                .map(p -> {
-                    long seq = p.second();
-                    return Frame.of(seq, spec, (long) (seq * 1000 / fps), syntheticImage(w, h, seq), -1);
+        // Frames are due by the wall clock. Source.tick skips ticks when the machine is too busy to deliver
+        // them; frames that fell due meanwhile are reported as dropped, so frames in always equals
+        // fps x elapsed time, whatever the load.
+        return Source.tick(Duration.ZERO, period, 0)
+                .statefulMapConcat(() -> {
+                    long[] next = {0};
+                    long[] start = {-1};
+                    return tick -> {
+                        long now = System.nanoTime();
+                        if (start[0] < 0) {
+                            start[0] = now;
+                        }
+                        long due = Math.min(count, (long) ((now - start[0]) / 1e9 * fps) + 1);
+                        // produce what fell due, like a camera whose driver queued frames meanwhile (at most
+                        // MAX_BURST per tick; older ones are reported as lost at the source)
+                        java.util.List<Frame> out = new java.util.ArrayList<>(MAX_BURST + 1);
+                        if (due - next[0] > MAX_BURST) {
+                            long lost = due - next[0] - MAX_BURST;
+                            out.add(Frame.dropped(next[0], spec, (int) lost,
+                                    "source: frames fell due while the machine was too busy to produce them"));
+                            next[0] += lost;
+                        }
+                        while (next[0] < due) {
+                            long seq = next[0]++;
+                            out.add(Frame.of(seq, spec, (long) (seq * 1000 / fps), syntheticImage(w, h, seq), -1));
+                        }
+                        return out;
+                    };
                 })
+                .takeWhile(f -> f.seq() + Math.max(1, f.droppedCount()) < count, true)
                 .mapMaterializedValue(c -> NotUsed.getInstance());
     }
 
