@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.stream.javadsl.Source;
 import org.bytedeco.ffmpeg.global.avutil;
+import org.bytedeco.ffmpeg.global.swscale;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.FrameGrabber;
 import org.dyve.DyveException;
@@ -32,6 +33,27 @@ public final class FrameSources {
     private FrameSources() {
     }
 
+    /**
+     * The size FFmpeg should scale decoded frames to (in C, area-averaging), so that Java never handles more
+     * pixels than preprocessing needs: {@code shortSide > 0} keeps the aspect ratio with that short side,
+     * else {@code width x height} exactly; {@link #NATIVE} keeps the source size.
+     */
+    public record DecodeSize(int shortSide, int width, int height) {
+        /** Frames at the source's own size. */
+        public static final DecodeSize NATIVE = new DecodeSize(0, 0, 0);
+
+        int[] target(int w, int h) {
+            if (shortSide > 0) {
+                double f = (double) shortSide / Math.min(w, h);
+                return f >= 1 ? new int[] {w, h} : new int[] {(int) Math.round(w * f), (int) Math.round(h * f)};
+            }
+            if (width > 0 && height > 0 && width < w && height < h) {
+                return new int[] {width, height};
+            }
+            return new int[] {w, h};
+        }
+    }
+
     /** Whether {@code spec} names a live source. */
     public static boolean isLive(String spec) {
         return spec.startsWith("camera:") || spec.startsWith("synthetic:") || spec.contains("://");
@@ -44,20 +66,25 @@ public final class FrameSources {
      * @throws SourceException when the specification is malformed or names a missing file
      */
     public static Source<Frame, NotUsed> open(String spec, Executor blocking) {
+        return open(spec, blocking, DecodeSize.NATIVE);
+    }
+
+    /** Like {@link #open(String, Executor)}, with FFmpeg sources scaled to {@code size} while decoding. */
+    public static Source<Frame, NotUsed> open(String spec, Executor blocking, DecodeSize size) {
         int colon = spec.indexOf(':');
         String kind = colon > 0 ? spec.substring(0, colon) : "";
         String rest = colon > 0 ? spec.substring(colon + 1) : "";
         if (spec.contains("://")) {
-            return ffmpeg(spec, spec, null);
+            return ffmpeg(spec, spec, null, size);
         }
         return switch (kind) {
             case "video" -> {
                 if (!Files.isRegularFile(Path.of(rest))) {
                     throw new SourceException(rest + ": video file not found");
                 }
-                yield ffmpeg(spec, rest, null);
+                yield ffmpeg(spec, rest, null, size);
             }
-            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2");
+            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2", size);
             case "synthetic" -> synthetic(spec, rest);
             case "images", "cifar10", "idx" -> dataset(spec, blocking);
             default -> throw new SourceException(spec + ": invalid source (expected video:FILE, camera:DEVICE,"
@@ -146,7 +173,7 @@ public final class FrameSources {
     }
 
     /** A source read by FFmpeg in process; errors in single frames become error frames, the stream goes on. */
-    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format) {
+    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format, DecodeSize size) {
         return Source.unfoldResource(() -> {
             avutil.av_log_set_level(avutil.AV_LOG_ERROR);
             FFmpegFrameGrabber g = new FFmpegFrameGrabber(target);
@@ -156,6 +183,15 @@ public final class FrameSources {
             g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
             try {
                 g.start();
+                int[] t = size.target(g.getImageWidth(), g.getImageHeight());
+                if (t[0] != g.getImageWidth() || t[1] != g.getImageHeight()) {
+                    // reopen with the output size fixed, so FFmpeg's scaler produces it from the first frame on
+                    g.stop();
+                    g.setImageWidth(t[0]);
+                    g.setImageHeight(t[1]);
+                    g.setImageScalingFlags(swscale.SWS_AREA);
+                    g.start();
+                }
             } catch (FrameGrabber.Exception | RuntimeException e) {
                 try {
                     g.release();
@@ -220,14 +256,14 @@ public final class FrameSources {
         ByteBuffer b = (ByteBuffer) f.image[0];
         int plane = w * h;
         float[] d = new float[3 * plane];
+        byte[] row = new byte[3 * w];
         for (int y = 0; y < h; y++) {
-            int row = y * stride;
-            for (int x = 0; x < w; x++) {
-                int p = row + 3 * x;
-                int i = y * w + x;
-                d[i] = b.get(p) & 0xFF;
-                d[plane + i] = b.get(p + 1) & 0xFF;
-                d[2 * plane + i] = b.get(p + 2) & 0xFF;
+            b.get(y * stride, row);
+            int i = y * w;
+            for (int x = 0, p = 0; x < w; x++, p += 3, i++) {
+                d[i] = row[p] & 0xFF;
+                d[plane + i] = row[p + 1] & 0xFF;
+                d[2 * plane + i] = row[p + 2] & 0xFF;
             }
         }
         return new Image(3, h, w, d);

@@ -154,7 +154,10 @@ public final class StreamPipeline {
         boolean probabilities = net.layers().get(net.layers().size() - 1) instanceof Softmax;
         long denseMacs = net.totalMacs();
 
-        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking);
+        // let FFmpeg scale while decoding to what preprocessing resizes to anyway
+        FrameSources.DecodeSize size = pre.resize() > 0 ? new FrameSources.DecodeSize(pre.resize(), 0, 0)
+                : new FrameSources.DecodeSize(0, pre.input().w(), pre.input().h());
+        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking, size);
         if (limit > 0) {
             frames = frames.take(limit);
         }
