@@ -7,7 +7,6 @@ import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.model.Network;
 import org.dyve.stream.StreamSettings;
-import org.dyve.stream.StreamSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -45,9 +44,6 @@ final class DemoCommand implements Runnable {
         out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %s stage(s)%n", d.id(), net.totalMacs(), data,
                 s.stages() > 0 ? s.stages() : Runtime.getRuntime().availableProcessors());
         out.flush();
-        StreamSummary summary = StreamCommand.stream(d, net, "idx:" + data, s, List.of("exact"), limit, sink, quiet,
-                spec.commandLine().getErr());
-        out.println(summary.describe());
-        out.flush();
+        StreamCommand.stream(d, net, "idx:" + data, s, List.of("exact"), limit, sink, quiet, out);
     }
 }

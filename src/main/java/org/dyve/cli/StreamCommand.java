@@ -79,9 +79,7 @@ final class StreamCommand implements Runnable {
             throw new DyveException(effort + ": unknown effort profile for " + d.id() + " (expected exact or auto)");
         }
         PrintWriter err = spec.commandLine().getErr();
-        StreamSummary summary = stream(d, net, source, s, List.of("exact"), limit, sink, quiet, err);
-        err.println(summary.describe());
-        err.flush();
+        stream(d, net, source, s, List.of("exact"), limit, sink, quiet, err);
     }
 
     /** Runs one stream to the sink; shared with {@code dyve demo}. */
@@ -103,14 +101,35 @@ final class StreamCommand implements Runnable {
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve", ConfigFactory.load());
         try {
             long[] n = {0};
-            StreamSummary summary = StreamPipeline.run(system, d, net, source, s, ladder, limit, r -> {
+            StreamPipeline.Running running = StreamPipeline.start(system, d, net, source, s, ladder, limit, r -> {
                 out.println(Json.line(line(r)));
                 n[0]++;
                 progress.update("stream", (int) n[0], limit > 0 ? (int) limit : 0);
-            }).toCompletableFuture().join();
+            });
+            // Ctrl-C / SIGTERM: stop the source, let frames in flight finish, and hold the exit until the summary
+            // is written (the JVM halts when its shutdown hooks return)
+            java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
+            Thread drain = new Thread(() -> {
+                running.killSwitch().shutdown();
+                try {
+                    written.await(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "dyve-drain");
+            Runtime.getRuntime().addShutdownHook(drain);
+            StreamSummary summary = running.summary().toCompletableFuture().join();
+            try {
+                Runtime.getRuntime().removeShutdownHook(drain);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is already running: it waits for this very summary
+            }
             out.flush();
             out.println(Json.line(summary.toMap()));
             out.flush();
+            err.println(summary.describe());
+            err.flush();
+            written.countDown();
             return summary;
         } catch (CompletionException e) {
             Throwable c = e.getCause();

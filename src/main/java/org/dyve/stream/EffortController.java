@@ -14,7 +14,11 @@ public final class EffortController {
     }
 
     /** Messages the controller understands. */
-    public sealed interface Command permits Decide, Completed, Dropped {
+    public sealed interface Command permits Decide, Completed, Dropped, Stop {
+    }
+
+    /** The stream has ended. */
+    public record Stop() implements Command {
     }
 
     /** Asks for a decision on frame {@code seq}. */
@@ -55,6 +59,7 @@ public final class EffortController {
                     policy.dropped(d.frames());
                     return Behaviors.same();
                 })
+                .onMessage(Stop.class, s -> Behaviors.stopped())
                 .build();
     }
 }

@@ -19,7 +19,7 @@ public final class LayerStage {
     private LayerStage() {
     }
 
-    /** Run layers on a batch of frames (in order) and reply with them. */
+    /** Run layers on a batch of frames (in order) and reply with them; {@code works == null} stops the stage. */
     public record Process(List<Work> works, ActorRef<List<Work>> replyTo) {
     }
 
@@ -48,6 +48,9 @@ public final class LayerStage {
                 }
             }
             return Behaviors.receive(Process.class).onMessage(Process.class, p -> {
+                if (p.works() == null) {
+                    return Behaviors.stopped();
+                }
                 long start = System.nanoTime();
                 List<Work> in = p.works();
                 int[] slot = new int[in.size()];

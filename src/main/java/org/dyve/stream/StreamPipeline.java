@@ -111,6 +111,21 @@ public final class StreamPipeline {
     }
 
     /**
+     * Like {@link #run}, returning the kill switch as well: {@code shutdown()} stops the source, lets frames
+     * already in flight finish, and completes the summary (how {@code dyve stream} handles Ctrl-C).
+     */
+    public static Running start(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
+            StreamSettings s, List<String> ladder, long limit, Consumer<FrameResult> out) {
+        Results r = build(system, d, net, sourceSpec, s, ladder, limit);
+        var m = r.source().toMat(Sink.foreach(out::accept), Keep.both()).run(system);
+        return new Running(m.first(), m.second().thenApply(done -> r.summary()));
+    }
+
+    /** A running stream: its kill switch and its eventual summary. */
+    public record Running(UniqueKillSwitch killSwitch, CompletionStage<StreamSummary> summary) {
+    }
+
+    /**
      * The pipeline as a source of results, one per frame in frame order, with a kill switch that stops the
      * source and lets frames already in flight finish (a graceful shutdown); the summary fills as results
      * pass.
@@ -135,6 +150,7 @@ public final class StreamPipeline {
         Nd4j.factory().blas().setMaxThreads(nativeThreads);
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
+        List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();
         Flow<List<LayerStage.Work>, List<LayerStage.Work>, ?> stages = Flow.create();
         for (int k = 0; k < ranges.size(); k++) {
             int[] r = ranges.get(k);
@@ -144,6 +160,7 @@ public final class StreamPipeline {
             ActorRef<LayerStage.Process> ref = system.systemActorOf(
                     LayerStage.create(net, r[0], r[1], Math.max(1, s.maxBatch()), st), "layer-stage-" + id + "-" + k,
                     DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
+            stageRefs.add(ref);
             stages = stages.async().via(ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
                     List<LayerStage.Work>>ask(1, ref, ASK_TIMEOUT, LayerStage.Process::new))
                     .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
@@ -185,6 +202,14 @@ public final class StreamPipeline {
                 .map(r -> {
                     summary.add(r);
                     return r;
+                })
+                .watchTermination((mat, done) -> {
+                    // the stream's actors end with it
+                    done.whenComplete((ok, err) -> {
+                        controller.tell(new EffortController.Stop());
+                        stageRefs.forEach(ref -> ref.tell(new LayerStage.Process(null, null)));
+                    });
+                    return mat;
                 })
                 // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
                 .addAttributes(Attributes.inputBuffer(buffer, buffer));
