@@ -8,7 +8,7 @@ import picocli.CommandLine.Option;
 /** Options shared by every command that loads a model. */
 final class ModelOptions {
     @Option(names = {"-m", "--model"}, paramLabel = "M",
-            description = "Model: a descriptor name (${COMPLETION-CANDIDATES}), or a path to a .conf, a .prototxt"
+            description = "Model: a descriptor name (${COMPLETION-CANDIDATES}), or a path to a .conf, a .prototxt, an .onnx"
                     + " or a model directory. Default: ${DEFAULT-VALUE}.",
             completionCandidates = Names.class, defaultValue = ModelCatalog.DEFAULT_MODEL)
     String model;
