@@ -225,6 +225,27 @@ public final class DenseEngine {
         }
     }
 
+    /** Sees each layer's output right after the layer ran (before any in-place successor overwrites it). */
+    @FunctionalInterface
+    public interface Observer {
+        /**
+         * @param layer index of the layer in the network
+         * @param engine this engine; read the output with {@link #getOutput}
+         */
+        void after(int layer, DenseEngine engine);
+    }
+
+    /** Runs like {@link #run(int)}, calling {@code observer} after every layer. */
+    public void run(int n, Observer observer) {
+        if (n <= 0 || n > batch) {
+            throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
+        }
+        for (int i = 0; i < kernels.length; i++) {
+            kernels[i].run(n);
+            observer.after(from + i, this);
+        }
+    }
+
     /** Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]}. */
     public void run(int n, long[] nanos) {
         for (int i = 0; i < kernels.length; i++) {

@@ -1,0 +1,54 @@
+package org.dyve.cli;
+
+import java.io.PrintWriter;
+import java.util.List;
+import org.dyve.data.Dataset;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.ActivationStats;
+import org.dyve.model.Network;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code dyve stats}: what a perfect dynamic-effort predictor could skip, per convolution layer. */
+@Command(name = "stats", mixinStandardHelpOptions = true,
+        description = "Per convolution layer on real inputs: share of conv MACs, outputs <= 0 before ReLU, 2x2 output"
+                + " blocks all zero after ReLU, all-zero output maps, constant input maps.")
+final class StatsCommand implements Runnable {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = {"-d", "--data"}, required = true, paramLabel = "SPEC", description = "Data set (as for eval).")
+    String data;
+
+    @Option(names = "--limit", defaultValue = "200", description = "Samples to measure (default: ${DEFAULT-VALUE}).")
+    int limit;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        ModelDescriptor d = model.descriptor();
+        Network net = d.load();
+        List<ActivationStats.LayerStats> stats = ActivationStats.measure(net, d.preprocessing(net), Dataset.open(data),
+                limit);
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("| layer | k | Cin>Cout | out | MAC %% | <=0 pre-ReLU %% | 2x2 all-zero %% | zero maps %% |"
+                + " const in-maps %% |%n|---|---|---|---|---|---|---|---|---|%n");
+        double w1 = 0;
+        double w2 = 0;
+        for (ActivationStats.LayerStats s : stats) {
+            out.printf("| %s | %d | %d>%d | %dx%d | %.1f | %.1f | %.1f | %.1f | %.1f |%n", s.layer(), s.kernel(),
+                    s.cin(), s.cout(), s.out().h(), s.out().w(), 100 * s.macShare(), 100 * s.nonPositive(),
+                    100 * s.zeroBlocks2x2(), 100 * s.zeroMaps(), 100 * s.constantInputMaps());
+            w1 += s.macShare() * s.nonPositive();
+            w2 += s.macShare() * s.zeroBlocks2x2();
+        }
+        out.printf("%nMAC-weighted over conv layers: <=0 pre-ReLU %.1f%%, 2x2 all-zero %.1f%% (%d samples)%n", 100 * w1,
+                100 * w2, Math.min(limit, Dataset.open(data).size()));
+        out.flush();
+    }
+}
