@@ -17,7 +17,6 @@ import org.dyve.stream.FrameSources;
 import org.dyve.stream.StreamPipeline;
 import org.dyve.stream.StreamSettings;
 import org.dyve.stream.StreamSummary;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -62,8 +61,7 @@ final class BenchStreamCommand implements Runnable {
                 }
             }
             int cores = Runtime.getRuntime().availableProcessors();
-            Nd4j.getEnvironment().setMaxThreads(cores);
-            Nd4j.factory().blas().setMaxThreads(cores);
+            DenseEngine.setNativeThreads(cores);
             double best = 0;
             for (int batch : new int[] {1, 4}) {
                 DenseEngine e = DenseEngine.of(net, batch);

@@ -38,10 +38,8 @@ final class ClassifyCommand implements Runnable {
         for (Path f : files) {
             engine.setInput(net.input().name(), 0, pre.apply(Images.read(f)));
             engine.run(1);
-            float[] p = TopK.softmax(engine.output(net.output(), 0));
-            if (net.layers().get(net.layers().size() - 1) instanceof org.dyve.model.Softmax) {
-                p = engine.output(net.output(), 0);
-            }
+            float[] scores = engine.output(net.output(), 0);
+            float[] p = net.outputIsSoftmax() ? scores : TopK.softmax(scores);
             out.println(f);
             for (int k : TopK.of(p, 5)) {
                 out.printf("  %6.2f%%  %4d  %s%n", 100 * p[k], k, d.label(k));

@@ -80,6 +80,15 @@ public final class DenseEngine {
         }
     }
 
+    /**
+     * Sets how many native threads ND4J's ops and its BLAS use, process-wide (e.g. one share of the cores per
+     * concurrently running stage).
+     */
+    public static void setNativeThreads(int threads) {
+        Nd4j.getEnvironment().setMaxThreads(threads);
+        Nd4j.factory().blas().setMaxThreads(threads);
+    }
+
     /** Compiles the whole network for up to {@code batch} samples per run. */
     public static DenseEngine of(Network net, int batch) {
         return new DenseEngine(net, 0, net.layers().size(), batch);

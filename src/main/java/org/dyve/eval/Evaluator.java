@@ -12,7 +12,6 @@ import org.dyve.data.Preprocessing;
 import org.dyve.data.Sample;
 import org.dyve.engine.DenseEngine;
 import org.dyve.model.Network;
-import org.dyve.model.Softmax;
 
 /**
  * Runs a data set through a {@link DenseEngine} in batches, decoding and preprocessing the next batch on a
@@ -56,13 +55,7 @@ public final class Evaluator {
         this.engine = DenseEngine.of(net, batch);
         this.input = net.input().name();
         this.output = net.output();
-        Integer producer = null;
-        for (int i = 0; i < net.layers().size(); i++) {
-            if (net.layers().get(i).output().equals(output)) {
-                producer = i;
-            }
-        }
-        this.probabilities = producer != null && net.layers().get(producer) instanceof Softmax;
+        this.probabilities = net.outputIsSoftmax();
     }
 
     /** Evaluates the first {@code limit} samples (all when {@code limit <= 0}). */

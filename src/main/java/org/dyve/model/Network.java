@@ -182,24 +182,33 @@ public final class Network {
      */
     public List<String> rangeOutputs(int from, int to) {
         checkRange(from, to);
-        Set<String> written = new LinkedHashSet<>();
-        for (int i = from; i < to; i++) {
-            written.add(layers.get(i).output());
-        }
         Set<String> out = new LinkedHashSet<>();
-        for (int i = to; i < layers.size(); i++) {
-            for (String t : layers.get(i).inputs()) {
-                if (written.contains(t)) {
-                    out.add(t);
-                }
-            }
-        }
-        for (String o : outputs) {
-            if (written.contains(o)) {
-                out.add(o);
+        for (int i = from; i < to; i++) {
+            if (neededFrom(to, layers.get(i).output())) {
+                out.add(layers.get(i).output());
             }
         }
         return List.copyOf(out);
+    }
+
+    /** Whether {@code tensor} is read by layer {@code layer} or a later one, or is a network output. */
+    public boolean neededFrom(int layer, String tensor) {
+        for (int i = layer; i < layers.size(); i++) {
+            if (layers.get(i).inputs().contains(tensor)) {
+                return true;
+            }
+        }
+        return outputs.contains(tensor);
+    }
+
+    /** Whether the (first) output is written by a softmax, i.e. already holds probabilities. */
+    public boolean outputIsSoftmax() {
+        for (Layer l : layers) {
+            if (l.output().equals(output())) {
+                return l instanceof Softmax;
+            }
+        }
+        return false;
     }
 
     private void checkRange(int from, int to) {

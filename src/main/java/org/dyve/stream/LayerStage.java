@@ -43,7 +43,7 @@ public final class LayerStage {
             List<String> outputs = net.rangeOutputs(from, to);
             List<String> dropAfter = new ArrayList<>();
             for (String t : inputs) {
-                if (!outputs.contains(t) && !neededLater(net, to, t)) {
+                if (!outputs.contains(t) && !net.neededFrom(to, t)) {
                     dropAfter.add(t);
                 }
             }
@@ -93,14 +93,5 @@ public final class LayerStage {
                 return Behaviors.same();
             }).build();
         });
-    }
-
-    private static boolean neededLater(Network net, int to, String tensor) {
-        for (int i = to; i < net.layers().size(); i++) {
-            if (net.layers().get(i).inputs().contains(tensor)) {
-                return true;
-            }
-        }
-        return net.outputs().contains(tensor);
     }
 }

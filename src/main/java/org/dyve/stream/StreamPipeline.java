@@ -29,8 +29,6 @@ import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.engine.DenseEngine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
-import org.dyve.model.Softmax;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The streaming pipeline: source -> (live buffer) -> decode/preprocess -> effort controller -> layer stages
@@ -146,8 +144,7 @@ public final class StreamPipeline {
         // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
         // (process-wide settings), and measure the balanced split under that setting.
         int nativeThreads = Math.max(1, cores / Math.max(1, s.split().isEmpty() ? stagesWanted : s.split().size() + 1));
-        Nd4j.getEnvironment().setMaxThreads(nativeThreads);
-        Nd4j.factory().blas().setMaxThreads(nativeThreads);
+        DenseEngine.setNativeThreads(nativeThreads);
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
         List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();
@@ -168,7 +165,7 @@ public final class StreamPipeline {
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
         String input = net.input().name();
         String output = net.output();
-        boolean probabilities = net.layers().get(net.layers().size() - 1) instanceof Softmax;
+        boolean probabilities = net.outputIsSoftmax();
         long denseMacs = net.totalMacs();
 
         // let FFmpeg scale while decoding to what preprocessing resizes to anyway
