@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
 
@@ -38,7 +38,7 @@ public final class OrtComparison implements AutoCloseable {
     }
 
     private final Network net;
-    private final DenseEngine engine;
+    private final Engine engine;
     private final OrtEnvironment env;
     private final OrtSession session;
     private final String ortInput;
@@ -57,7 +57,7 @@ public final class OrtComparison implements AutoCloseable {
         this.net = net;
         this.batch = batch;
         this.in = net.input().shape();
-        this.engine = DenseEngine.of(net, batch);
+        this.engine = Engine.of(net, batch);
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions opts = new OrtSession.SessionOptions();

@@ -10,7 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.dyve.stream.Frame;
 import org.dyve.stream.FrameSources;
@@ -61,10 +61,10 @@ final class BenchStreamCommand implements Runnable {
                 }
             }
             int cores = Runtime.getRuntime().availableProcessors();
-            DenseEngine.setNativeThreads(cores);
+            Engine.setNativeThreads(cores);
             double best = 0;
             for (int batch : new int[] {1, 4}) {
-                DenseEngine e = DenseEngine.of(net, batch);
+                Engine e = Engine.of(net, batch);
                 String in = net.input().name();
                 for (int i = 0; i < Math.min(8, inputs.size()); i++) {
                     e.setInput(in, i % batch, inputs.get(i));
@@ -83,7 +83,7 @@ final class BenchStreamCommand implements Runnable {
                 best = Math.max(best, fps);
             }
             // the same frames end to end in one thread: decode, preprocess, infer at batch 1
-            DenseEngine one = DenseEngine.of(net, 1);
+            Engine one = Engine.of(net, 1);
             var again = FrameSources.open(source, system.dispatchers().lookup(DispatcherSelector.blocking()));
             if (limit > 0) {
                 again = again.take(limit);

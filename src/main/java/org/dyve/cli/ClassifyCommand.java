@@ -6,7 +6,7 @@ import java.util.List;
 import org.dyve.data.Images;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
 import picocli.CommandLine.Command;
@@ -33,7 +33,7 @@ final class ClassifyCommand implements Runnable {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
-        DenseEngine engine = DenseEngine.of(net, 1);
+        Engine engine = Engine.of(net, 1);
         PrintWriter out = spec.commandLine().getOut();
         for (Path f : files) {
             engine.setInput(net.input().name(), 0, pre.apply(Images.read(f)));

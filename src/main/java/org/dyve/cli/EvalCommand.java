@@ -12,6 +12,9 @@ import org.dyve.DataException;
 import org.dyve.data.Dataset;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfile;
+import org.dyve.effort.EffortProfiles;
+import org.dyve.effort.WorkSummary;
 import org.dyve.eval.Evaluator;
 import org.dyve.model.Network;
 import picocli.CommandLine.Command;
@@ -51,6 +54,15 @@ final class EvalCommand implements Runnable {
     @Option(names = {"-q", "--quiet"}, description = "No progress line.")
     boolean quiet;
 
+    @Option(names = "--effort", paramLabel = "PROFILE", defaultValue = "exact",
+            description = "Effort profile of the model's ladder (exact, loss-0.5, ...; see dyve calibrate). With a"
+                    + " profile other than exact the dense network runs too, for agreement. Default: ${DEFAULT-VALUE}.")
+    String effort;
+
+    @Option(names = "--profiles", paramLabel = "FILE",
+            description = "Effort profiles file (default: the model's bundled models/<model>.effort.conf).")
+    Path profiles;
+
     @Spec
     CommandSpec spec;
 
@@ -68,7 +80,31 @@ final class EvalCommand implements Runnable {
         Network net = d.load();
         Dataset ds = Dataset.open(spec0);
         int b = batch > 0 ? batch : defaultBatch(net);
-        Evaluator ev = new Evaluator(net, d.preprocessing(net), b);
+        EffortProfile profile = EffortProfiles.load(d.id(), profiles).get(effort);
+        int[] denseTop1 = null;
+        if (!profile.name().equals("exact")) {
+            Evaluator dense = new Evaluator(net, d.preprocessing(net), b);
+            int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
+            int[] top = new int[n];
+            int[] at = {0};
+            Progress dp = new Progress(quiet);
+            dense.run(ds, limit, new Evaluator.Listener() {
+                @Override
+                public void progress(int done, int total) {
+                    dp.update("dense", done, total);
+                }
+
+                @Override
+                public void prediction(Evaluator.Prediction p) {
+                    top[at[0]++] = p.top5()[0];
+                }
+            });
+            denseTop1 = top;
+        }
+        int[] dyveTop1 = new int[limit > 0 ? Math.min(limit, ds.size()) : ds.size()];
+        int[] idx = {0};
+        Evaluator ev = new Evaluator(net, d.preprocessing(net), b,
+                profile.name().equals("exact") ? null : profile.layers());
         Progress progress = new Progress(quiet);
         Evaluator.Result r;
         try (Writer pw = predictions == null ? null : Files.newBufferedWriter(predictions)) {
@@ -83,6 +119,7 @@ final class EvalCommand implements Runnable {
 
                 @Override
                 public void prediction(Evaluator.Prediction p) {
+                    dyveTop1[idx[0]++] = p.top5()[0];
                     if (pw == null) {
                         return;
                     }
@@ -101,10 +138,25 @@ final class EvalCommand implements Runnable {
         } catch (IOException e) {
             throw new DataException(predictions + ": cannot write (" + e.getMessage() + ")");
         }
+        WorkSummary work = WorkSummary.of(ev.work());
+        double agreement = 100;
+        if (denseTop1 != null) {
+            int a = 0;
+            for (int i = 0; i < dyveTop1.length; i++) {
+                a += dyveTop1[i] == denseTop1[i] ? 1 : 0;
+            }
+            agreement = 100.0 * a / Math.max(1, dyveTop1.length);
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf("model %s on %s: %d images, top-1 %.2f%%, top-5 %.2f%%, %,d MACs/image, %.3f ms/image"
                 + " (engine, batch %d), %.3f ms/image wall%n", d.id(), ds.describe(), r.count(), r.top1(), r.top5(),
-                r.macsPerImage(), r.msPerImage(), r.batch(), r.wallMsPerImage());
+                Math.round(work.macs()), r.msPerImage(), r.batch(), r.wallMsPerImage());
+        if (denseTop1 != null) {
+            out.printf("effort %s: %.3fx fewer MACs (%,d of %,d dense; skipped: SFMA %,d, SDSS %,d, SPET %,d),"
+                    + " top-1 agreement with dense %.2f%%%n", profile.name(), work.reduction(), Math.round(work.macs()),
+                    Math.round(work.denseMacs()), Math.round(work.sfma()), Math.round(work.sdss()),
+                    Math.round(work.spet()), agreement);
+        }
         out.flush();
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -114,11 +166,12 @@ final class EvalCommand implements Runnable {
             m.put("labelled", r.labelled());
             m.put("top1", r.top1());
             m.put("top5", r.top5());
-            m.put("macs_per_image", r.macsPerImage());
             m.put("ms_per_image", r.msPerImage());
             m.put("wall_ms_per_image", r.wallMsPerImage());
             m.put("batch", r.batch());
-            m.put("effort", "exact");
+            m.put("effort", profile.name());
+            m.put("agreement", agreement);
+            m.putAll(work.toJson());
             try {
                 Files.writeString(json, Json.write(m) + "\n");
             } catch (IOException e) {

@@ -8,7 +8,7 @@ import picocli.CommandLine;
 @Command(name = "dyve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "DyVE: dynamic variable-effort CNN inference (DyVEDeep) on ND4J.",
         subcommands = {InfoCommand.class, ClassifyCommand.class, EvalCommand.class, BenchOrtCommand.class,
-            ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class, StatsCommand.class,
+            ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class, StatsCommand.class, CalibrateCommand.class, BenchCommand.class,
             TrainCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
 

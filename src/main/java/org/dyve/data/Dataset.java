@@ -21,11 +21,17 @@ public interface Dataset {
 
     /**
      * Opens a data set from a specification: {@code cifar10:FILE.bin}, {@code images:DIR} or
-     * {@code idx:DIR} (MNIST-style IDX files, gzip or not; test split unless {@code idx:DIR#train}).
+     * {@code idx:DIR} (MNIST-style IDX files, gzip or not; test split unless {@code idx:DIR#train}). A suffix
+     * {@code @even} or {@code @odd} keeps the samples with even or odd index: two fixed, disjoint halves (e.g.
+     * calibration and test halves of an image folder).
      *
      * @throws DataException when the specification is malformed or its files are missing or corrupt
      */
     static Dataset open(String spec) {
+        if (spec.endsWith("@even") || spec.endsWith("@odd")) {
+            int at = spec.lastIndexOf('@');
+            return half(open(spec.substring(0, at)), spec.endsWith("@odd") ? 1 : 0, spec.substring(at));
+        }
         int colon = spec.indexOf(':');
         if (colon <= 0) {
             throw new DataException(spec + ": invalid data spec (expected cifar10:FILE, images:DIR or idx:DIR)");
@@ -49,6 +55,25 @@ public interface Dataset {
             }
             default -> throw new DataException(spec + ": unknown data kind '" + kind
                     + "' (expected cifar10, images or idx)");
+        };
+    }
+
+    private static Dataset half(Dataset all, int parity, String suffix) {
+        return new Dataset() {
+            @Override
+            public int size() {
+                return (all.size() + 1 - parity) / 2;
+            }
+
+            @Override
+            public Sample get(int i) {
+                return all.get(2 * i + parity);
+            }
+
+            @Override
+            public String describe() {
+                return all.describe() + suffix;
+            }
         };
     }
 

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
@@ -41,7 +41,7 @@ public final class ActivationStats {
         double[] zeroBlocks = new double[m];
         double[] zeroMaps = new double[m];
         double[] constIn = new double[m];
-        DenseEngine e = DenseEngine.of(net, 1);
+        Engine e = Engine.of(net, 1);
         int n = Math.min(count, data.size());
         for (int s = 0; s < n; s++) {
             e.setInput(net.input().name(), 0, pre.apply(data.get(s).image()));

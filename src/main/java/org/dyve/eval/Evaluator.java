@@ -10,11 +10,14 @@ import org.dyve.DyveException;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.data.Sample;
-import org.dyve.engine.DenseEngine;
+import java.util.Map;
+import org.dyve.engine.ConvEffort;
+import org.dyve.engine.Engine;
+import org.dyve.engine.Work;
 import org.dyve.model.Network;
 
 /**
- * Runs a data set through a {@link DenseEngine} in batches, decoding and preprocessing the next batch on a
+ * Runs a data set through a {@link Engine} in batches, decoding and preprocessing the next batch on a
  * second thread while the current one is computed.
  */
 public final class Evaluator {
@@ -44,18 +47,31 @@ public final class Evaluator {
 
     private final Network net;
     private final Preprocessing pre;
-    private final DenseEngine engine;
+    private final Engine engine;
     private final String input;
     private final String output;
     private final boolean probabilities;
 
     public Evaluator(Network net, Preprocessing pre, int batch) {
+        this(net, pre, batch, null);
+    }
+
+    /**
+     * An evaluator whose engine applies dynamic effort ({@code effort} per convolution layer, see
+     * {@link Engine#of(Network, int, Map)}); {@code null} for the dense engine.
+     */
+    public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort) {
         this.net = net;
         this.pre = pre;
-        this.engine = DenseEngine.of(net, batch);
+        this.engine = effort == null ? Engine.of(net, batch) : Engine.of(net, batch, effort);
         this.input = net.input().name();
         this.output = net.output();
         this.probabilities = net.outputIsSoftmax();
+    }
+
+    /** Operations executed per layer by the runs so far (see {@link Engine#work}). */
+    public List<Work> work() {
+        return engine.work();
     }
 
     /** Evaluates the first {@code limit} samples (all when {@code limit <= 0}). */

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 
 /**
@@ -38,7 +38,7 @@ public final class LayerStage {
 
     static Behavior<Process> create(Network net, int from, int to, int maxBatch, StageStats stats) {
         return Behaviors.setup(ctx -> {
-            DenseEngine engine = DenseEngine.range(net, from, to, maxBatch);
+            Engine engine = Engine.range(net, from, to, maxBatch);
             List<String> inputs = net.rangeInputs(from, to);
             List<String> outputs = net.rangeOutputs(from, to);
             List<String> dropAfter = new ArrayList<>();

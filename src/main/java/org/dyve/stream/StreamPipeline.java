@@ -26,7 +26,7 @@ import org.apache.pekko.stream.typed.javadsl.ActorFlow;
 import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
 
@@ -62,7 +62,7 @@ public final class StreamPipeline {
         }
         int k = Math.max(1, Math.min(stages, n));
         // balanced by measured per-layer time: per-layer medians of 15 runs at batch 1 after a warm-up
-        DenseEngine e = DenseEngine.of(net, 1);
+        Engine e = Engine.of(net, 1);
         for (int r = 0; r < 15; r++) {
             e.run(1);
         }
@@ -144,7 +144,7 @@ public final class StreamPipeline {
         // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
         // (process-wide settings), and measure the balanced split under that setting.
         int nativeThreads = Math.max(1, cores / Math.max(1, s.split().isEmpty() ? stagesWanted : s.split().size() + 1));
-        DenseEngine.setNativeThreads(nativeThreads);
+        Engine.setNativeThreads(nativeThreads);
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
         List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();

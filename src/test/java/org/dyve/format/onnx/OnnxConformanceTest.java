@@ -14,7 +14,7 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.Test;
 
@@ -141,7 +141,7 @@ class OnnxConformanceTest {
                 if (x.floats().length != (long) n * per) {
                     return new Outcome(suite, name, "skip", "input size does not match the imported shape");
                 }
-                DenseEngine e = DenseEngine.of(net, n);
+                Engine e = Engine.of(net, n);
                 for (int b = 0; b < n; b++) {
                     float[] sample = new float[per];
                     System.arraycopy(x.floats(), b * per, sample, 0, per);

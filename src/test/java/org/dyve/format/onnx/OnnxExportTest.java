@@ -14,7 +14,7 @@ import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -53,8 +53,8 @@ class OnnxExportTest {
         // round trip: the exported file imports back to a network computing the same function
         Network back = OnnxImporter.load(f);
         assertEquals(net.totalMacs(), back.totalMacs());
-        DenseEngine a = DenseEngine.of(net, 1);
-        DenseEngine b = DenseEngine.of(back, 1);
+        Engine a = Engine.of(net, 1);
+        Engine b = Engine.of(back, 1);
         a.setInput(net.input().name(), 0, inputs[0]);
         b.setInput(back.input().name(), 0, inputs[0]);
         a.run(1);

@@ -14,7 +14,7 @@ import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.DenseEngine;
+import org.dyve.engine.Engine;
 import org.dyve.eval.Evaluator;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
@@ -84,8 +84,8 @@ class OnnxSharedModelsTest {
         Network b = caffe.asOnnx().load();
         Preprocessing pre = caffe.preprocessing(a);
         Dataset ds = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
-        DenseEngine ea = DenseEngine.of(a, 1);
-        DenseEngine eb = DenseEngine.of(b, 1);
+        Engine ea = Engine.of(a, 1);
+        Engine eb = Engine.of(b, 1);
         for (int i = 0; i < ds.size(); i++) {
             float[] x = pre.apply(ds.get(i).image());
             ea.setInput(a.input().name(), 0, x);

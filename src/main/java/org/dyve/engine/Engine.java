@@ -35,7 +35,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * input's buffer when nothing else reads it), so {@link #run} allocates nothing. Not thread-safe: one
  * engine per thread or actor.
  */
-public final class DenseEngine {
+public final class Engine {
     private final Network net;
     private final int from;
     private final int to;
@@ -43,8 +43,10 @@ public final class DenseEngine {
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
     private final Map<String, FloatBuffer> views = new HashMap<>();
     private final Kernel[] kernels;
+    private final Map<String, ConvEffort> effort;
+    private long samplesRun;
 
-    private DenseEngine(Network net, int from, int to, int batch) {
+    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -52,6 +54,7 @@ public final class DenseEngine {
         this.from = from;
         this.to = to;
         this.batch = batch;
+        this.effort = effort;
         Map<String, Integer> consumers = new HashMap<>();
         for (Layer l : net.layers()) {
             for (String t : l.inputs()) {
@@ -89,18 +92,27 @@ public final class DenseEngine {
         Nd4j.factory().blas().setMaxThreads(threads);
     }
 
-    /** Compiles the whole network for up to {@code batch} samples per run. */
-    public static DenseEngine of(Network net, int batch) {
-        return new DenseEngine(net, 0, net.layers().size(), batch);
+    /** Compiles the whole network, computed exactly (dense), for up to {@code batch} samples per run. */
+    public static Engine of(Network net, int batch) {
+        return new Engine(net, 0, net.layers().size(), batch, null);
+    }
+
+    /**
+     * Compiles the whole network with dynamic effort: every convolution that {@link DynamicConvKernel} supports
+     * (group 1, no dilation) runs with the knobs {@code effort} gives for its layer name, or exactly when none
+     * are given; {@link #work} then reports the operations executed and skipped.
+     */
+    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort));
     }
 
     /**
      * Compiles layers {@code [from, to)} only: its inputs are {@link Network#rangeInputs}, its outputs
      * {@link Network#rangeOutputs}.
      */
-    public static DenseEngine range(Network net, int from, int to, int batch) {
+    public static Engine range(Network net, int from, int to, int batch) {
         net.rangeInputs(from, to);
-        return new DenseEngine(net, from, to, batch);
+        return new Engine(net, from, to, batch, null);
     }
 
     private INDArray allocate(Shape s) {
@@ -111,6 +123,10 @@ public final class DenseEngine {
         INDArray in = buffers.get(l.inputs().get(0));
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
+        if (l instanceof Convolution c && effort != null && DynamicConvKernel.applies(c)) {
+            return new DynamicConvKernel(c, is, os, in, out, effort.getOrDefault(c.name(), ConvEffort.EXACT),
+                    reluFollows(c.output()));
+        }
         if (l instanceof Convolution c) {
             // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
             if (c.dilationH() > 1 || c.dilationW() > 1) {
@@ -147,6 +163,51 @@ public final class DenseEngine {
             return n -> { };
         }
         throw new UnsupportedOperationException("no dense kernel for " + l.type());
+    }
+
+    /** Whether a tensor's only reader is a plain ReLU, so negative values never matter. */
+    private boolean reluFollows(String tensor) {
+        if (net.outputs().contains(tensor)) {
+            return false;
+        }
+        Layer reader = null;
+        for (Layer l : net.layers()) {
+            if (l.inputs().contains(tensor)) {
+                if (reader != null) {
+                    return false;
+                }
+                reader = l;
+            }
+        }
+        return reader instanceof Relu r && r.negativeSlope() == 0f;
+    }
+
+    /**
+     * Operations per convolution and fully connected layer of the range since compile time or the last
+     * {@link #resetWork}: executed and skipped per mechanism for dynamic layers, the dense count for others.
+     */
+    public List<Work> work() {
+        List<Work> out = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            Layer l = net.layers().get(i);
+            if (kernels[i - from] instanceof DynamicConvKernel d) {
+                out.add(d.work());
+            } else if (l instanceof Convolution || l instanceof InnerProduct) {
+                long m = samplesRun * net.macs(i);
+                out.add(new Work(l.name(), samplesRun, m, m, 0, 0, 0, 0));
+            }
+        }
+        return out;
+    }
+
+    /** Sets the counters of {@link #work} to zero. */
+    public void resetWork() {
+        samplesRun = 0;
+        for (Kernel k : kernels) {
+            if (k instanceof DynamicConvKernel d) {
+                d.resetWork();
+            }
+        }
     }
 
     private List<INDArray> inputs(Layer l) {
@@ -229,6 +290,7 @@ public final class DenseEngine {
         if (n <= 0 || n > batch) {
             throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
         }
+        samplesRun += n;
         for (Kernel k : kernels) {
             k.run(n);
         }
@@ -241,7 +303,7 @@ public final class DenseEngine {
          * @param layer index of the layer in the network
          * @param engine this engine; read the output with {@link #getOutput}
          */
-        void after(int layer, DenseEngine engine);
+        void after(int layer, Engine engine);
     }
 
     /** Runs like {@link #run(int)}, calling {@code observer} after every layer. */
@@ -249,6 +311,7 @@ public final class DenseEngine {
         if (n <= 0 || n > batch) {
             throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
         }
+        samplesRun += n;
         for (int i = 0; i < kernels.length; i++) {
             kernels[i].run(n);
             observer.after(from + i, this);
@@ -257,6 +320,7 @@ public final class DenseEngine {
 
     /** Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]}. */
     public void run(int n, long[] nanos) {
+        samplesRun += n;
         for (int i = 0; i < kernels.length; i++) {
             long t0 = System.nanoTime();
             kernels[i].run(n);

@@ -15,7 +15,7 @@ import org.dyve.model.Shape;
 import org.dyve.model.Tensor;
 import org.junit.jupiter.api.Test;
 
-class DenseEngineTest {
+class EngineTest {
     static Network dag() {
         return org.dyve.TestNets.dag();
     }
@@ -32,8 +32,8 @@ class DenseEngineTest {
     @Test
     void batchedRunEqualsSingleRuns() {
         Network net = dag();
-        DenseEngine one = DenseEngine.of(net, 1);
-        DenseEngine many = DenseEngine.of(net, 3);
+        Engine one = Engine.of(net, 1);
+        Engine many = Engine.of(net, 3);
         for (int i = 0; i < 3; i++) {
             many.setInput("x", i, input(i));
         }
@@ -54,7 +54,7 @@ class DenseEngineTest {
     @Test
     void layerRangesChainedEqualTheWholeNetwork() {
         Network net = dag();
-        DenseEngine whole = DenseEngine.of(net, 1);
+        Engine whole = Engine.of(net, 1);
         whole.setInput("x", 0, input(9));
         whole.run(1);
         float[] expected = whole.output("prob", 0);
@@ -63,7 +63,7 @@ class DenseEngineTest {
         java.util.Map<String, float[]> live = new java.util.HashMap<>();
         live.put("x", x);
         for (int s = 0; s + 1 < cuts.length; s++) {
-            DenseEngine stage = DenseEngine.range(net, cuts[s], cuts[s + 1], 1);
+            Engine stage = Engine.range(net, cuts[s], cuts[s + 1], 1);
             for (String t : net.rangeInputs(cuts[s], cuts[s + 1])) {
                 stage.setInput(t, 0, live.get(t));
             }
@@ -80,7 +80,7 @@ class DenseEngineTest {
 
     @Test
     void wrongInputSizeIsAShapeMismatch() {
-        DenseEngine e = DenseEngine.of(dag(), 1);
+        Engine e = Engine.of(dag(), 1);
         ShapeMismatchException ex = assertThrows(ShapeMismatchException.class, () -> e.setInput("x", 0, new float[5]));
         assertEquals("dag: input x shape mismatch (expected 2x6x6 = 72 values, found 5)", ex.getMessage());
     }
@@ -95,7 +95,7 @@ class DenseEngineTest {
         Network net = new Network("r", List.of(new Input("x", new Shape(2, 1, 2))), List.of(
                 new BatchNorm("bn", "x", "bn", mean, var, 0f, gamma, beta),
                 new Add("add", List.of("bn", "x"), "y")), List.of());
-        DenseEngine e = DenseEngine.of(net, 1);
+        Engine e = Engine.of(net, 1);
         e.setInput("x", 0, new float[] {3, 5, 0, 1});
         e.run(1);
         // ch0: 2*(3-1)/2+0.5 = 2.5 (+3 = 5.5), 2*(5-1)/2+0.5 = 4.5 (+5 = 9.5); ch1: (0+1)/0.5 = 2 (+0), (1+1)/0.5 = 4 (+1)

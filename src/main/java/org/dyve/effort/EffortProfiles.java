@@ -1,0 +1,152 @@
+package org.dyve.effort;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.dyve.ModelFormatException;
+import org.dyve.engine.ConvEffort;
+
+/**
+ * A model's effort ladder, read from and written to HOCON ({@code models/<model>.effort.conf}, beside the
+ * descriptor): {@code effort.ladder} lists profile names from exact to most aggressive, and
+ * {@code effort.profiles.<name>.layers.<layer>} holds each layer's knobs.
+ */
+public final class EffortProfiles {
+    private final List<EffortProfile> ladder;
+
+    /** A ladder; its first rung should be {@link EffortProfile#EXACT}. */
+    public EffortProfiles(List<EffortProfile> ladder) {
+        this.ladder = List.copyOf(ladder);
+    }
+
+    /** The rungs from exact to most aggressive. */
+    public List<EffortProfile> ladder() {
+        return ladder;
+    }
+
+    /**
+     * The profile named {@code name} ({@code exact} always exists).
+     *
+     * @throws IllegalArgumentException naming the known profiles when there is no such profile
+     */
+    public EffortProfile get(String name) {
+        for (EffortProfile p : ladder) {
+            if (p.name().equals(name)) {
+                return p;
+            }
+        }
+        if (name.equals("exact")) {
+            return EffortProfile.EXACT;
+        }
+        List<String> names = new ArrayList<>();
+        ladder.forEach(p -> names.add(p.name()));
+        throw new IllegalArgumentException("unknown effort profile '" + name + "' (expected one of " + names
+                + "; run dyve calibrate to make more)");
+    }
+
+    /**
+     * The ladder for a model: {@code file} when given, else the bundled {@code models/<model>.effort.conf},
+     * else only {@code exact}.
+     *
+     * @throws ModelFormatException when the file is missing or malformed
+     */
+    public static EffortProfiles load(String model, Path file) {
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new ModelFormatException(file + ": effort profiles not found");
+            }
+            try (var r = Files.newBufferedReader(file)) {
+                return parse(ConfigFactory.parseReader(r, ConfigParseOptions.defaults()), file.toString());
+            } catch (IOException e) {
+                throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
+            }
+        }
+        String resource = "models/" + model + ".effort.conf";
+        try (InputStream in = EffortProfiles.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                return new EffortProfiles(List.of(EffortProfile.EXACT));
+            }
+            return parse(ConfigFactory.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)), resource);
+        } catch (IOException e) {
+            throw new ModelFormatException(resource + ": cannot read (" + e.getMessage() + ")");
+        }
+    }
+
+    static EffortProfiles parse(Config c, String source) {
+        try {
+            List<EffortProfile> out = new ArrayList<>();
+            Config profiles = c.getConfig("effort.profiles");
+            for (String name : c.getStringList("effort.ladder")) {
+                if (name.equals("exact")) {
+                    out.add(EffortProfile.EXACT);
+                    continue;
+                }
+                Config p = profiles.getConfig(quote(name));
+                Map<String, ConvEffort> layers = new LinkedHashMap<>();
+                Config lc = p.getConfig("layers");
+                for (String layer : lc.root().keySet()) {
+                    Config k = lc.getConfig(quote(layer));
+                    layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
+                            k.getDouble("sdss-sim"), k.getDouble("spet-fraction"), spet(k)));
+                }
+                out.add(new EffortProfile(name, p.getDouble("budget"), layers, p.getDouble("reduction"),
+                        p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
+            }
+            return new EffortProfiles(out);
+        } catch (ConfigException | IllegalArgumentException e) {
+            throw new ModelFormatException(source + ": malformed effort profiles (" + e.getMessage() + ")");
+        }
+    }
+
+    private static double spet(Config k) {
+        return k.getString("spet").equals("off") ? Double.NEGATIVE_INFINITY : k.getDouble("spet");
+    }
+
+    private static String quote(String key) {
+        return "\"" + key + "\"";
+    }
+
+    /** The ladder as HOCON, with {@code header} lines as comments. */
+    public String toHocon(List<String> header) {
+        StringBuilder b = new StringBuilder();
+        header.forEach(h -> b.append("# ").append(h).append('\n'));
+        b.append("effort {\n  ladder = [");
+        for (int i = 0; i < ladder.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append('"').append(ladder.get(i).name()).append('"');
+        }
+        b.append("]\n  profiles {\n");
+        for (EffortProfile p : ladder) {
+            if (p.name().equals("exact")) {
+                continue;
+            }
+            b.append(String.format(Locale.ROOT, "    \"%s\" {%n      budget = %s%n      reduction = %.4f%n"
+                    + "      calib-top1-loss = %.3f%n      calib-agreement = %.3f%n      layers {%n", p.name(),
+                    num(p.budget()), p.reduction(), p.calibTop1Loss(), p.calibAgreement()));
+            for (var e : p.layers().entrySet()) {
+                ConvEffort k = e.getValue();
+                b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
+                        + " spet-fraction = %s, spet = %s }%n", e.getKey(), num(k.sfma()), num(k.sdssSig()),
+                        num(k.sdssSim()), num(k.spetFraction()), k.spetOn() ? num(k.spet()) : "off"));
+            }
+            b.append("      }\n    }\n");
+        }
+        b.append("  }\n}\n");
+        return b.toString();
+    }
+
+    private static String num(double v) {
+        return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : Double.toString(v);
+    }
+}

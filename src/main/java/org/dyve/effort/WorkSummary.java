@@ -1,0 +1,72 @@
+package org.dyve.effort;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.dyve.engine.Work;
+
+/**
+ * Per-image operation accounting of a run: dense vs executed MACs, scalar operations (knob overhead
+ * included), and MACs skipped per mechanism, in total and per layer.
+ */
+public record WorkSummary(long samples, double denseMacs, double macs, double ops, double denseOps, double sfma,
+        double sdss, double spet, List<Work> layers) {
+
+    /** Averages {@code work} (one entry per layer, all over the same samples) per image. */
+    public static WorkSummary of(List<Work> work) {
+        long n = work.isEmpty() ? 0 : Math.max(1, work.get(0).samples());
+        double dm = 0;
+        double m = 0;
+        double ops = 0;
+        double f = 0;
+        double d = 0;
+        double s = 0;
+        for (Work w : work) {
+            dm += w.denseMacs();
+            m += w.macs();
+            ops += w.ops();
+            f += w.sfmaSkipped();
+            d += w.sdssSkipped();
+            s += w.spetSkipped();
+        }
+        return new WorkSummary(n, dm / n, m / n, ops / n, 2 * dm / n, f / n, d / n, s / n, List.copyOf(work));
+    }
+
+    /** Dense MACs over executed MACs. */
+    public double reduction() {
+        return macs == 0 ? 1 : denseMacs / macs;
+    }
+
+    /** The JSON fields: totals, {@code mechanisms} and {@code layers} (per image). */
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("macs_dense_per_image", Math.round(denseMacs));
+        m.put("macs_per_image", Math.round(macs));
+        m.put("reduction", reduction());
+        m.put("ops_dense_per_image", Math.round(denseOps));
+        m.put("ops_per_image", Math.round(ops));
+        Map<String, Object> mech = new LinkedHashMap<>();
+        mech.put("sfma_skipped_macs", Math.round(sfma));
+        mech.put("sdss_skipped_macs", Math.round(sdss));
+        mech.put("spet_skipped_macs", Math.round(spet));
+        mech.put("overhead_ops", Math.round(ops - 2 * macs));
+        m.put("mechanisms", mech);
+        List<Object> ls = new ArrayList<>();
+        for (Work w : layers) {
+            long n = Math.max(1, w.samples());
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("layer", w.layer());
+            l.put("macs_dense", w.denseMacs() / n);
+            l.put("macs", w.macs() / n);
+            l.put("reduction", w.reduction());
+            l.put("sfma_skipped", w.sfmaSkipped() / n);
+            l.put("sdss_skipped", w.sdssSkipped() / n);
+            l.put("spet_skipped", w.spetSkipped() / n);
+            l.put("overhead_ops", w.overheadOps() / n);
+            ls.add(l);
+        }
+        m.put("layers", ls);
+        return m;
+    }
+}

@@ -1,0 +1,60 @@
+package org.dyve.engine;
+
+/**
+ * The dynamic-effort knobs of one convolution layer (DyVEDeep's SFMA, SDSS and SPET). A negative threshold
+ * turns its knob off; {@link #EXACT} turns all off and computes the layer exactly. SDSS and SPET apply only to
+ * layers whose output goes through a plain ReLU; they are ignored elsewhere.
+ *
+ * @param sfma SFMA: an input map whose variance is at most {@code sfma * mean^2} is replaced by its mean and
+ *     its channel's MACs are skipped (0 drops exactly the all-zero and constant maps)
+ * @param sdssSig SDSS: outputs are computed on a stride-2 grid first; a remaining output whose grid
+ *     neighbours (after ReLU) are all at most {@code sdssSig} times the layer's RMS is set to 0
+ * @param sdssSim SDSS: otherwise, when its neighbours differ by at most {@code sdssSim} times the RMS, it is
+ *     interpolated (their mean); otherwise computed exactly
+ * @param spetFraction SPET: fraction of the input channels (most significant first, by filter L1 norm)
+ *     summed before the saturation check, in (0, 1)
+ * @param spet SPET: a neuron whose partial sum plus bias is below {@code spet} times what the unsummed inputs
+ *     can still add ({@code ||w_rest|| * RMS(x_rest) * sqrt(n_rest)}, per output channel and input) is predicted
+ *     saturated (output 0) and not finished; negative values are conservative
+ */
+public record ConvEffort(double sfma, double sdssSig, double sdssSim, double spetFraction, double spet) {
+
+    /** All knobs off: the layer is computed exactly. */
+    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, 0.5, Double.NEGATIVE_INFINITY);
+
+    public ConvEffort {
+        if (!(spetFraction > 0 && spetFraction < 1)) {
+            throw new IllegalArgumentException("spet-fraction must be in (0, 1), found " + spetFraction);
+        }
+    }
+
+    /** Whether SFMA is on. */
+    public boolean sfmaOn() {
+        return sfma >= 0;
+    }
+
+    /** Whether SDSS is on. */
+    public boolean sdssOn() {
+        return sdssSig >= 0 || sdssSim >= 0;
+    }
+
+    /** Whether SPET is on. */
+    public boolean spetOn() {
+        return spet != Double.NEGATIVE_INFINITY && !Double.isNaN(spet);
+    }
+
+    /** This setting with SFMA's threshold replaced. */
+    public ConvEffort withSfma(double t) {
+        return new ConvEffort(t, sdssSig, sdssSim, spetFraction, spet);
+    }
+
+    /** This setting with SDSS's thresholds replaced. */
+    public ConvEffort withSdss(double sig, double sim) {
+        return new ConvEffort(sfma, sig, sim, spetFraction, spet);
+    }
+
+    /** This setting with SPET's check point and threshold replaced. */
+    public ConvEffort withSpet(double fraction, double t) {
+        return new ConvEffort(sfma, sdssSig, sdssSim, fraction, t);
+    }
+}

@@ -1,0 +1,487 @@
+package org.dyve.engine;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.dyve.model.Convolution;
+import org.dyve.model.Shape;
+import org.dyve.model.Window;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A convolution (group 1, no dilation) with DyVEDeep's knobs applied per input, in the order the spec gives:
+ * SFMA drops near-constant input maps (a smaller K), SDSS computes a stride-2 grid of output positions and
+ * decides the others from their grid neighbours, SPET sums the most significant input channels first and
+ * finishes only the neurons it does not predict saturated.
+ *
+ * <p>The dense part of every step is one SGEMM over a position-major im2col matrix (OpenBLAS through
+ * JavaCPP, on direct buffers prepared at compile time): the grid (or all) positions x the kept channels, or
+ * their first {@code spetFraction} for SPET. Per-neuron work (SPET's finishing, SDSS's exact outputs) runs as
+ * dot products over the same rows. Every MAC executed or skipped is counted per mechanism.
+ */
+final class DynamicConvKernel implements Kernel {
+    private static final int ROW_MAJOR = 101;
+    private static final int NO_TRANS = 111;
+    private static final int TRANS = 112;
+
+    private final String name;
+    private final ConvEffort knobs;
+    private final boolean reluAfter;
+    private final Shape is;
+    private final Shape os;
+    private final Window win;
+    private final int cin;
+    private final int cout;
+    private final int kk;
+    private final int k;
+    private final int p;
+    private final FloatBuffer in;
+    private final FloatBuffer out;
+
+    /** Input channels by descending filter L1 norm (most significant first). */
+    private final int[] order;
+    /** Weights {@code cout x k}, channel blocks in {@link #order}. */
+    private final float[] wOrdered;
+    private final FloatBuffer wOrderedNative;
+    /** {@code cout x cin}: sum of each filter slice, for SFMA's constant contribution. */
+    private final float[] kernelSums;
+    private final float[] bias;
+
+    /** SDSS geometry: grid positions, the other positions, and each other position's grid neighbours. */
+    private final int[] grid;
+    private final int[] rest;
+    private final int[] nbStart;
+    private final int[] nb;
+    private final int[] all;
+
+    private final float[] src;
+    private final float[] dst;
+    private final float[] x;
+    private final float[] xt;
+    private final float[] wk;
+    private final float[] z;
+    private final float[] biasEff;
+    private final float[] thr;
+    private final float[] xrow;
+    private final int[] kept;
+    private final FloatBuffer xNative;
+    private final FloatBuffer wkNative;
+    private final FloatBuffer zNative;
+
+    private long samples;
+    private long macs;
+    private long sfmaSkipped;
+    private long sdssSkipped;
+    private long spetSkipped;
+    private long overhead;
+
+    static boolean applies(Convolution c) {
+        return c.group() == 1 && c.dilationH() == 1 && c.dilationW() == 1;
+    }
+
+    DynamicConvKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, ConvEffort knobs,
+            boolean reluAfter) {
+        this.name = c.name();
+        this.knobs = knobs;
+        this.reluAfter = reluAfter;
+        this.is = is;
+        this.os = os;
+        this.win = c.window();
+        this.in = Buffers.view(input);
+        this.out = Buffers.view(output);
+        cin = is.c();
+        cout = c.numOutput();
+        kk = win.kh() * win.kw();
+        k = cin * kk;
+        p = os.plane();
+        float[] w = c.weight().data();
+        double[] l1 = new double[cin];
+        kernelSums = new float[cout * cin];
+        for (int o = 0; o < cout; o++) {
+            for (int ch = 0; ch < cin; ch++) {
+                double a = 0;
+                double s = 0;
+                for (int t = 0; t < kk; t++) {
+                    float v = w[(o * cin + ch) * kk + t];
+                    a += Math.abs(v);
+                    s += v;
+                }
+                l1[ch] += a;
+                kernelSums[o * cin + ch] = (float) s;
+            }
+        }
+        order = java.util.stream.IntStream.range(0, cin).boxed()
+                .sorted((x, y) -> Double.compare(l1[y], l1[x])).mapToInt(Integer::intValue).toArray();
+        wOrdered = new float[cout * k];
+        for (int o = 0; o < cout; o++) {
+            for (int r = 0; r < cin; r++) {
+                System.arraycopy(w, (o * cin + order[r]) * kk, wOrdered, o * k + r * kk, kk);
+            }
+        }
+        wOrderedNative = direct(wOrdered.length).put(0, wOrdered);
+        bias = c.bias() == null ? new float[cout] : c.bias().data();
+
+        int oh = os.h();
+        int ow = os.w();
+        all = new int[p];
+        for (int i = 0; i < p; i++) {
+            all[i] = i;
+        }
+        int[] g = new int[p];
+        int[] r = new int[p];
+        int ng = 0;
+        int nr = 0;
+        for (int y = 0; y < oh; y++) {
+            for (int x = 0; x < ow; x++) {
+                if (y % 2 == 0 && x % 2 == 0) {
+                    g[ng++] = y * ow + x;
+                } else {
+                    r[nr++] = y * ow + x;
+                }
+            }
+        }
+        grid = Arrays.copyOf(g, ng);
+        rest = Arrays.copyOf(r, nr);
+        nbStart = new int[nr + 1];
+        int[] nbs = new int[4 * nr];
+        int m = 0;
+        for (int i = 0; i < nr; i++) {
+            nbStart[i] = m;
+            int y = rest[i] / ow;
+            int x = rest[i] % ow;
+            int[] ys = y % 2 == 0 ? new int[] {y} : new int[] {y - 1, y + 1};
+            int[] xs = x % 2 == 0 ? new int[] {x} : new int[] {x - 1, x + 1};
+            for (int yy : ys) {
+                for (int xx : xs) {
+                    if (yy < oh && xx < ow) {
+                        nbs[m++] = yy * ow + xx;
+                    }
+                }
+            }
+        }
+        nbStart[nr] = m;
+        nb = Arrays.copyOf(nbs, m);
+
+        src = new float[is.size()];
+        dst = new float[os.size()];
+        x = new float[p * k];
+        xt = new float[p * k];
+        wk = new float[cout * k];
+        z = new float[cout * p];
+        biasEff = new float[cout];
+        thr = new float[cout];
+        xrow = new float[k];
+        kept = new int[cin];
+        xNative = direct(x.length);
+        wkNative = direct(wk.length);
+        zNative = direct(z.length);
+    }
+
+    private static FloatBuffer direct(int floats) {
+        return ByteBuffer.allocateDirect(Math.max(1, floats) * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+    }
+
+    @Override
+    public void run(int n) {
+        for (int s = 0; s < n; s++) {
+            in.get(s * src.length, src);
+            sample();
+            out.put(s * dst.length, dst);
+        }
+    }
+
+    private void sample() {
+        samples++;
+        // SFMA: which input maps to keep, and the constant contribution of the others
+        System.arraycopy(bias, 0, biasEff, 0, cout);
+        int m = 0;
+        int plane = is.plane();
+        for (int r = 0; r < cin; r++) {
+            int ch = order[r];
+            if (knobs.sfmaOn()) {
+                double sum = 0;
+                double sq = 0;
+                for (int i = ch * plane, e = i + plane; i < e; i++) {
+                    float v = src[i];
+                    sum += v;
+                    sq += v * v;
+                }
+                overhead += 2L * plane;
+                double mean = sum / plane;
+                double var = sq / plane - mean * mean;
+                if (var <= knobs.sfma() * mean * mean) {
+                    if (mean != 0) {
+                        for (int o = 0; o < cout; o++) {
+                            biasEff[o] += (float) (mean * kernelSums[o * cin + ch]);
+                        }
+                        overhead += 2L * cout;
+                    }
+                    sfmaSkipped += (long) kk * cout * p;
+                    continue;
+                }
+            }
+            kept[m++] = r;
+        }
+        int kp = m * kk;
+        float[] wa;
+        FloatBuffer wn;
+        if (m == cin) {
+            wa = wOrdered;
+            wn = wOrderedNative;
+        } else {
+            for (int o = 0; o < cout; o++) {
+                for (int q = 0; q < m; q++) {
+                    System.arraycopy(wOrdered, o * k + kept[q] * kk, wk, o * kp + q * kk, kk);
+                }
+            }
+            wkNative.put(0, wk, 0, cout * kp);
+            wa = wk;
+            wn = wkNative;
+        }
+
+        boolean sdss = reluAfter && knobs.sdssOn();
+        boolean spet = reluAfter && knobs.spetOn() && m > 1;
+        int k1 = spet ? Math.max(1, Math.min(m - 1, (int) Math.ceil(knobs.spetFraction() * m))) * kk : kp;
+        int[] cols = sdss ? grid : all;
+        int nc = cols.length;
+
+        // one SGEMM: partial (SPET) or full sums at the grid (SDSS) or all positions
+        int step = sdss ? 2 : 1;
+        if (kp > 0) {
+            im2colLattice(m, step, x);
+            xNative.put(0, x, 0, kp * nc);
+            openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, cout, nc, k1, 1f, wn, kp, xNative, nc, 0f,
+                    zNative, nc);
+            zNative.get(0, z, 0, cout * nc);
+            macs += (long) cout * nc * k1;
+            if (k1 < kp) {
+                transpose(x, kp, nc, k1, xt);
+            }
+        } else {
+            Arrays.fill(z, 0, cout * nc, 0f);
+        }
+        // SPET's per-channel threshold: spet x the spread the unsummed inputs can still add,
+        // ||w_o[k1..]|| x RMS(x[k1..]) (both measured on this input, counted as overhead)
+        if (spet) {
+            double sq = 0;
+            for (int i = k1 * nc, e = kp * nc; i < e; i++) {
+                sq += x[i] * x[i];
+            }
+            double rmsX = Math.sqrt(sq / Math.max(1, (long) (kp - k1) * nc));
+            for (int o = 0; o < cout; o++) {
+                double w2 = 0;
+                for (int i = o * kp + k1, e = o * kp + kp; i < e; i++) {
+                    w2 += wa[i] * wa[i];
+                }
+                thr[o] = (float) (knobs.spet() * Math.sqrt(w2) * rmsX * Math.sqrt(kp - k1));
+            }
+            overhead += 2L * (kp - k1) * (nc + cout);
+        } else {
+            Arrays.fill(thr, Float.NEGATIVE_INFINITY);
+        }
+        int rem = kp - k1;
+        for (int o = 0; o < cout; o++) {
+            float b = biasEff[o];
+            int wrow = o * kp;
+            for (int j = 0; j < nc; j++) {
+                float v = z[o * nc + j] + b;
+                if (rem > 0) {
+                    if (v < thr[o]) {
+                        v = 0f;
+                        spetSkipped += rem;
+                    } else {
+                        v += Dot.dot(wa, wrow + k1, xt, j * kp + k1, rem);
+                        macs += rem;
+                    }
+                }
+                dst[o * p + cols[j]] = v;
+            }
+        }
+        if (spet) {
+            overhead += (long) cout * nc;
+        }
+        if (sdss) {
+            rest(wa, m, kp, k1);
+        }
+    }
+
+    /** SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). */
+    private void rest(float[] wa, int m, int kp, int k1) {
+        double sq = 0;
+        for (int o = 0; o < cout; o++) {
+            for (int g : grid) {
+                float v = Math.max(0f, dst[o * p + g]);
+                sq += v * v;
+            }
+        }
+        overhead += 3L * cout * grid.length;
+        double rms = Math.sqrt(sq / ((double) cout * grid.length));
+        float sig = knobs.sdssSig() >= 0 ? (float) (knobs.sdssSig() * rms) : Float.NEGATIVE_INFINITY;
+        float sim = knobs.sdssSim() >= 0 ? (float) (knobs.sdssSim() * rms) : Float.NEGATIVE_INFINITY;
+        int rem = kp - k1;
+        for (int i = 0; i < rest.length; i++) {
+            int pos = rest[i];
+            int a = nbStart[i];
+            int e = nbStart[i + 1];
+            boolean built = false;
+            for (int o = 0; o < cout; o++) {
+                int base = o * p;
+                float mx = 0f;
+                float mn = Float.MAX_VALUE;
+                float sum = 0f;
+                for (int t = a; t < e; t++) {
+                    float v = Math.max(0f, dst[base + nb[t]]);
+                    mx = Math.max(mx, v);
+                    mn = Math.min(mn, v);
+                    sum += v;
+                }
+                overhead += 3L * (e - a) + 2;
+                float v;
+                if (mx <= sig) {
+                    v = 0f;
+                    sdssSkipped += kp;
+                } else if (mx - mn <= sim) {
+                    v = sum / (e - a);
+                    sdssSkipped += kp;
+                    overhead += 1;
+                } else {
+                    if (!built) {
+                        im2colRow(pos, m, xrow, 0);
+                        built = true;
+                    }
+                    v = biasEff[o] + Dot.dot(wa, o * kp, xrow, 0, k1);
+                    macs += k1;
+                    if (rem > 0) {
+                        overhead += 1;
+                        if (v < thr[o]) {
+                            v = 0f;
+                            spetSkipped += rem;
+                        } else {
+                            v += Dot.dot(wa, o * kp + k1, xrow, k1, rem);
+                            macs += rem;
+                        }
+                    }
+                }
+                dst[base + pos] = v;
+            }
+        }
+    }
+
+    /**
+     * Fills {@code into} ({@code m*kh*kw} rows x positions, row-major) with the input patches of the output
+     * positions {@code (y, x)} with {@code y % step == 0 && x % step == 0}, over the first {@code m} kept
+     * channels; padding reads 0.
+     */
+    private void im2colLattice(int m, int step, float[] into) {
+        int oh = os.h();
+        int ow = os.w();
+        int ih = is.h();
+        int iw = is.w();
+        int sy = win.strideH() * step;
+        int sx = win.strideW() * step;
+        int ny = (oh + step - 1) / step;
+        int nx = (ow + step - 1) / step;
+        int n = ny * nx;
+        int plane = is.plane();
+        int at = 0;
+        for (int q = 0; q < m; q++) {
+            int base = order[kept[q]] * plane;
+            for (int ky = 0; ky < win.kh(); ky++) {
+                for (int kx = 0; kx < win.kw(); kx++, at += n) {
+                    int ix0 = kx - win.padW();
+                    // columns whose input x is inside: ix0 + j * sx in [0, iw)
+                    int jlo = ix0 >= 0 ? 0 : (-ix0 + sx - 1) / sx;
+                    int jhi = Math.min(nx, iw - ix0 <= 0 ? 0 : (iw - ix0 + sx - 1) / sx);
+                    for (int j = 0; j < ny; j++) {
+                        int iy = j * sy + ky - win.padH();
+                        int o = at + j * nx;
+                        if (iy < 0 || iy >= ih || jlo >= jhi) {
+                            Arrays.fill(into, o, o + nx, 0f);
+                            continue;
+                        }
+                        Arrays.fill(into, o, o + jlo, 0f);
+                        int r = base + iy * iw + ix0;
+                        if (sx == 1) {
+                            System.arraycopy(src, r + jlo, into, o + jlo, jhi - jlo);
+                        } else {
+                            for (int i = jlo; i < jhi; i++) {
+                                into[o + i] = src[r + i * sx];
+                            }
+                        }
+                        Arrays.fill(into, o + jhi, o + nx, 0f);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Rows {@code from..rows} of the {@code rows x cols} matrix {@code a}, transposed into {@code t} ({@code cols x rows}). */
+    private static void transpose(float[] a, int rows, int cols, int from, float[] t) {
+        final int b = 32;
+        for (int r0 = from; r0 < rows; r0 += b) {
+            int r1 = Math.min(rows, r0 + b);
+            for (int c0 = 0; c0 < cols; c0 += b) {
+                int c1 = Math.min(cols, c0 + b);
+                for (int r = r0; r < r1; r++) {
+                    int src = r * cols;
+                    for (int c = c0; c < c1; c++) {
+                        t[c * rows + r] = a[src + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /** Writes the input patch of output position {@code pos} over the first {@code m} kept channels. */
+    private void im2colRow(int pos, int m, float[] into, int off) {
+        int ow = os.w();
+        int ih = is.h();
+        int iw = is.w();
+        int kh = win.kh();
+        int kw = win.kw();
+        int iy0 = pos / ow * win.strideH() - win.padH();
+        int ix0 = pos % ow * win.strideW() - win.padW();
+        int at = off;
+        int plane = is.plane();
+        boolean inside = ix0 >= 0 && ix0 + kw <= iw;
+        for (int q = 0; q < m; q++) {
+            int base = order[kept[q]] * plane;
+            for (int ky = 0; ky < kh; ky++) {
+                int iy = iy0 + ky;
+                if (iy < 0 || iy >= ih) {
+                    Arrays.fill(into, at, at + kw, 0f);
+                } else if (inside) {
+                    int row = base + iy * iw + ix0;
+                    for (int kx = 0; kx < kw; kx++) {
+                        into[at + kx] = src[row + kx];
+                    }
+                } else {
+                    int row = base + iy * iw;
+                    for (int kx = 0; kx < kw; kx++) {
+                        int ix = ix0 + kx;
+                        into[at + kx] = ix >= 0 && ix < iw ? src[row + ix] : 0f;
+                    }
+                }
+                at += kw;
+            }
+        }
+    }
+
+    /** The work done since compile time or the last {@link #resetWork}. */
+    Work work() {
+        return new Work(name, samples, samples * cout * (long) k * p, macs, sfmaSkipped, sdssSkipped, spetSkipped,
+                overhead);
+    }
+
+    void resetWork() {
+        samples = 0;
+        macs = 0;
+        sfmaSkipped = 0;
+        sdssSkipped = 0;
+        spetSkipped = 0;
+        overhead = 0;
+    }
+}

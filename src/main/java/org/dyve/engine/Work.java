@@ -1,0 +1,34 @@
+package org.dyve.engine;
+
+/**
+ * Operation accounting of one convolution or fully connected layer, summed over the samples it ran on.
+ * Scalar operations are {@code 2 * macs + overheadOps}; the overhead is what the knobs spend on their
+ * decisions (statistics, compares, interpolation), counted rather than hidden.
+ *
+ * @param denseMacs MACs the dense layer would execute
+ * @param macs MACs executed
+ * @param sfmaSkipped MACs skipped by SFMA (dropped input maps)
+ * @param sdssSkipped MACs skipped by SDSS (outputs zeroed or interpolated from the grid)
+ * @param spetSkipped MACs skipped by SPET (neurons predicted saturated)
+ * @param overheadOps scalar operations spent on decisions
+ */
+public record Work(String layer, long samples, long denseMacs, long macs, long sfmaSkipped, long sdssSkipped,
+        long spetSkipped, long overheadOps) {
+
+    /** Scalar operations executed: two per MAC plus the knobs' overhead. */
+    public long ops() {
+        return 2 * macs + overheadOps;
+    }
+
+    /** Dense MACs over executed MACs (1 when nothing ran). */
+    public double reduction() {
+        return macs == 0 ? 1 : (double) denseMacs / macs;
+    }
+
+    /** The sum of this and {@code o} (same layer). */
+    public Work plus(Work o) {
+        return new Work(layer, samples + o.samples, denseMacs + o.denseMacs, macs + o.macs,
+                sfmaSkipped + o.sfmaSkipped, sdssSkipped + o.sdssSkipped, spetSkipped + o.spetSkipped,
+                overheadOps + o.overheadOps);
+    }
+}

@@ -1,0 +1,95 @@
+package org.dyve.effort;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.util.List;
+import java.util.Map;
+import org.dyve.Shared;
+import org.dyve.data.Dataset;
+import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelCatalog;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.ConvEffort;
+import org.dyve.engine.Engine;
+import org.dyve.engine.Work;
+import org.dyve.eval.TopK;
+import org.dyve.model.Network;
+import org.junit.jupiter.api.Test;
+
+/** Effort profiles on the real models: exact is exact, a calibrated profile saves what it says. */
+class EffortProfilesTest {
+
+    @Test
+    void hoconRoundTrip() {
+        EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT,
+                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.5, -0.25),
+                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1)), 1.25, 0.3, 97.5)));
+        String text = ladder.toHocon(List.of("test"));
+        EffortProfiles back = EffortProfiles.parse(ConfigFactory.parseString(text), "test");
+        assertEquals(ladder.ladder(), back.ladder());
+        assertEquals(EffortProfile.EXACT, back.get("exact"));
+    }
+
+    @Test
+    void exactProfileReproducesDenseLogits() {
+        for (String[] m : new String[][] {{"cifar10_full", "cifar10:" + Shared.require("data/cifar10/test_batch.bin")},
+            {"squeezenet_v1.0_deep_compression", "images:" + Shared.require("data/imagenet-samples")}}) {
+            ModelDescriptor d = ModelCatalog.resolve(m[0], Shared.models());
+            Network net = d.load();
+            Preprocessing pre = d.preprocessing(net);
+            Dataset data = Dataset.open(m[1]);
+            Engine dense = Engine.of(net, 1);
+            Engine exact = Engine.of(net, 1, EffortProfile.EXACT.layers());
+            for (int i = 0; i < 4; i++) {
+                float[] x = pre.apply(data.get(i).image());
+                dense.setInput(net.input().name(), 0, x);
+                exact.setInput(net.input().name(), 0, x);
+                dense.run(1);
+                exact.run(1);
+                org.dyve.engine.DynamicConvKernelTestAccess.assertClose(dense.output(net.output(), 0),
+                        exact.output(net.output(), 0), m[0] + " image " + i);
+            }
+            for (Work w : exact.work()) {
+                assertEquals(w.denseMacs(), w.macs(), w.layer());
+            }
+        }
+    }
+
+    @Test
+    void bundledCifarProfileSkipsWorkAtSmallLoss() {
+        ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
+        EffortProfile p = EffortProfiles.load("cifar10_full", null).get("loss-0.5");
+        Engine dense = Engine.of(net, 1);
+        Engine dyve = Engine.of(net, 1, p.layers());
+        int n = 1000;
+        int cd = 0;
+        int cv = 0;
+        int agree = 0;
+        float[] s = new float[10];
+        for (int i = 0; i < n; i++) {
+            var smp = data.get(i);
+            float[] x = pre.apply(smp.image());
+            dense.setInput("data", 0, x);
+            dense.run(1);
+            dense.getOutput(net.output(), 0, s);
+            int a = TopK.of(s, 1)[0];
+            dyve.setInput("data", 0, x);
+            dyve.run(1);
+            dyve.getOutput(net.output(), 0, s);
+            int b = TopK.of(s, 1)[0];
+            cd += a == smp.label() ? 1 : 0;
+            cv += b == smp.label() ? 1 : 0;
+            agree += a == b ? 1 : 0;
+        }
+        WorkSummary w = WorkSummary.of(dyve.work());
+        assertTrue(w.reduction() > 1.1, "reduction " + w.reduction());
+        assertEquals(w.denseMacs(), w.macs() + w.sfma() + w.sdss() + w.spet(), 1e-3);
+        assertTrue(100.0 * (cd - cv) / n <= 1.0, "top-1 " + cd + " -> " + cv + " of " + n);
+        assertTrue(agree >= 0.95 * n, "agreement " + agree + " of " + n);
+    }
+}

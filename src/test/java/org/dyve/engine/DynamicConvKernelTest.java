@@ -1,0 +1,168 @@
+package org.dyve.engine;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.dyve.model.Convolution;
+import org.dyve.model.Input;
+import org.dyve.model.Network;
+import org.dyve.model.Relu;
+import org.dyve.model.Shape;
+import org.dyve.model.Tensor;
+import org.dyve.model.Window;
+import org.junit.jupiter.api.Test;
+
+/** The dynamic-effort convolution: exact when its knobs are off, and each knob exactly as its rule says. */
+class DynamicConvKernelTest {
+
+    private static Convolution conv(int cout, int cin, Window w, float[] weights, float[] bias) {
+        return new Convolution("c", "x", "y", cout, w, 1, 1, 1,
+                new Tensor(new int[] {cout, cin, w.kh(), w.kw()}, weights), new Tensor(new int[] {cout}, bias));
+    }
+
+    /** conv followed by an in-place ReLU, so SDSS and SPET apply; returns the engine after one run. */
+    private static Engine runWithRelu(Shape in, Convolution c, float[] x, ConvEffort knobs) {
+        Network net = new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
+                List.of());
+        Engine e = Engine.of(net, 1, Map.of("c", knobs));
+        e.setInput("x", 0, x);
+        e.run(1);
+        return e;
+    }
+
+    /** Equal up to float summation order: 1e-5 relative (absolute below 1). */
+    static void assertClose(float[] expected, float[] actual, String what) {
+        assertEquals(expected.length, actual.length, what);
+        for (int i = 0; i < expected.length; i++) {
+            float tol = 1e-5f * Math.max(1f, Math.abs(expected[i]));
+            if (Math.abs(expected[i] - actual[i]) > tol) {
+                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
+            }
+        }
+    }
+
+    private static float[] random(int n, Random r) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    @Test
+    void exactKnobsReproduceTheDenseConvolution() {
+        Random r = new Random(7);
+        Window[] windows = {Window.square(3, 1, 1), Window.square(7, 2, 3), Window.square(1, 1, 0),
+            new Window(5, 3, 2, 1, 2, 0)};
+        for (Window w : windows) {
+            Shape in = new Shape(5, 13, 11);
+            Convolution c = conv(6, 5, w, random(6 * 5 * w.kh() * w.kw(), r), random(6, r));
+            float[] x = random(in.size(), r);
+            float[] dense = Nets.run(in, c, x);
+            Engine e = Engine.of(Nets.single(in, c), 1, Map.of());
+            e.setInput("x", 0, x);
+            e.run(1);
+            assertClose(dense, e.output("y", 0), w.toString());
+            Work work = e.work().get(0);
+            assertEquals(work.denseMacs(), work.macs(), w.toString());
+            assertEquals(Nets.single(in, c).macs(0), work.denseMacs());
+        }
+    }
+
+    @Test
+    void sfmaDropsConstantMapsAndAddsTheirContribution() {
+        Random r = new Random(3);
+        Shape in = new Shape(3, 6, 6);
+        Window w = Window.square(3, 1, 0); // no padding: a constant map's contribution is exact everywhere
+        Convolution c = conv(4, 3, w, random(4 * 3 * 9, r), random(4, r));
+        float[] x = random(in.size(), r);
+        java.util.Arrays.fill(x, 36, 72, 2.5f); // channel 1 constant
+        java.util.Arrays.fill(x, 72, 108, 0f); // channel 2 all zero
+        float[] dense = Nets.run(in, c, x);
+        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSfma(0)));
+        e.setInput("x", 0, x);
+        e.run(1);
+        assertClose(dense, e.output("y", 0), "sfma");
+        Work work = e.work().get(0);
+        long perChannel = 4L * 9 * 16; // cout x k x k x output positions
+        assertEquals(2 * perChannel, work.sfmaSkipped());
+        assertEquals(work.denseMacs() - 2 * perChannel, work.macs());
+        assertEquals(2L * 3 * 36 + 2 * 4, work.overheadOps()); // sums over 3 maps, bias update for the non-zero one
+    }
+
+    @Test
+    void sdssZeroesOutputsWhoseGridNeighboursAreInsignificant() {
+        Shape in = new Shape(1, 3, 3);
+        Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
+        float[] x = {-1, 5, -1, 5, 5, 5, -1, 5, -1};
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, -1));
+        // grid (0,0) (0,2) (2,0) (2,2) is computed: all -1, so every other output is set to 0 without computing it
+        assertArrayEquals(new float[] {0, 0, 0, 0, 0, 0, 0, 0, 0}, e.output("r", 0));
+        Work work = e.work().get(0);
+        assertEquals(4, work.macs());
+        assertEquals(5, work.sdssSkipped());
+    }
+
+    @Test
+    void sdssInterpolatesSimilarNeighboursAndComputesTheRest() {
+        Shape in = new Shape(1, 1, 3);
+        Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
+        float[] x = {2, 9, 4};
+        // grid outputs 2 and 4, RMS sqrt(10) = 3.16: a spread of 2 is within 1.0 x RMS -> interpolated to 3
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, 1.0));
+        assertArrayEquals(new float[] {2, 3, 4}, e.output("r", 0));
+        assertEquals(1, e.work().get(0).sdssSkipped());
+        assertEquals(2, e.work().get(0).macs());
+        // ... but not within 0.5 x RMS (1.58): computed exactly
+        e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, 0.5));
+        assertArrayEquals(new float[] {2, 9, 4}, e.output("r", 0));
+        assertEquals(0, e.work().get(0).sdssSkipped());
+        assertEquals(3, e.work().get(0).macs());
+    }
+
+    @Test
+    void spetStopsNeuronsWhosePartialSumIsBelowTheThreshold() {
+        Shape in = new Shape(2, 1, 2);
+        // channel 0 has the larger filter norm, so it is summed first; f = 0.5 -> one channel before the check
+        Convolution c = conv(1, 2, Window.square(1, 1, 0), new float[] {1, 0.1f}, new float[] {0});
+        float[] x = {-3, 3, 10, 10};
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSpet(0.5, 0));
+        assertArrayEquals(new float[] {0, 4}, e.output("r", 0), 1e-6f);
+        Work work = e.work().get(0);
+        assertEquals(1, work.spetSkipped());
+        assertEquals(3, work.macs()); // two partial sums + one finished neuron
+        // a wrong saturation call is SPET's only error: -3 + 0.1 * 40 = 1 > 0, but it is stopped at -3
+        e = runWithRelu(in, c, new float[] {-3, 3, 40, 10}, ConvEffort.EXACT.withSpet(0.5, 0));
+        assertArrayEquals(new float[] {0, 4}, e.output("r", 0), 1e-6f);
+    }
+
+    @Test
+    void knobsAreIgnoredWhenNoReluFollows() {
+        Shape in = new Shape(1, 1, 3);
+        Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
+        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSdss(10, 10).withSpet(0.5, 5)));
+        e.setInput("x", 0, new float[] {-2, 9, -4});
+        e.run(1);
+        assertArrayEquals(new float[] {-2, 9, -4}, e.output("y", 0));
+    }
+
+    @Test
+    void everyDenseMacIsExecutedOrSkippedByExactlyOneMechanism() {
+        Random r = new Random(11);
+        Shape in = new Shape(8, 12, 12);
+        Convolution c = conv(16, 8, Window.square(3, 1, 1), random(16 * 8 * 9, r), random(16, r));
+        float[] x = random(in.size(), r);
+        for (int i = 0; i < x.length; i++) {
+            x[i] = Math.max(0, x[i]); // post-ReLU-like input
+        }
+        java.util.Arrays.fill(x, 0, 144, 0f);
+        Engine e = runWithRelu(in, c, x, new ConvEffort(0, 0.5, 0.1, 0.5, -0.2));
+        Work w = e.work().get(0);
+        assertEquals(w.denseMacs(), w.macs() + w.sfmaSkipped() + w.sdssSkipped() + w.spetSkipped());
+        org.junit.jupiter.api.Assertions.assertTrue(w.sfmaSkipped() > 0 && w.sdssSkipped() > 0 && w.spetSkipped() > 0,
+                w.toString());
+    }
+}
