@@ -63,9 +63,12 @@ final class DynamicConvKernel implements Kernel {
     private final float[] wk;
     private final float[] z;
     private final float[] biasEff;
+    /** SPET's per-output-channel threshold for this sample; read only when SPET is on. */
     private final float[] thr;
     private final float[] xrow;
+    /** Per sample: the kept input channels, as positions in {@link #order} and as channel indices. */
     private final int[] kept;
+    private final int[] keptChannels;
     private final FloatBuffer xNative;
     private final FloatBuffer wkNative;
     private final FloatBuffer zNative;
@@ -174,6 +177,7 @@ final class DynamicConvKernel implements Kernel {
         thr = new float[cout];
         xrow = new float[k];
         kept = new int[cin];
+        keptChannels = new int[cin];
         xNative = direct(x.length);
         wkNative = direct(wk.length);
         zNative = direct(z.length);
@@ -223,6 +227,7 @@ final class DynamicConvKernel implements Kernel {
                     continue;
                 }
             }
+            keptChannels[m] = ch;
             kept[m++] = r;
         }
         int kp = m * kk;
@@ -251,7 +256,7 @@ final class DynamicConvKernel implements Kernel {
         // one SGEMM: partial (SPET) or full sums at the grid (SDSS) or all positions
         int step = sdss ? 2 : 1;
         if (kp > 0) {
-            im2colLattice(m, step, x);
+            Im2colConvKernel.im2col(src, keptChannels, m, is, os, win, 1, 1, step, x);
             xNative.put(0, x, 0, kp * nc);
             openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, cout, nc, k1, 1f, wn, kp, xNative, nc, 0f,
                     zNative, nc);
@@ -279,8 +284,6 @@ final class DynamicConvKernel implements Kernel {
                 thr[o] = (float) (knobs.spet() * Math.sqrt(w2) * rmsX * Math.sqrt(kp - k1));
             }
             overhead += 2L * (kp - k1) * (nc + cout);
-        } else {
-            Arrays.fill(thr, Float.NEGATIVE_INFINITY);
         }
         int rem = kp - k1;
         for (int o = 0; o < cout; o++) {
@@ -370,54 +373,6 @@ final class DynamicConvKernel implements Kernel {
         }
     }
 
-    /**
-     * Fills {@code into} ({@code m*kh*kw} rows x positions, row-major) with the input patches of the output
-     * positions {@code (y, x)} with {@code y % step == 0 && x % step == 0}, over the first {@code m} kept
-     * channels; padding reads 0.
-     */
-    private void im2colLattice(int m, int step, float[] into) {
-        int oh = os.h();
-        int ow = os.w();
-        int ih = is.h();
-        int iw = is.w();
-        int sy = win.strideH() * step;
-        int sx = win.strideW() * step;
-        int ny = (oh + step - 1) / step;
-        int nx = (ow + step - 1) / step;
-        int n = ny * nx;
-        int plane = is.plane();
-        int at = 0;
-        for (int q = 0; q < m; q++) {
-            int base = order[kept[q]] * plane;
-            for (int ky = 0; ky < win.kh(); ky++) {
-                for (int kx = 0; kx < win.kw(); kx++, at += n) {
-                    int ix0 = kx - win.padW();
-                    // columns whose input x is inside: ix0 + j * sx in [0, iw)
-                    int jlo = ix0 >= 0 ? 0 : (-ix0 + sx - 1) / sx;
-                    int jhi = Math.min(nx, iw - ix0 <= 0 ? 0 : (iw - ix0 + sx - 1) / sx);
-                    for (int j = 0; j < ny; j++) {
-                        int iy = j * sy + ky - win.padH();
-                        int o = at + j * nx;
-                        if (iy < 0 || iy >= ih || jlo >= jhi) {
-                            Arrays.fill(into, o, o + nx, 0f);
-                            continue;
-                        }
-                        Arrays.fill(into, o, o + jlo, 0f);
-                        int r = base + iy * iw + ix0;
-                        if (sx == 1) {
-                            System.arraycopy(src, r + jlo, into, o + jlo, jhi - jlo);
-                        } else {
-                            for (int i = jlo; i < jhi; i++) {
-                                into[o + i] = src[r + i * sx];
-                            }
-                        }
-                        Arrays.fill(into, o + jhi, o + nx, 0f);
-                    }
-                }
-            }
-        }
-    }
-
     /** Rows {@code from..rows} of the {@code rows x cols} matrix {@code a}, transposed into {@code t} ({@code cols x rows}). */
     private static void transpose(float[] a, int rows, int cols, int from, float[] t) {
         final int b = 32;
@@ -448,7 +403,7 @@ final class DynamicConvKernel implements Kernel {
         int plane = is.plane();
         boolean inside = ix0 >= 0 && ix0 + kw <= iw;
         for (int q = 0; q < m; q++) {
-            int base = order[kept[q]] * plane;
+            int base = keptChannels[q] * plane;
             for (int ky = 0; ky < kh; ky++) {
                 int iy = iy0 + ky;
                 if (iy < 0 || iy >= ih) {

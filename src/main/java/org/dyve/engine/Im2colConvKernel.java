@@ -1,6 +1,7 @@
 package org.dyve.engine;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
@@ -23,6 +24,7 @@ final class Im2colConvKernel implements Kernel {
     private final float[] res;
     private final float[] bias;
     private final INDArray[] weights;
+    private final int[][] groupChannels;
     private final INDArray colArr;
     private final FloatBuffer colView;
     private final INDArray resArr;
@@ -43,6 +45,12 @@ final class Im2colConvKernel implements Kernel {
         col = new float[k * p];
         res = new float[cout * p];
         bias = c.bias() == null ? new float[c.numOutput()] : c.bias().data();
+        groupChannels = new int[g][cin];
+        for (int i = 0; i < g; i++) {
+            for (int ch = 0; ch < cin; ch++) {
+                groupChannels[i][ch] = i * cin + ch;
+            }
+        }
         weights = new INDArray[g];
         float[] w = c.weight().data();
         for (int i = 0; i < g; i++) {
@@ -66,7 +74,7 @@ final class Im2colConvKernel implements Kernel {
         for (int s = 0; s < n; s++) {
             in.get(s * src.length, src);
             for (int gi = 0; gi < g; gi++) {
-                im2col(src, gi * cin, cin, is, os, w, conv.dilationH(), conv.dilationW(), col);
+                im2col(src, groupChannels[gi], cin, is, os, w, conv.dilationH(), conv.dilationW(), 1, col);
                 colView.put(0, col);
                 Nd4j.gemm(weights[gi], colArr, resArr, false, false, 1.0, 0.0);
                 resView.get(0, res);
@@ -82,31 +90,45 @@ final class Im2colConvKernel implements Kernel {
     }
 
     /**
-     * Fills {@code col} ({@code channels*kh*kw} rows x output positions) with the input patches of channels
-     * {@code [c0, c0 + channels)}; positions in the padding read 0.
+     * Fills {@code into} (row-major: one row per {@code (channel, ky, kx)}, one column per output position
+     * {@code (y, x)} with {@code y % step == 0 && x % step == 0}) with the input patches of the channels
+     * {@code channels[0..m)}; positions in the padding read 0.
      */
-    static void im2col(float[] src, int c0, int channels, Shape is, Shape os, Window w, int dh, int dw,
-            float[] col) {
-        int oh = os.h();
-        int ow = os.w();
-        int p = oh * ow;
-        int row = 0;
-        for (int c = c0; c < c0 + channels; c++) {
-            int base = c * is.plane();
+    static void im2col(float[] src, int[] channels, int m, Shape is, Shape os, Window w, int dh, int dw, int step,
+            float[] into) {
+        int ih = is.h();
+        int iw = is.w();
+        int sy = w.strideH() * step;
+        int sx = w.strideW() * step;
+        int ny = (os.h() + step - 1) / step;
+        int nx = (os.w() + step - 1) / step;
+        int n = ny * nx;
+        int at = 0;
+        for (int q = 0; q < m; q++) {
+            int base = channels[q] * is.plane();
             for (int ky = 0; ky < w.kh(); ky++) {
-                for (int kx = 0; kx < w.kw(); kx++, row++) {
-                    int at = row * p;
-                    for (int y = 0; y < oh; y++) {
-                        int iy = y * w.strideH() - w.padH() + ky * dh;
-                        if (iy < 0 || iy >= is.h()) {
-                            java.util.Arrays.fill(col, at + y * ow, at + (y + 1) * ow, 0f);
+                for (int kx = 0; kx < w.kw(); kx++, at += n) {
+                    int ix0 = kx * dw - w.padW();
+                    // columns whose input x is inside: ix0 + j * sx in [0, iw)
+                    int jlo = ix0 >= 0 ? 0 : (-ix0 + sx - 1) / sx;
+                    int jhi = Math.min(nx, iw - ix0 <= 0 ? 0 : (iw - ix0 + sx - 1) / sx);
+                    for (int j = 0; j < ny; j++) {
+                        int iy = j * sy + ky * dh - w.padH();
+                        int o = at + j * nx;
+                        if (iy < 0 || iy >= ih || jlo >= jhi) {
+                            Arrays.fill(into, o, o + nx, 0f);
                             continue;
                         }
-                        int srow = base + iy * is.w();
-                        for (int x = 0; x < ow; x++) {
-                            int ix = x * w.strideW() - w.padW() + kx * dw;
-                            col[at + y * ow + x] = ix >= 0 && ix < is.w() ? src[srow + ix] : 0f;
+                        Arrays.fill(into, o, o + jlo, 0f);
+                        int r = base + iy * iw + ix0;
+                        if (sx == 1) {
+                            System.arraycopy(src, r + jlo, into, o + jlo, jhi - jlo);
+                        } else {
+                            for (int i = jlo; i < jhi; i++) {
+                                into[o + i] = src[r + i * sx];
+                            }
                         }
+                        Arrays.fill(into, o + jhi, o + nx, 0f);
                     }
                 }
             }
