@@ -1,12 +1,9 @@
 package org.dyve.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.dyve.DataException;
 import org.dyve.bench.Stats;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
@@ -135,11 +132,7 @@ final class BenchCommand implements Runnable {
             m.put("top1_dyve", top1Dyve);
             m.put("agreement", agreement);
             m.putAll(work.toJson());
-            try {
-                Files.writeString(json, Json.write(m) + "\n");
-            } catch (IOException e) {
-                throw new DataException(json + ": cannot write (" + e.getMessage() + ")");
-            }
+            Json.writeFile(json, m);
         }
     }
 

@@ -1,14 +1,11 @@
 package org.dyve.cli;
 
 import org.dyve.report.Json;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
-import org.dyve.DataException;
 import org.dyve.ModelFormatException;
 import org.dyve.bench.OrtComparison;
 import org.dyve.data.Dataset;
@@ -127,11 +124,7 @@ final class BenchOrtCommand implements Runnable {
                 m.put("max_abs_diff", r.maxAbsDiff());
                 m.put("max_rel_diff", r.maxRelDiff());
                 m.put("top1_agrees", r.top1Agrees());
-                try {
-                    Files.writeString(json, Json.write(m) + "\n");
-                } catch (IOException e) {
-                    throw new DataException(json + ": cannot write (" + e.getMessage() + ")");
-                }
+                Json.writeFile(json, m);
             }
         }
         out.flush();

@@ -172,11 +172,7 @@ final class EvalCommand implements Runnable {
             m.put("effort", profile.name());
             m.put("agreement", agreement);
             m.putAll(work.toJson());
-            try {
-                Files.writeString(json, Json.write(m) + "\n");
-            } catch (IOException e) {
-                throw new DataException(json + ": cannot write (" + e.getMessage() + ")");
-            }
+            Json.writeFile(json, m);
         }
     }
 

@@ -1,8 +1,12 @@
 package org.dyve.report;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import org.dyve.DataException;
 
 /** Minimal JSON writing for result files and JSON lines (objects, arrays, strings, numbers, booleans, null). */
 public final class Json {
@@ -14,6 +18,19 @@ public final class Json {
         StringBuilder b = new StringBuilder();
         write(b, v, 0);
         return b.toString();
+    }
+
+    /**
+     * Writes {@link #write} of {@code v} and a newline to {@code file}.
+     *
+     * @throws DataException naming the file when it cannot be written
+     */
+    public static void writeFile(Path file, Object v) {
+        try {
+            Files.writeString(file, write(v) + "\n");
+        } catch (IOException e) {
+            throw new DataException(file + ": cannot write (" + e.getMessage() + ")");
+        }
     }
 
     /** The same on one line (JSON lines). */
