@@ -5,8 +5,6 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,21 +95,11 @@ public final class ModelCatalog {
     }
 
     private static Config parse(Path p) {
-        try (Reader r = Files.newBufferedReader(p)) {
-            return ConfigFactory.parseReader(r).resolve();
-        } catch (IOException e) {
-            throw new ModelFormatException(p + ": cannot read (" + e.getMessage() + ")");
-        } catch (ConfigException e) {
-            throw new ModelFormatException(p + ": invalid descriptor (" + e.getMessage() + ")");
-        }
+        return Hocon.read(p, "descriptor");
     }
 
     private static Config parse(InputStream in, String name) {
-        try {
-            return ConfigFactory.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).resolve();
-        } catch (ConfigException e) {
-            throw new ModelFormatException(name + ": invalid descriptor (" + e.getMessage() + ")");
-        }
+        return Hocon.read(in, name, "descriptor");
     }
 
     /** Copies an embedded model's files from the class path to a private temporary folder. */

@@ -2,12 +2,8 @@ package org.dyve.effort;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
-import com.typesafe.config.ConfigFactory;
-import com.typesafe.config.ConfigParseOptions;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.dyve.ModelFormatException;
+import org.dyve.descriptor.Hocon;
 import org.dyve.engine.ConvEffort;
 
 /**
@@ -67,18 +64,14 @@ public final class EffortProfiles {
             if (!Files.isRegularFile(file)) {
                 throw new ModelFormatException(file + ": effort profiles not found");
             }
-            try (var r = Files.newBufferedReader(file)) {
-                return parse(ConfigFactory.parseReader(r, ConfigParseOptions.defaults()), file.toString());
-            } catch (IOException e) {
-                throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
-            }
+            return parse(Hocon.read(file, "effort profiles"), file.toString());
         }
         String resource = "models/" + model + ".effort.conf";
         try (InputStream in = EffortProfiles.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
                 return new EffortProfiles(List.of(EffortProfile.EXACT));
             }
-            return parse(ConfigFactory.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)), resource);
+            return parse(Hocon.read(in, resource, "effort profiles"), resource);
         } catch (IOException e) {
             throw new ModelFormatException(resource + ": cannot read (" + e.getMessage() + ")");
         }

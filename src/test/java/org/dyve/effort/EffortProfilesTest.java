@@ -1,11 +1,16 @@
 package org.dyve.effort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.dyve.ModelFormatException;
 import org.dyve.Shared;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
@@ -17,6 +22,7 @@ import org.dyve.engine.Work;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Effort profiles on the real models: exact is exact, a calibrated profile saves what it says. */
 class EffortProfilesTest {
@@ -30,6 +36,20 @@ class EffortProfilesTest {
         EffortProfiles back = EffortProfiles.parse(ConfigFactory.parseString(text), "test");
         assertEquals(ladder.ladder(), back.ladder());
         assertEquals(EffortProfile.EXACT, back.get("exact"));
+    }
+
+    @Test
+    void badProfileFilesFailWithOneLineNamingTheFile(@TempDir Path dir) throws Exception {
+        Path syntax = dir.resolve("syntax.effort.conf");
+        Files.writeString(syntax, "effort { ladder = [exact, \n");
+        Path shape = dir.resolve("shape.effort.conf");
+        Files.writeString(shape, "effort { ladder = [exact, fast], profiles { fast { budget = 1 } } }\n");
+        for (Path p : List.of(syntax, shape, dir.resolve("missing.effort.conf"))) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> EffortProfiles.load("m", p));
+            assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> EffortProfiles.load("m", null).get("loss-9"));
     }
 
     @Test
