@@ -117,7 +117,7 @@ final class BenchCommand implements Runnable {
                 denseMs / dyveMs, top1Dense, top1Dyve, agreement);
         out.printf("%d images (%s); timing: %d images x %d repetitions, batch 1, medians; skipped MACs/image: SFMA"
                 + " %.2f M, SDSS %.2f M, SPET %.2f M; knob overhead %.2f M ops/image%n", n, ds.describe(), nt, reps,
-                work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6, (work.ops() - 2 * work.macs()) / 1e6);
+                work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6, work.overheadOps() / 1e6);
         out.flush();
         if (json != null) {
             Map<String, Object> m = new LinkedHashMap<>();

@@ -10,7 +10,7 @@ import org.dyve.engine.Work;
  * Per-image operation accounting of a run: dense vs executed MACs, scalar operations (knob overhead
  * included), and MACs skipped per mechanism, in total and per layer.
  */
-public record WorkSummary(long samples, double denseMacs, double macs, double ops, double denseOps, double sfma,
+public record WorkSummary(long samples, double denseMacs, double macs, double ops, double sfma,
         double sdss, double spet, List<Work> layers) {
 
     /** Averages {@code work} (one entry per layer, all over the same samples) per image. */
@@ -30,7 +30,17 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
             d += w.sdssSkipped();
             s += w.spetSkipped();
         }
-        return new WorkSummary(n, dm / n, m / n, ops / n, 2 * dm / n, f / n, d / n, s / n, List.copyOf(work));
+        return new WorkSummary(n, dm / n, m / n, ops / n, f / n, d / n, s / n, List.copyOf(work));
+    }
+
+    /** Scalar operations of the dense layers: two per MAC. */
+    public double denseOps() {
+        return 2 * denseMacs;
+    }
+
+    /** Scalar operations the knobs spent on their decisions. */
+    public double overheadOps() {
+        return ops - 2 * macs;
     }
 
     /** Dense MACs over executed MACs. */
@@ -44,13 +54,13 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
         m.put("macs_dense_per_image", Math.round(denseMacs));
         m.put("macs_per_image", Math.round(macs));
         m.put("reduction", reduction());
-        m.put("ops_dense_per_image", Math.round(denseOps));
+        m.put("ops_dense_per_image", Math.round(denseOps()));
         m.put("ops_per_image", Math.round(ops));
         Map<String, Object> mech = new LinkedHashMap<>();
         mech.put("sfma_skipped_macs", Math.round(sfma));
         mech.put("sdss_skipped_macs", Math.round(sdss));
         mech.put("spet_skipped_macs", Math.round(spet));
-        mech.put("overhead_ops", Math.round(ops - 2 * macs));
+        mech.put("overhead_ops", Math.round(overheadOps()));
         m.put("mechanisms", mech);
         List<Object> ls = new ArrayList<>();
         for (Work w : layers) {
