@@ -2,16 +2,15 @@ package org.dyve.effort;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
-import org.dyve.engine.Work;
 import org.dyve.eval.TopK;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
@@ -32,9 +31,9 @@ public final class Calibrator {
         void progress(String phase, int done, int total);
     }
 
-    /** One measurement of a profile on the calibration set. */
-    public record Measure(int correct, int agree, long denseMacs, long macs) {
-        long saved() {
+    /** One measurement of a profile on the calibration set (MACs per image). */
+    public record Measure(int correct, int agree, double denseMacs, double macs) {
+        double saved() {
             return denseMacs - macs;
         }
     }
@@ -58,18 +57,25 @@ public final class Calibrator {
             inputs.add(pre.apply(s.image()));
             labels[i] = s.label();
         }
-        dense = new int[n];
-        Engine e = Engine.of(net, 1);
-        float[] scores = new float[net.shape(net.output()).size()];
+        dense = top1(Engine.of(net, 1));
         int c = 0;
         for (int i = 0; i < n; i++) {
-            e.setInput(net.input().name(), 0, inputs.get(i));
-            e.run(1);
-            e.getOutput(net.output(), 0, scores);
-            dense[i] = TopK.of(scores, 1)[0];
             c += dense[i] == labels[i] ? 1 : 0;
         }
         denseCorrect = c;
+    }
+
+    /** The engine's top-1 class for every calibration sample, batch 1. */
+    private int[] top1(Engine e) {
+        float[] scores = new float[net.shape(net.output()).size()];
+        int[] top = new int[labels.length];
+        for (int i = 0; i < labels.length; i++) {
+            e.setInput(net.input().name(), 0, inputs.get(i));
+            e.run(1);
+            e.getOutput(net.output(), 0, scores);
+            top[i] = TopK.of(scores, 1)[0];
+        }
+        return top;
     }
 
     /** Samples used. */
@@ -85,24 +91,15 @@ public final class Calibrator {
     /** Runs a profile over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers) {
         Engine e = Engine.of(net, 1, layers);
-        float[] scores = new float[net.shape(net.output()).size()];
+        int[] top = top1(e);
         int correct = 0;
         int agree = 0;
         for (int i = 0; i < labels.length; i++) {
-            e.setInput(net.input().name(), 0, inputs.get(i));
-            e.run(1);
-            e.getOutput(net.output(), 0, scores);
-            int top = TopK.of(scores, 1)[0];
-            correct += top == labels[i] ? 1 : 0;
-            agree += top == dense[i] ? 1 : 0;
+            correct += top[i] == labels[i] ? 1 : 0;
+            agree += top[i] == dense[i] ? 1 : 0;
         }
-        long dm = 0;
-        long m = 0;
-        for (Work w : e.work()) {
-            dm += w.denseMacs();
-            m += w.macs();
-        }
-        return new Measure(correct, agree, dm, m);
+        WorkSummary w = WorkSummary.of(e.work());
+        return new Measure(correct, agree, w.denseMacs(), w.macs());
     }
 
     /** The knob settings tried per layer, alone and in combination. */
@@ -152,12 +149,12 @@ public final class Calibrator {
                 .thenComparing(Candidate::layer).thenComparing(Candidate::knob));
         // 2. greedy combination under the largest budget
         Map<String, ConvEffort> current = new LinkedHashMap<>();
-        Map<String, String> used = new HashMap<>();
+        Set<String> used = new HashSet<>();
         List<EffortProfile> kept = new ArrayList<>();
         done = 0;
         for (Candidate c : measured) {
             listener.progress("combine", ++done, measured.size());
-            if (used.containsKey(c.layer() + "/" + c.knob())) {
+            if (used.contains(c.layer() + "/" + c.knob())) {
                 continue;
             }
             Map<String, ConvEffort> trial = new LinkedHashMap<>(current);
@@ -166,7 +163,7 @@ public final class Calibrator {
             double loss = 100.0 * (denseCorrect - m.correct()) / labels.length;
             if (loss <= maxBudget) {
                 current = trial;
-                used.put(c.layer() + "/" + c.knob(), c.knob());
+                used.add(c.layer() + "/" + c.knob());
                 kept.add(new EffortProfile("", maxBudget, current, (double) m.denseMacs() / m.macs(), loss,
                         100.0 * m.agree() / labels.length));
             }
@@ -190,8 +187,7 @@ public final class Calibrator {
 
     /** Profile name for a budget: {@code loss-0.5}. */
     public static String name(double budget) {
-        return "loss-" + (budget == Math.rint(budget) ? Long.toString((long) budget)
-                : String.format(Locale.ROOT, "%s", budget));
+        return "loss-" + EffortProfiles.num(budget);
     }
 
     private static ConvEffort merge(ConvEffort base, Candidate c) {
