@@ -127,7 +127,8 @@ public final class EffortProfiles {
             b.append(String.format(Locale.ROOT, "    \"%s\" {%n      budget = %s%n      reduction = %.4f%n"
                     + "      calib-top1-loss = %.3f%n      calib-agreement = %.3f%n      layers {%n", p.name(),
                     num(p.budget()), p.reduction(), p.calibTop1Loss(), p.calibAgreement()));
-            for (var e : p.layers().entrySet()) {
+            // sorted: the profile's map has no stable order, the file must (same calibration, same file)
+            for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();
                 b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
                         + " spet-fraction = %s, spet = %s }%n", e.getKey(), num(k.sfma()), num(k.sdssSig()),
@@ -139,7 +140,8 @@ public final class EffortProfiles {
         return b.toString();
     }
 
-    private static String num(double v) {
+    /** A number as HOCON and profile names write it: {@code 2}, {@code 0.5}. */
+    static String num(double v) {
         return v == Math.rint(v) && Math.abs(v) < 1e9 ? Long.toString((long) v) : Double.toString(v);
     }
 }
