@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.dyve.FloatAsserts;
 import org.dyve.ModelFormatException;
 import org.dyve.Shared;
 import org.dyve.data.Dataset;
@@ -68,7 +69,7 @@ class EffortProfilesTest {
                 exact.setInput(net.input().name(), 0, x);
                 dense.run(1);
                 exact.run(1);
-                org.dyve.engine.DynamicConvKernelTestAccess.assertClose(dense.output(net.output(), 0),
+                FloatAsserts.assertClose(dense.output(net.output(), 0),
                         exact.output(net.output(), 0), m[0] + " image " + i);
             }
             for (Work w : exact.work()) {

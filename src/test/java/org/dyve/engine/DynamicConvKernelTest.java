@@ -1,6 +1,7 @@
 package org.dyve.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.dyve.FloatAsserts.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
@@ -31,17 +32,6 @@ class DynamicConvKernelTest {
         e.setInput("x", 0, x);
         e.run(1);
         return e;
-    }
-
-    /** Equal up to float summation order: 1e-5 relative (absolute below 1). */
-    static void assertClose(float[] expected, float[] actual, String what) {
-        assertEquals(expected.length, actual.length, what);
-        for (int i = 0; i < expected.length; i++) {
-            float tol = 1e-5f * Math.max(1f, Math.abs(expected[i]));
-            if (Math.abs(expected[i] - actual[i]) > tol) {
-                throw new AssertionError(what + ": element " + i + " expected " + expected[i] + " but was " + actual[i]);
-            }
-        }
     }
 
     private static float[] random(int n, Random r) {
