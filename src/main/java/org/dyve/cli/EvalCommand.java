@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.dyve.DataException;
 import org.dyve.data.Dataset;
+import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.EffortProfile;
@@ -77,18 +78,19 @@ final class EvalCommand implements Runnable {
             spec0 = "idx:" + FASHION_MNIST;
         }
         ModelDescriptor d = model.descriptor();
+        EffortProfile profile = EffortProfiles.load(d.id(), profiles).get(effort);
+        boolean exact = profile.name().equals("exact");
         Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
         Dataset ds = Dataset.open(spec0);
         int b = batch > 0 ? batch : defaultBatch(net);
-        EffortProfile profile = EffortProfiles.load(d.id(), profiles).get(effort);
+        int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         int[] denseTop1 = null;
-        if (!profile.name().equals("exact")) {
-            Evaluator dense = new Evaluator(net, d.preprocessing(net), b);
-            int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
+        if (!exact) {
             int[] top = new int[n];
             int[] at = {0};
             Progress dp = new Progress(quiet);
-            dense.run(ds, limit, new Evaluator.Listener() {
+            new Evaluator(net, pre, b).run(ds, limit, new Evaluator.Listener() {
                 @Override
                 public void progress(int done, int total) {
                     dp.update("dense", done, total);
@@ -101,10 +103,9 @@ final class EvalCommand implements Runnable {
             });
             denseTop1 = top;
         }
-        int[] dyveTop1 = new int[limit > 0 ? Math.min(limit, ds.size()) : ds.size()];
+        int[] dyveTop1 = new int[n];
         int[] idx = {0};
-        Evaluator ev = new Evaluator(net, d.preprocessing(net), b,
-                profile.name().equals("exact") ? null : profile.layers());
+        Evaluator ev = new Evaluator(net, pre, b, exact ? null : profile.layers());
         Progress progress = new Progress(quiet);
         Evaluator.Result r;
         try (Writer pw = predictions == null ? null : Files.newBufferedWriter(predictions)) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
 import org.dyve.descriptor.Hocon;
 import org.dyve.engine.ConvEffort;
@@ -36,7 +37,7 @@ public final class EffortProfiles {
     /**
      * The profile named {@code name} ({@code exact} always exists).
      *
-     * @throws IllegalArgumentException naming the known profiles when there is no such profile
+     * @throws DyveException naming the known profiles when there is no such profile
      */
     public EffortProfile get(String name) {
         for (EffortProfile p : ladder) {
@@ -49,7 +50,7 @@ public final class EffortProfiles {
         }
         List<String> names = new ArrayList<>();
         ladder.forEach(p -> names.add(p.name()));
-        throw new IllegalArgumentException("unknown effort profile '" + name + "' (expected one of " + names
+        throw new DyveException("unknown effort profile '" + name + "' (expected one of " + names
                 + "; run dyve calibrate to make more)");
     }
 

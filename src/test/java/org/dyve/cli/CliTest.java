@@ -56,6 +56,14 @@ class CliTest {
     }
 
     @Test
+    void unknownEffortProfileIsAOneLineError() {
+        Run r = dyve("eval", "--effort", "turbo");
+        assertOneLineError(r, "dyve: unknown effort profile 'turbo'", "exact");
+        assertOneLineError(dyve("eval", "--profiles", dir.resolve("none.conf").toString()),
+                dir.resolve("none.conf") + ": effort profiles not found");
+    }
+
+    @Test
     void corruptDataAndImagesAreOneLineErrors() throws Exception {
         Path bin = dir.resolve("bad.bin");
         Files.write(bin, new byte[100]);

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.dyve.DyveException;
 import org.dyve.FloatAsserts;
 import org.dyve.ModelFormatException;
 import org.dyve.Shared;
@@ -50,7 +51,9 @@ class EffortProfilesTest {
             assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> EffortProfiles.load("m", null).get("loss-9"));
+        DyveException unknown = assertThrows(DyveException.class, () -> EffortProfiles.load("m", null).get("loss-9"));
+        assertTrue(unknown.getMessage().startsWith("unknown effort profile 'loss-9' (expected one of [exact]"),
+                unknown.getMessage());
     }
 
     @Test
