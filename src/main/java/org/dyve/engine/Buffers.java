@@ -1,5 +1,6 @@
 package org.dyve.engine;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -7,6 +8,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /** Direct views of ND4J's off-heap buffers for the plain-Java kernels. */
 final class Buffers {
     private Buffers() {
+    }
+
+    /** A zeroed direct buffer of {@code floats} floats in native order (for OpenBLAS calls). */
+    static FloatBuffer direct(int floats) {
+        return ByteBuffer.allocateDirect(Math.max(1, floats) * Float.BYTES).order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
     }
 
     /** A float view of a contiguous array that starts at its buffer's first element. */

@@ -98,9 +98,10 @@ public final class Engine {
     }
 
     /**
-     * Compiles the whole network with dynamic effort: every convolution that {@link DynamicConvKernel} supports
-     * (group 1, no dilation) runs with the knobs {@code effort} gives for its layer name, or exactly when none
-     * are given; {@link #work} then reports the operations executed and skipped.
+     * Compiles the whole network with dynamic effort: every convolution that {@code effort} gives knobs for
+     * (other than {@link ConvEffort#EXACT}) and {@link DynamicConvKernel} supports (group 1, no dilation) runs
+     * with them; all other layers run their dense kernels. {@link #work} then reports the operations executed
+     * and skipped.
      */
     public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
         return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort));
@@ -115,6 +116,12 @@ public final class Engine {
         return new Engine(net, from, to, batch, null);
     }
 
+    /** Compiles layers {@code [from, to)} with dynamic effort, as {@link #of(Network, int, Map)} does. */
+    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
+        net.rangeInputs(from, to);
+        return new Engine(net, from, to, batch, Map.copyOf(effort));
+    }
+
     private INDArray allocate(Shape s) {
         return Nd4j.create(DataType.FLOAT, batch, s.c(), s.h(), s.w());
     }
@@ -123,9 +130,10 @@ public final class Engine {
         INDArray in = buffers.get(l.inputs().get(0));
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
-        if (l instanceof Convolution c && effort != null && DynamicConvKernel.applies(c)) {
-            return new DynamicConvKernel(c, is, os, in, out, effort.getOrDefault(c.name(), ConvEffort.EXACT),
-                    reluFollows(c.output()));
+        ConvEffort knobs = effort == null ? null : effort.get(l.name());
+        if (l instanceof Convolution c && knobs != null && !knobs.equals(ConvEffort.EXACT)
+                && DynamicConvKernel.applies(c)) {
+            return new DynamicConvKernel(c, is, os, in, out, knobs, reluFollows(c.output()));
         }
         if (l instanceof Convolution c) {
             // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions

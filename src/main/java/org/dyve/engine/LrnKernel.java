@@ -27,44 +27,63 @@ final class LrnKernel extends PerSampleKernel {
         int plane = s.plane();
         int half = (lrn.size() - 1) / 2;
         if (lrn.region() == Lrn.Region.ACROSS_CHANNELS) {
+            // channel by channel over whole planes (unit stride, vectorisable), summing k in ascending order
             float a = lrn.alpha() / lrn.size();
+            java.util.Arrays.fill(scale, 0f);
             for (int c = 0; c < s.c(); c++) {
                 int lo = Math.max(0, c - half);
                 int hi = Math.min(s.c() - 1, c + half);
-                for (int p = 0; p < plane; p++) {
-                    float sum = 0;
-                    for (int k = lo; k <= hi; k++) {
-                        float v = src[k * plane + p];
-                        sum += v * v;
+                int out = c * plane;
+                for (int k = lo; k <= hi; k++) {
+                    int in = k * plane;
+                    for (int p = 0; p < plane; p++) {
+                        float v = src[in + p];
+                        scale[out + p] += v * v;
                     }
-                    scale[c * plane + p] = lrn.k() + a * sum;
+                }
+                for (int p = 0; p < plane; p++) {
+                    scale[out + p] = lrn.k() + a * scale[out + p];
                 }
             }
         } else {
+            // separable window sums of squares: along rows into dst (scratch), then down columns into scale
             float a = lrn.alpha() / (lrn.size() * lrn.size());
             int h = s.h();
             int w = s.w();
             for (int c = 0; c < s.c(); c++) {
                 int b = c * plane;
                 for (int y = 0; y < h; y++) {
+                    int row = b + y * w;
                     for (int x = 0; x < w; x++) {
                         float sum = 0;
-                        for (int i = Math.max(0, y - half); i <= Math.min(h - 1, y + half); i++) {
-                            for (int j = Math.max(0, x - half); j <= Math.min(w - 1, x + half); j++) {
-                                float v = src[b + i * w + j];
-                                sum += v * v;
-                            }
+                        for (int j = Math.max(0, x - half), e = Math.min(w - 1, x + half); j <= e; j++) {
+                            float v = src[row + j];
+                            sum += v * v;
                         }
-                        scale[b + y * w + x] = 1f + a * sum;
+                        dst[row + x] = sum;
+                    }
+                }
+                for (int y = 0; y < h; y++) {
+                    int row = b + y * w;
+                    java.util.Arrays.fill(scale, row, row + w, 0f);
+                    for (int i = Math.max(0, y - half), e = Math.min(h - 1, y + half); i <= e; i++) {
+                        int from = b + i * w;
+                        for (int x = 0; x < w; x++) {
+                            scale[row + x] += dst[from + x];
+                        }
+                    }
+                    for (int x = 0; x < w; x++) {
+                        scale[row + x] = 1f + a * scale[row + x];
                     }
                 }
             }
         }
         if (lrn.beta() == 0.75f) {
             // s^0.75 = sqrt(s) * sqrt(sqrt(s)): two intrinsic square roots instead of a pow per element
+            // in float: the JIT turns (float) Math.sqrt(float) into vector square roots
             for (int i = 0; i < src.length; i++) {
-                double sq = Math.sqrt(scale[i]);
-                dst[i] = (float) (src[i] / (sq * Math.sqrt(sq)));
+                float sq = (float) Math.sqrt(scale[i]);
+                dst[i] = src[i] / (sq * (float) Math.sqrt(sq));
             }
             return;
         }

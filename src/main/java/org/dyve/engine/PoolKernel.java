@@ -24,7 +24,43 @@ final class PoolKernel extends PerSampleKernel {
 
     @Override
     void apply(float[] src, float[] dst) {
-        pool(src, dst, is, os, w, max, excludePad);
+        if (max) {
+            max(src, dst, is, os, w);
+        } else {
+            pool(src, dst, is, os, w, false, excludePad);
+        }
+    }
+
+    /**
+     * Max pooling, output row by output row with the window offsets outermost: the inner loop runs over output
+     * columns, whose maxima are independent, instead of one comparison chain per output.
+     */
+    static void max(float[] src, float[] dst, Shape is, Shape os, Window w) {
+        int ih = is.h();
+        int iw = is.w();
+        int oh = os.h();
+        int ow = os.w();
+        int sw = w.strideW();
+        for (int c = 0; c < is.c(); c++) {
+            int ib = c * ih * iw;
+            int ob = c * oh * ow;
+            for (int y = 0; y < oh; y++) {
+                int out = ob + y * ow;
+                java.util.Arrays.fill(dst, out, out + ow, Float.NEGATIVE_INFINITY);
+                int h0 = y * w.strideH() - w.padH();
+                for (int i = Math.max(h0, 0), he = Math.min(h0 + w.kh(), ih); i < he; i++) {
+                    int row = ib + i * iw - w.padW();
+                    for (int j = 0; j < w.kw(); j++) {
+                        // output columns whose window column j lies inside the input: 0 <= x*sw - padW + j < iw
+                        int xa = Math.max(0, (w.padW() - j + sw - 1) / sw);
+                        int xb = Math.min(ow, (iw - 1 + w.padW() - j) / sw + 1);
+                        for (int x = xa, at = row + j + xa * sw; x < xb; x++, at += sw) {
+                            dst[out + x] = Math.max(dst[out + x], src[at]);
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /** Pools one sample {@code src} (C x H x W) into {@code dst}. */
