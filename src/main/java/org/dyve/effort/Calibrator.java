@@ -111,6 +111,10 @@ public final class Calibrator {
         for (double[] s : new double[][] {{0.1, -1}, {0.25, -1}, {0.25, 0.1}, {0.5, 0.25}, {1, 0.5}}) {
             out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1]), 0, 0));
         }
+        // by columns: whole GEMM columns skipped, so the saving is time as well as MACs
+        for (double[] s : new double[][] {{0.25, 0.1, 0.1}, {0.5, 0.25, 0.25}, {0.5, 0.25, 0.5}}) {
+            out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1], s[2]), 0, 0));
+        }
         for (double t : new double[] {-0.1, 0}) {
             out.add(new Candidate(layer, "spet", x.withSpet(0.5, t), 0, 0));
         }
@@ -194,7 +198,7 @@ public final class Calibrator {
         ConvEffort s = c.setting();
         return switch (c.knob()) {
             case "sfma" -> base.withSfma(s.sfma());
-            case "sdss" -> base.withSdss(s.sdssSig(), s.sdssSim());
+            case "sdss" -> base.withSdss(s.sdssSig(), s.sdssSim(), s.sdssCols());
             default -> base.withSpet(s.spetFraction(), s.spet());
         };
     }

@@ -93,7 +93,8 @@ public final class EffortProfiles {
                 for (String layer : lc.root().keySet()) {
                     Config k = lc.getConfig(quote(layer));
                     layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
-                            k.getDouble("sdss-sim"), k.getDouble("spet-fraction"), spet(k)));
+                            k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
+                            k.getDouble("spet-fraction"), spet(k)));
                 }
                 out.add(new EffortProfile(name, p.getDouble("budget"), layers, p.getDouble("reduction"),
                         p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
@@ -132,8 +133,9 @@ public final class EffortProfiles {
             for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();
                 b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
-                        + " spet-fraction = %s, spet = %s }%n", e.getKey(), num(k.sfma()), num(k.sdssSig()),
-                        num(k.sdssSim()), num(k.spetFraction()), k.spetOn() ? num(k.spet()) : "off"));
+                        + " sdss-cols = %s, spet-fraction = %s, spet = %s }%n", e.getKey(), num(k.sfma()),
+                        num(k.sdssSig()), num(k.sdssSim()), num(k.sdssCols()), num(k.spetFraction()),
+                        k.spetOn() ? num(k.spet()) : "off"));
             }
             b.append("      }\n    }\n");
         }

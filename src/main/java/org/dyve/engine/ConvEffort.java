@@ -11,16 +11,21 @@ package org.dyve.engine;
  *     neighbours (after ReLU) are all at most {@code sdssSig} times the layer's RMS is set to 0
  * @param sdssSim SDSS: otherwise, when its neighbours differ by at most {@code sdssSim} times the RMS, it is
  *     interpolated (their mean); otherwise computed exactly
+ * @param sdssCols SDSS granularity: negative = per neuron (each remaining output that fails both tests is
+ *     computed on its own); in [0, 1] = per output position: a position is computed for all channels at once
+ *     (one SGEMM over the gathered positions) when more than {@code sdssCols} of its channels fail the tests,
+ *     otherwise its failing channels are interpolated too, so skipped work is whole GEMM columns
  * @param spetFraction SPET: fraction of the input channels (most significant first, by filter L1 norm)
  *     summed before the saturation check, in (0, 1)
  * @param spet SPET: a neuron whose partial sum plus bias is below {@code spet} times what the unsummed inputs
  *     can still add ({@code ||w_rest|| * RMS(x_rest) * sqrt(n_rest)}, per output channel and input) is predicted
  *     saturated (output 0) and not finished; negative values are conservative
  */
-public record ConvEffort(double sfma, double sdssSig, double sdssSim, double spetFraction, double spet) {
+public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sdssCols, double spetFraction,
+        double spet) {
 
     /** All knobs off: the layer is computed exactly. */
-    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, 0.5, Double.NEGATIVE_INFINITY);
+    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY);
 
     public ConvEffort {
         if (!(spetFraction > 0 && spetFraction < 1)) {
@@ -45,16 +50,26 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double spe
 
     /** This setting with SFMA's threshold replaced. */
     public ConvEffort withSfma(double t) {
-        return new ConvEffort(t, sdssSig, sdssSim, spetFraction, spet);
+        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet);
     }
 
-    /** This setting with SDSS's thresholds replaced. */
+    /** This setting with SDSS's thresholds replaced (per-neuron granularity). */
     public ConvEffort withSdss(double sig, double sim) {
-        return new ConvEffort(sfma, sig, sim, spetFraction, spet);
+        return withSdss(sig, sim, -1);
+    }
+
+    /** This setting with SDSS's thresholds and granularity replaced. */
+    public ConvEffort withSdss(double sig, double sim, double cols) {
+        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet);
+    }
+
+    /** Whether SDSS decides per output position (whole GEMM columns) rather than per neuron. */
+    public boolean sdssColumns() {
+        return sdssCols >= 0;
     }
 
     /** This setting with SPET's check point and threshold replaced. */
     public ConvEffort withSpet(double fraction, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, fraction, t);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t);
     }
 }

@@ -1,7 +1,5 @@
 package org.dyve.engine;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import org.bytedeco.openblas.global.openblas_nolapack;
@@ -68,6 +66,8 @@ final class DynamicConvKernel implements Kernel {
     private final float[] xrow;
     /** Per sample: the kept input channels, as positions in {@link #order} and as channel indices. */
     private final int[] kept;
+    /** SDSS by columns: the off-grid positions computed for this sample. */
+    private final int[] selected;
     private final int[] keptChannels;
     private final FloatBuffer xNative;
     private final FloatBuffer wkNative;
@@ -123,7 +123,7 @@ final class DynamicConvKernel implements Kernel {
                 System.arraycopy(w, (o * cin + order[r]) * kk, wOrdered, o * k + r * kk, kk);
             }
         }
-        wOrderedNative = direct(wOrdered.length).put(0, wOrdered);
+        wOrderedNative = Buffers.direct(wOrdered.length).put(0, wOrdered);
         bias = c.bias() == null ? new float[cout] : c.bias().data();
 
         int oh = os.h();
@@ -177,15 +177,11 @@ final class DynamicConvKernel implements Kernel {
         thr = new float[cout];
         xrow = new float[k];
         kept = new int[cin];
+        selected = new int[p];
         keptChannels = new int[cin];
-        xNative = direct(x.length);
-        wkNative = direct(wk.length);
-        zNative = direct(z.length);
-    }
-
-    private static FloatBuffer direct(int floats) {
-        return ByteBuffer.allocateDirect(Math.max(1, floats) * Float.BYTES).order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
+        xNative = Buffers.direct(x.length);
+        wkNative = Buffers.direct(wk.length);
+        zNative = Buffers.direct(z.length);
     }
 
     @Override
@@ -285,6 +281,20 @@ final class DynamicConvKernel implements Kernel {
             }
             overhead += 2L * (kp - k1) * (nc + cout);
         }
+        finish(wa, kp, k1, xt, nc, cols);
+        if (sdss && knobs.sdssColumns()) {
+            restColumns(wa, wn, m, kp, k1);
+        } else if (sdss) {
+            rest(wa, m, kp, k1);
+        }
+    }
+
+    /**
+     * Adds bias to the {@code cout x nc} sums in {@link #z} over the first {@code k1} of {@code kp} rows and
+     * writes them to output positions {@code pos[j]}; with SPET, finishes the neurons not predicted saturated
+     * from the position-major patches {@code rows} ({@code nc x kp}).
+     */
+    private void finish(float[] wa, int kp, int k1, float[] rows, int nc, int[] pos) {
         int rem = kp - k1;
         for (int o = 0; o < cout; o++) {
             float b = biasEff[o];
@@ -296,23 +306,20 @@ final class DynamicConvKernel implements Kernel {
                         v = 0f;
                         spetSkipped += rem;
                     } else {
-                        v += Dot.dot(wa, wrow + k1, xt, j * kp + k1, rem);
+                        v += Dot.dot(wa, wrow + k1, rows, j * kp + k1, rem);
                         macs += rem;
                     }
                 }
-                dst[o * p + cols[j]] = v;
+                dst[o * p + pos[j]] = v;
             }
         }
-        if (spet) {
+        if (rem > 0) {
             overhead += (long) cout * nc;
-        }
-        if (sdss) {
-            rest(wa, m, kp, k1);
         }
     }
 
-    /** SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). */
-    private void rest(float[] wa, int m, int kp, int k1) {
+    /** The RMS of the grid outputs after ReLU, SDSS's scale. */
+    private double gridRms() {
         double sq = 0;
         for (int o = 0; o < cout; o++) {
             for (int g : grid) {
@@ -321,7 +328,74 @@ final class DynamicConvKernel implements Kernel {
             }
         }
         overhead += 3L * cout * grid.length;
-        double rms = Math.sqrt(sq / ((double) cout * grid.length));
+        return Math.sqrt(sq / ((double) cout * grid.length));
+    }
+
+    /**
+     * SDSS per output position: every channel of an off-grid position takes 0 or its neighbours' mean unless
+     * more than {@code sdssCols} of its channels fail both tests; those positions are computed for all
+     * channels by one SGEMM over their gathered patches (with SPET's check when on).
+     */
+    private void restColumns(float[] wa, FloatBuffer wn, int m, int kp, int k1) {
+        double rms = gridRms();
+        float sig = knobs.sdssSig() >= 0 ? (float) (knobs.sdssSig() * rms) : Float.NEGATIVE_INFINITY;
+        float sim = knobs.sdssSim() >= 0 ? (float) (knobs.sdssSim() * rms) : Float.NEGATIVE_INFINITY;
+        int allowed = (int) Math.floor(knobs.sdssCols() * cout);
+        int nsel = 0;
+        for (int i = 0; i < rest.length; i++) {
+            int pos = rest[i];
+            int a = nbStart[i];
+            int e = nbStart[i + 1];
+            int fails = 0;
+            for (int o = 0; o < cout; o++) {
+                int base = o * p;
+                float mx = 0f;
+                float mn = Float.MAX_VALUE;
+                float sum = 0f;
+                for (int t = a; t < e; t++) {
+                    float v = Math.max(0f, dst[base + nb[t]]);
+                    mx = Math.max(mx, v);
+                    mn = Math.min(mn, v);
+                    sum += v;
+                }
+                if (mx <= sig) {
+                    dst[base + pos] = 0f;
+                } else {
+                    dst[base + pos] = sum / (e - a);
+                    fails += mx - mn <= sim ? 0 : 1;
+                }
+            }
+            overhead += (long) cout * (3L * (e - a) + 3);
+            if (fails > allowed) {
+                selected[nsel++] = pos;
+            } else {
+                sdssSkipped += (long) cout * kp;
+            }
+        }
+        if (nsel == 0 || kp == 0) {
+            if (kp == 0) {
+                for (int j = 0; j < nsel; j++) {
+                    for (int o = 0; o < cout; o++) {
+                        dst[o * p + selected[j]] = biasEff[o];
+                    }
+                }
+            }
+            return;
+        }
+        for (int j = 0; j < nsel; j++) {
+            im2colRow(selected[j], m, xt, j * kp);
+        }
+        xNative.put(0, xt, 0, nsel * kp);
+        openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, cout, nsel, k1, 1f, wn, kp, xNative, kp, 0f,
+                zNative, nsel);
+        zNative.get(0, z, 0, cout * nsel);
+        macs += (long) cout * nsel * k1;
+        finish(wa, kp, k1, xt, nsel, selected);
+    }
+
+    /** SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). */
+    private void rest(float[] wa, int m, int kp, int k1) {
+        double rms = gridRms();
         float sig = knobs.sdssSig() >= 0 ? (float) (knobs.sdssSig() * rms) : Float.NEGATIVE_INFINITY;
         float sim = knobs.sdssSim() >= 0 ? (float) (knobs.sdssSim() * rms) : Float.NEGATIVE_INFINITY;
         int rem = kp - k1;

@@ -32,7 +32,7 @@ class EffortProfilesTest {
     @Test
     void hoconRoundTrip() {
         EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT,
-                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.5, -0.25),
+                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25),
                         "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1)), 1.25, 0.3, 97.5)));
         String text = ladder.toHocon(List.of("test"));
         EffortProfiles back = EffortProfiles.parse(ConfigFactory.parseString(text), "test");

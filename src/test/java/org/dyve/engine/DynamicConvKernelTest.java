@@ -52,12 +52,14 @@ class DynamicConvKernelTest {
             Convolution c = conv(6, 5, w, random(6 * 5 * w.kh() * w.kw(), r), random(6, r));
             float[] x = random(in.size(), r);
             float[] dense = Nets.run(in, c, x);
-            Engine e = Engine.of(Nets.single(in, c), 1, Map.of());
+            // SFMA on but nothing to drop (random maps are never constant): the dynamic kernel, computing exactly
+            Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSfma(0)));
             e.setInput("x", 0, x);
             e.run(1);
             assertClose(dense, e.output("y", 0), w.toString());
             Work work = e.work().get(0);
             assertEquals(work.denseMacs(), work.macs(), w.toString());
+            assertEquals(2L * in.size(), work.overheadOps(), "SFMA's statistics, so the dynamic kernel ran");
             assertEquals(Nets.single(in, c).macs(0), work.denseMacs());
         }
     }
@@ -114,6 +116,27 @@ class DynamicConvKernelTest {
     }
 
     @Test
+    void sdssByColumnsComputesAWholePositionOrNone() {
+        Shape in = new Shape(1, 1, 5);
+        Convolution c = conv(2, 1, Window.square(1, 1, 0), new float[] {1, 2}, new float[] {0, 0});
+        float[] x = {2, 9, 4, 4, 4};
+        // grid 0, 2, 4: channel 0 -> 2, 4, 4; channel 1 -> 4, 8, 8; RMS sqrt(30) = 5.48, similar within 2.74.
+        // Position 1: channel 0's neighbours (2, 4) are similar, channel 1's (4, 8) are not; position 3: both are.
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, 0.5, 0));
+        // no failing channel allowed: position 1 is computed for both channels, position 3 interpolated
+        assertArrayEquals(new float[] {2, 9, 4, 4, 4, 4, 18, 8, 8, 8}, e.output("r", 0));
+        Work work = e.work().get(0);
+        assertEquals(3 * 2 + 2, work.macs());
+        assertEquals(2, work.sdssSkipped());
+        // one of two channels may fail: position 1 is interpolated in both channels, nothing off the grid computed
+        e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, 0.5, 0.5));
+        assertArrayEquals(new float[] {2, 3, 4, 4, 4, 4, 6, 8, 8, 8}, e.output("r", 0));
+        work = e.work().get(0);
+        assertEquals(3 * 2, work.macs());
+        assertEquals(4, work.sdssSkipped());
+    }
+
+    @Test
     void spetStopsNeuronsWhosePartialSumIsBelowTheThreshold() {
         Shape in = new Shape(2, 1, 2);
         // channel 0 has the larger filter norm, so it is summed first; f = 0.5 -> one channel before the check
@@ -149,10 +172,12 @@ class DynamicConvKernelTest {
             x[i] = Math.max(0, x[i]); // post-ReLU-like input
         }
         java.util.Arrays.fill(x, 0, 144, 0f);
-        Engine e = runWithRelu(in, c, x, new ConvEffort(0, 0.5, 0.1, 0.5, -0.2));
-        Work w = e.work().get(0);
-        assertEquals(w.denseMacs(), w.macs() + w.sfmaSkipped() + w.sdssSkipped() + w.spetSkipped());
-        org.junit.jupiter.api.Assertions.assertTrue(w.sfmaSkipped() > 0 && w.sdssSkipped() > 0 && w.spetSkipped() > 0,
-                w.toString());
+        for (double cols : new double[] {-1, 0.25}) {
+            Engine e = runWithRelu(in, c, x, new ConvEffort(0, 0.5, 0.1, cols, 0.5, -0.2));
+            Work w = e.work().get(0);
+            assertEquals(w.denseMacs(), w.macs() + w.sfmaSkipped() + w.sdssSkipped() + w.spetSkipped());
+            org.junit.jupiter.api.Assertions.assertTrue(w.sfmaSkipped() > 0 && w.sdssSkipped() > 0
+                    && w.spetSkipped() > 0, w.toString());
+        }
     }
 }
