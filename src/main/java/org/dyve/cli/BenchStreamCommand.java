@@ -10,6 +10,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfile;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.dyve.stream.Frame;
@@ -100,7 +101,8 @@ final class BenchStreamCommand implements Runnable {
             double sequential = done[0] / ((System.nanoTime() - t0) / 1e9);
             out.printf("decode + preprocess + engine, one after another: %.1f frames/s%n", sequential);
             StreamSettings s = StreamSettings.from(ConfigFactory.load());
-            StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of("exact"), limit, r -> { })
+            StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit,
+                    r -> { })
                     .toCompletableFuture().join();
             out.printf("pipeline: %.1f frames/s (%d frames)%n", sum.throughput(), sum.framesIn());
             out.printf("pipeline / best engine on pre-decoded frames = %.2f; pipeline / sequential end to end = %.2f%n",

@@ -2,9 +2,9 @@ package org.dyve.cli;
 
 import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
-import java.util.List;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfiles;
 import org.dyve.model.Network;
 import org.dyve.stream.StreamSettings;
 import picocli.CommandLine.Command;
@@ -44,6 +44,7 @@ final class DemoCommand implements Runnable {
         out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %s stage(s)%n", d.id(), net.totalMacs(), data,
                 s.stages() > 0 ? s.stages() : Runtime.getRuntime().availableProcessors());
         out.flush();
-        StreamCommand.stream(d, net, "idx:" + data, s, List.of("exact"), limit, sink, quiet, out);
+        StreamCommand.stream(d, net, "idx:" + data, s, EffortProfiles.load(d.id(), null).ladder(), limit, sink,
+                quiet, out);
     }
 }

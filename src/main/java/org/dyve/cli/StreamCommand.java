@@ -15,6 +15,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.dyve.DataException;
 import org.dyve.DyveException;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfile;
+import org.dyve.effort.EffortProfiles;
 import org.dyve.model.Network;
 import org.dyve.report.Json;
 import org.dyve.stream.FrameResult;
@@ -41,8 +43,13 @@ final class StreamCommand implements Runnable {
     String source;
 
     @Option(names = "--effort", defaultValue = "auto", paramLabel = "PROFILE",
-            description = "exact, or auto (the controller moves along the model's effort ladder). Default: auto.")
+            description = "auto (the controller moves along the model's effort ladder), exact, or one profile of"
+                    + " the ladder held for every frame. Default: auto.")
     String effort;
+
+    @Option(names = "--profiles", paramLabel = "FILE",
+            description = "Effort ladder file (default: models/<model>.effort.conf; exact only when there is none).")
+    Path profiles;
 
     @Option(names = "--target-fps", paramLabel = "N", description = "Frame rate for the controller to hold.")
     double targetFps;
@@ -75,15 +82,15 @@ final class StreamCommand implements Runnable {
         if (reuse != null) {
             s = s.withReuse(reuse);
         }
-        if (!effort.equals("auto") && !effort.equals("exact")) {
-            throw new DyveException(effort + ": unknown effort profile for " + d.id() + " (expected exact or auto)");
-        }
+        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles);
+        List<EffortProfile> rungs = effort.equals("auto") ? ladder.ladder() : List.of(ladder.get(effort));
         PrintWriter err = spec.commandLine().getErr();
-        stream(d, net, source, s, List.of("exact"), limit, sink, quiet, err);
+        stream(d, net, source, s, rungs, limit, sink, quiet, err);
     }
 
     /** Runs one stream to the sink; shared with {@code dyve demo}. */
-    static StreamSummary stream(ModelDescriptor d, Network net, String source, StreamSettings s, List<String> ladder,
+    static StreamSummary stream(ModelDescriptor d, Network net, String source, StreamSettings s,
+            List<EffortProfile> ladder,
             long limit, String sink, boolean quiet, PrintWriter err) {
         if (!sink.startsWith("jsonl:") && !sink.equals("none")) {
             throw new DataException(sink + ": unknown sink (expected jsonl:FILE, jsonl:- or none)");

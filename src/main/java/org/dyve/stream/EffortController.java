@@ -25,8 +25,11 @@ public final class EffortController {
     public record Decide(long seq, float[] thumbnail, ActorRef<Decided> replyTo) implements Command {
     }
 
-    /** A frame finished after {@code serviceMs} of compute and {@code latencyMs} end to end. */
-    public record Completed(long seq, double serviceMs, double latencyMs) implements Command {
+    /**
+     * A frame finished after {@code serviceMs} of compute and {@code latencyMs} end to end; {@code effort} is
+     * the rung it was computed at, or null when it was not computed (reused).
+     */
+    public record Completed(long seq, String effort, double serviceMs, double latencyMs) implements Command {
     }
 
     /** A live source dropped {@code frames} frames. */
@@ -52,7 +55,7 @@ public final class EffortController {
                     return Behaviors.same();
                 })
                 .onMessage(Completed.class, c -> {
-                    policy.completed(c.serviceMs(), c.latencyMs());
+                    policy.completed(c.effort(), c.serviceMs(), c.latencyMs());
                     return Behaviors.same();
                 })
                 .onMessage(Dropped.class, d -> {

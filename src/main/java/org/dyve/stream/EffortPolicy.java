@@ -5,9 +5,12 @@ import java.util.List;
 /**
  * The per-stream decision rules of an {@link EffortController}, without the actor: reuse a frame's
  * predecessor when their thumbnails hardly differ (temporal reuse), and move along the effort ladder (index 0
- * = exact, higher = cheaper) to hold a rate or latency target: one step cheaper when the recent average
- * service time or latency misses the target or frames were dropped, one step back towards exact when it is
- * comfortably met. Mutable; owned by one actor.
+ * = exact, later rungs = fewer MACs) to hold a rate or latency target. Fewer MACs need not mean less time, so
+ * the policy measures each rung's service time as frames complete (a running mean) and trusts the
+ * measurement, not the ladder's order: when the recent average service time or latency misses the target or
+ * frames were dropped, it moves to the next cheaper rung not yet tried, else to the fastest measured rung if it
+ * is clearly faster than the current one; when the target is comfortably met, back to the nearest more exact
+ * rung not measured too slow for it. Mutable; owned by one actor.
  */
 final class EffortPolicy {
     /** What to do with one frame. */
@@ -29,6 +32,8 @@ final class EffortPolicy {
     private double sum;
     private int count;
     private long dropsInWindow;
+    /** Per rung: running mean service time (ms), NaN until a frame was computed there. */
+    private final double[] cost;
 
     /**
      * @param budgetMs per-frame budget: the latency target, or 1000 / target fps for a rate target; 0 for none
@@ -45,6 +50,8 @@ final class EffortPolicy {
         this.budgetMs = budgetMs;
         this.latencyTarget = latencyTarget;
         this.window = Math.max(1, window);
+        cost = new double[this.ladder.size()];
+        java.util.Arrays.fill(cost, Double.NaN);
     }
 
     /** Decides for a frame given its thumbnail (16 x 16 grey, 0..255). */
@@ -62,8 +69,15 @@ final class EffortPolicy {
         return new Decision(Action.COMPUTE, ladder.get(level), "");
     }
 
-    /** Feeds back one finished frame: its service time (compute) and end-to-end latency. */
-    void completed(double serviceMs, double latencyMs) {
+    /**
+     * Feeds back one finished frame: the rung it was computed at (null if reused), its service time (compute)
+     * and end-to-end latency.
+     */
+    void completed(String effort, double serviceMs, double latencyMs) {
+        int rung = effort == null ? -1 : ladder.indexOf(effort);
+        if (rung >= 0) {
+            cost[rung] = Double.isNaN(cost[rung]) ? serviceMs : 0.8 * cost[rung] + 0.2 * serviceMs;
+        }
         sum += latencyTarget ? latencyMs : serviceMs;
         count++;
         if (count >= window) {
@@ -78,11 +92,27 @@ final class EffortPolicy {
 
     private void adjust() {
         double avg = sum / count;
-        if (budgetMs > 0) {
-            if ((avg > budgetMs || dropsInWindow > 0) && level < ladder.size() - 1) {
-                level++;
-            } else if (avg < 0.7 * budgetMs && dropsInWindow == 0 && level > 0) {
-                level--;
+        // without a target only drops move the rung (cheaper); back towards exact needs a target to judge by
+        if (budgetMs > 0 && avg > budgetMs || dropsInWindow > 0) {
+            // the next untried rung, else the fastest measured one if clearly faster than this one
+            int next = -1;
+            for (int r = level + 1; r < ladder.size() && next < 0; r++) {
+                next = Double.isNaN(cost[r]) ? r : -1;
+            }
+            if (next < 0 && !Double.isNaN(cost[level])) {
+                for (int r = 0; r < ladder.size(); r++) {
+                    if (cost[r] < 0.95 * cost[level] && (next < 0 || cost[r] < cost[next])) {
+                        next = r;
+                    }
+                }
+            }
+            level = next >= 0 ? next : level;
+        } else if (budgetMs > 0 && avg < 0.7 * budgetMs) {
+            for (int r = level - 1; r >= 0; r--) {
+                if (Double.isNaN(cost[r]) || cost[r] < 0.9 * budgetMs) {
+                    level = r;
+                    break;
+                }
             }
         }
         sum = 0;

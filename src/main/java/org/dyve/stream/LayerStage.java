@@ -7,13 +7,15 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 
 /**
- * Owns a contiguous range of the network's layers and its engine state (buffers, compiled ops): takes a
- * frame's live activations, runs its layers, hands the activations on. Frames that are not computed (reused,
- * dropped, failed) pass through untouched. Records its queue wait and compute time per frame.
+ * Owns a contiguous range of the network's layers and its engine state (buffers, compiled ops; one engine per
+ * effort rung, compiled on first use): takes a frame's live activations, runs its layers at the effort the
+ * controller chose for the frame, hands the activations on. Frames that are not computed (reused, dropped,
+ * failed) pass through untouched. Records its queue wait and compute time per frame, and the MACs executed.
  */
 public final class LayerStage {
     private LayerStage() {
@@ -28,17 +30,22 @@ public final class LayerStage {
      *
      * @param sentNanos when the previous stage handed it on (for queue-wait accounting)
      * @param computeNanos compute time spent so far
+     * @param macs multiply-accumulates executed so far (a batch's total shared evenly among its frames)
      */
     public record Work(Frame frame, EffortController.Decided decision, Map<String, float[]> tensors, long sentNanos,
-            long computeNanos, long waitNanos) {
+            long computeNanos, long waitNanos, long macs) {
         boolean computes() {
             return frame.image() != null && decision != null && !decision.reuse() && tensors != null;
         }
     }
 
-    static Behavior<Process> create(Network net, int from, int to, int maxBatch, StageStats stats) {
+    /**
+     * @param rungs the effort ladder: rung name to per-layer knobs (empty for exact)
+     */
+    static Behavior<Process> create(Network net, int from, int to, int maxBatch, Map<String, Map<String,
+            ConvEffort>> rungs, StageStats stats) {
         return Behaviors.setup(ctx -> {
-            Engine engine = Engine.range(net, from, to, maxBatch);
+            Map<String, Engine> engines = new HashMap<>();
             List<String> inputs = net.rangeInputs(from, to);
             List<String> outputs = net.rangeOutputs(from, to);
             List<String> dropAfter = new ArrayList<>();
@@ -51,47 +58,76 @@ public final class LayerStage {
                 if (p.works() == null) {
                     return Behaviors.stopped();
                 }
-                long start = System.nanoTime();
                 List<Work> in = p.works();
-                int[] slot = new int[in.size()];
-                int n = 0;
-                for (int i = 0; i < in.size(); i++) {
-                    Work w = in.get(i);
-                    slot[i] = w.computes() ? n++ : -1;
-                    if (slot[i] >= 0) {
-                        for (String t : inputs) {
-                            engine.setInput(t, slot[i], w.tensors().get(t));
+                Work[] out = new Work[in.size()];
+                long end = System.nanoTime();
+                // frames at the same rung run together, rung by rung, in order of first appearance
+                List<String> efforts = new ArrayList<>();
+                for (Work w : in) {
+                    if (w.computes() && !efforts.contains(w.decision().effort())) {
+                        efforts.add(w.decision().effort());
+                    }
+                }
+                for (String effort : efforts) {
+                    Engine engine = engines.computeIfAbsent(effort, name -> compile(net, from, to, maxBatch,
+                            rungs, name));
+                    long start = System.nanoTime();
+                    int[] slot = new int[in.size()];
+                    int n = 0;
+                    for (int i = 0; i < in.size(); i++) {
+                        Work w = in.get(i);
+                        slot[i] = w.computes() && w.decision().effort().equals(effort) ? n++ : -1;
+                        if (slot[i] >= 0) {
+                            for (String t : inputs) {
+                                engine.setInput(t, slot[i], w.tensors().get(t));
+                            }
                         }
                     }
-                }
-                if (n > 0) {
+                    engine.resetWork();
                     engine.run(n);
-                }
-                long end = System.nanoTime();
-                List<Work> out = new ArrayList<>(in.size());
-                for (int i = 0; i < in.size(); i++) {
-                    Work w = in.get(i);
-                    long wait = start - w.sentNanos();
-                    if (slot[i] < 0) {
-                        out.add(new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
-                                w.waitNanos() + wait));
-                        continue;
-                    }
-                    Map<String, float[]> next = new HashMap<>(w.tensors());
-                    for (String t : dropAfter) {
-                        next.remove(t);
-                    }
-                    for (String t : outputs) {
-                        next.put(t, engine.output(t, slot[i]));
+                    end = System.nanoTime();
+                    long macs = 0;
+                    for (org.dyve.engine.Work lw : engine.work()) {
+                        macs += lw.macs();
                     }
                     long share = (end - start) / n;
-                    stats.record(wait, share);
-                    out.add(new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
-                            w.waitNanos() + wait));
+                    for (int i = 0; i < in.size(); i++) {
+                        if (slot[i] < 0) {
+                            continue;
+                        }
+                        Work w = in.get(i);
+                        Map<String, float[]> next = new HashMap<>(w.tensors());
+                        for (String t : dropAfter) {
+                            next.remove(t);
+                        }
+                        for (String t : outputs) {
+                            next.put(t, engine.output(t, slot[i]));
+                        }
+                        long wait = start - w.sentNanos();
+                        stats.record(wait, share);
+                        out[i] = new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
+                                w.waitNanos() + wait, w.macs() + macs / n);
+                    }
                 }
-                p.replyTo().tell(out);
+                for (int i = 0; i < in.size(); i++) {
+                    if (out[i] == null) {
+                        Work w = in.get(i);
+                        out[i] = new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
+                                w.waitNanos() + Math.max(0, end - w.sentNanos()), w.macs());
+                    }
+                }
+                p.replyTo().tell(List.of(out));
                 return Behaviors.same();
             }).build();
         });
+    }
+
+    private static Engine compile(Network net, int from, int to, int maxBatch,
+            Map<String, Map<String, ConvEffort>> rungs, String effort) {
+        Map<String, ConvEffort> knobs = rungs.get(effort);
+        if (knobs == null) {
+            throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
+        }
+        return knobs.isEmpty() ? Engine.range(net, from, to, maxBatch) : Engine.range(net, from, to, maxBatch, knobs);
     }
 }

@@ -26,6 +26,8 @@ import org.apache.pekko.stream.typed.javadsl.ActorFlow;
 import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfile;
+import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
@@ -100,10 +102,10 @@ public final class StreamPipeline {
      * in frame order).
      *
      * @param limit frames to take from the source, 0 for all
-     * @param ladder effort levels, exact first
+     * @param ladder effort rungs, exact first (see {@link org.dyve.effort.EffortProfiles#ladder})
      */
     public static CompletionStage<StreamSummary> run(ActorSystem<?> system, ModelDescriptor d, Network net,
-            String sourceSpec, StreamSettings s, List<String> ladder, long limit, Consumer<FrameResult> out) {
+            String sourceSpec, StreamSettings s, List<EffortProfile> ladder, long limit, Consumer<FrameResult> out) {
         Results r = build(system, d, net, sourceSpec, s, ladder, limit);
         return r.source().runWith(Sink.foreach(out::accept), system).thenApply(done -> r.summary());
     }
@@ -113,7 +115,7 @@ public final class StreamPipeline {
      * already in flight finish, and completes the summary (how {@code dyve stream} handles Ctrl-C).
      */
     public static Running start(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
-            StreamSettings s, List<String> ladder, long limit, Consumer<FrameResult> out) {
+            StreamSettings s, List<EffortProfile> ladder, long limit, Consumer<FrameResult> out) {
         Results r = build(system, d, net, sourceSpec, s, ladder, limit);
         var m = r.source().toMat(Sink.foreach(out::accept), Keep.both()).run(system);
         return new Running(m.first(), m.second().thenApply(done -> r.summary()));
@@ -133,11 +135,14 @@ public final class StreamPipeline {
 
     /** Builds the pipeline for {@code sourceSpec}; nothing runs until the source is materialised. */
     public static Results build(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
-            StreamSettings s, List<String> ladder, long limit) {
+            StreamSettings s, List<EffortProfile> ladder, long limit) {
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         Preprocessing pre = d.preprocessing(net);
         int id = STREAMS.incrementAndGet();
-        ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(ladder, s),
+        List<String> names = ladder.stream().map(EffortProfile::name).toList();
+        Map<String, Map<String, ConvEffort>> rungs = new HashMap<>();
+        ladder.forEach(e -> rungs.put(e.name(), e.layers()));
+        ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
         int stagesWanted = s.stages() > 0 ? s.stages() : cores;
@@ -155,7 +160,7 @@ public final class StreamPipeline {
                     + net.layers().get(r[1] - 1).name() + "]");
             stats.add(st);
             ActorRef<LayerStage.Process> ref = system.systemActorOf(
-                    LayerStage.create(net, r[0], r[1], Math.max(1, s.maxBatch()), st), "layer-stage-" + id + "-" + k,
+                    LayerStage.create(net, r[0], r[1], Math.max(1, s.maxBatch()), rungs, st), "layer-stage-" + id + "-" + k,
                     DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
             stageRefs.add(ref);
             stages = stages.async().via(ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
@@ -166,7 +171,6 @@ public final class StreamPipeline {
         String input = net.input().name();
         String output = net.output();
         boolean probabilities = net.outputIsSoftmax();
-        long denseMacs = net.totalMacs();
 
         // let FFmpeg scale while decoding to what preprocessing resizes to anyway
         FrameSources.DecodeSize size = pre.resize() > 0 ? new FrameSources.DecodeSize(pre.resize(), 0, 0)
@@ -195,7 +199,7 @@ public final class StreamPipeline {
                 })
                 .via(stages)
                 .mapConcat(b -> b)
-                .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, denseMacs, controller))
+                .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, controller))
                 .map(r -> {
                     summary.add(r);
                     return r;
@@ -215,17 +219,17 @@ public final class StreamPipeline {
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {
         if (f.image() == null) {
-            return new LayerStage.Work(f, null, null, System.nanoTime(), 0, 0);
+            return new LayerStage.Work(f, null, null, System.nanoTime(), 0, 0, 0);
         }
         try {
             Map<String, float[]> t = new HashMap<>();
             t.put(input, pre.apply(f.image()));
             Frame slim = new Frame(f.seq(), f.source(), f.ptsMs(), f.image(), f.label(), null, f.arrivedNanos(), 0,
                     null);
-            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0);
+            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0, 0);
         } catch (DyveException e) {
             return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
-                    System.nanoTime(), 0, 0);
+                    System.nanoTime(), 0, 0, 0);
         }
     }
 
@@ -243,7 +247,7 @@ public final class StreamPipeline {
         return AskPattern.<EffortController.Command, EffortController.Decided>ask(controller,
                         reply -> new EffortController.Decide(f.seq(), thumb, reply), ASK_TIMEOUT, system.scheduler())
                 .thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
-                        0));
+                        0, 0));
     }
 
     /** Turns finished work into results; remembers the last computed answer for reused frames. */
@@ -252,17 +256,15 @@ public final class StreamPipeline {
         private final ModelDescriptor d;
         private final String output;
         private final boolean probabilities;
-        private final long denseMacs;
         private final ActorRef<EffortController.Command> controller;
         private int lastTop1 = -1;
         private float lastProb;
 
-        ResultAssembler(ModelDescriptor d, String output, boolean probabilities, long denseMacs,
+        ResultAssembler(ModelDescriptor d, String output, boolean probabilities,
                 ActorRef<EffortController.Command> controller) {
             this.d = d;
             this.output = output;
             this.probabilities = probabilities;
-            this.denseMacs = denseMacs;
             this.controller = controller;
         }
 
@@ -294,9 +296,10 @@ public final class StreamPipeline {
                 lastTop1 = top;
                 lastProb = p[top];
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.COMPUTED, null, top,
-                        d.label(top), p[top], dec.effort(), denseMacs, latency, f.label());
+                        d.label(top), p[top], dec.effort(), w.macs(), latency, f.label());
             }
-            controller.tell(new EffortController.Completed(f.seq(), w.computeNanos() / 1e6, latency));
+            controller.tell(new EffortController.Completed(f.seq(), r.status() == FrameResult.Status.COMPUTED
+                    ? dec.effort() : null, w.computeNanos() / 1e6, latency));
             return List.of(r);
         }
     }

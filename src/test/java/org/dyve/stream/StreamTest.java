@@ -28,6 +28,7 @@ import org.dyve.Shared;
 import org.dyve.data.Image;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.effort.EffortProfile;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -126,7 +127,7 @@ class StreamTest {
         Network net = d.load();
         Path images = imageFolder(12, 5);
         StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "images:" + images, settings(),
-                List.of("exact"), 0);
+                List.of(EffortProfile.EXACT), 0);
         TestSubscriber.Probe<FrameResult> sink = r.source().toMat(TestSink.probe(classic()), Keep.right())
                 .run(KIT.system());
         for (int i = 0; i < 12; i++) {
@@ -156,7 +157,7 @@ class StreamTest {
         ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
         Network net = d.load();
         StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "synthetic:28x28@500", settings(),
-                List.of("exact"), 0);
+                List.of(EffortProfile.EXACT), 0);
         Pair<UniqueKillSwitch, TestSubscriber.Probe<FrameResult>> m = r.source()
                 .toMat(TestSink.probe(classic()), Keep.both()).run(KIT.system());
         TestSubscriber.Probe<FrameResult> sink = m.second();
@@ -203,21 +204,49 @@ class StreamTest {
         assertEquals(false, d4.reuse(), "difference 50: compute");
         assertEquals("exact", d4.effort());
         // service time 20 ms over a 10 ms budget for a whole window: one step cheaper
-        c.tell(new EffortController.Completed(4, 20, 30));
-        c.tell(new EffortController.Completed(5, 20, 30));
+        c.tell(new EffortController.Completed(4, "exact", 20, 30));
+        c.tell(new EffortController.Completed(5, "exact", 20, 30));
         c.tell(new EffortController.Decide(6, a, probe.getRef()));
         assertEquals("fast", probe.receiveMessage().effort());
         // drops in a window push further even when the time is within budget
         c.tell(new EffortController.Dropped(3));
-        c.tell(new EffortController.Completed(6, 5, 8));
-        c.tell(new EffortController.Completed(7, 5, 8));
+        c.tell(new EffortController.Completed(6, "fast", 5, 8));
+        c.tell(new EffortController.Completed(7, "fast", 5, 8));
         c.tell(new EffortController.Decide(8, b, probe.getRef()));
         assertEquals("fastest", probe.receiveMessage().effort());
         // comfortably within budget, no drops: one step back towards exact
-        c.tell(new EffortController.Completed(8, 1, 2));
-        c.tell(new EffortController.Completed(9, 1, 2));
+        c.tell(new EffortController.Completed(8, "fastest", 1, 2));
+        c.tell(new EffortController.Completed(9, "fastest", 1, 2));
         c.tell(new EffortController.Decide(10, a, probe.getRef()));
         assertEquals("fast", probe.receiveMessage().effort());
+    }
+
+    @Test
+    void controllerTrustsMeasuredCostNotTheLadderOrder() {
+        // "fewer-macs" is cheaper on paper but measured slower than exact: the policy skips it both ways
+        EffortPolicy p = new EffortPolicy(List.of("exact", "fewer-macs", "fast"), 0, 0, 10.0, false, 1);
+        p.completed("exact", 20, 20);
+        assertEquals("fewer-macs", p.effort(), "untried rungs are tried");
+        p.completed("fewer-macs", 30, 30);
+        assertEquals("fast", p.effort(), "over budget again: the next rung, untried");
+        p.completed("fast", 12, 12);
+        assertEquals("fast", p.effort(), "over budget, but all rungs tried and none faster");
+        p.completed("fast", 5, 5);
+        assertEquals("fast", p.effort(), "within 0.7 x budget, yet exact (20) and fewer-macs (30) would miss it");
+        p.completed(null, 0, 0);
+        assertEquals("fast", p.effort(), "a reused frame counts towards the window but measures no rung");
+        // all rungs tried and the last one slowest: back to the fastest measured
+        EffortPolicy q = new EffortPolicy(List.of("exact", "fewer-macs"), 0, 0, 10.0, false, 1);
+        q.completed("exact", 20, 20);
+        q.completed("fewer-macs", 30, 30);
+        assertEquals("exact", q.effort());
+        // without a target only drops move, towards cheaper rungs
+        EffortPolicy live = new EffortPolicy(List.of("exact", "fast"), 0, 0, 0, false, 1);
+        live.completed("exact", 50, 50);
+        assertEquals("exact", live.effort());
+        live.dropped(2);
+        live.completed("exact", 50, 50);
+        assertEquals("fast", live.effort());
     }
 
     @Test
@@ -227,7 +256,7 @@ class StreamTest {
         Network net = d.load();
         List<FrameResult> all = new ArrayList<>();
         StreamSummary s = StreamPipeline.run(KIT.system(), d, net, "video:" + video, settings().withReuse(4.0),
-                List.of("exact"), 0, all::add).toCompletableFuture().join();
+                List.of(EffortProfile.EXACT), 0, all::add).toCompletableFuture().join();
         assertEquals(377, s.framesIn(), "every frame of the file");
         assertEquals(0, s.count(FrameResult.Status.DROPPED), "a file source is never dropped from");
         assertEquals(s.framesIn(), s.count(FrameResult.Status.COMPUTED) + s.count(FrameResult.Status.REUSED)
@@ -246,9 +275,9 @@ class StreamTest {
         Network net = d.load();
         SourceException e = org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
                 () -> StreamPipeline.build(KIT.system(), d, net, "video:" + dir.resolve("none.mp4"), settings(),
-                        List.of("exact"), 0));
+                        List.of(EffortProfile.EXACT), 0));
         assertEquals(dir.resolve("none.mp4") + ": video file not found", e.getMessage());
         org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
-                () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(), List.of("exact"), 0));
+                () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(), List.of(EffortProfile.EXACT), 0));
     }
 }
