@@ -2,7 +2,9 @@ package org.dyve.cli;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.dyve.bench.Stats;
 import org.dyve.data.Dataset;
@@ -15,6 +17,7 @@ import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
 import org.dyve.report.Json;
+import org.dyve.report.Plot;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -32,8 +35,12 @@ final class BenchCommand implements Runnable {
     @Option(names = {"-d", "--data"}, required = true, paramLabel = "SPEC", description = "Test data.")
     String data;
 
-    @Option(names = "--effort", required = true, paramLabel = "PROFILE", description = "Effort profile.")
+    @Option(names = "--effort", required = true, paramLabel = "PROFILE",
+            description = "An effort profile of the ladder, or all (every rung but exact, one row each).")
     String effort;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw top-1 against MACs per image.")
+    Path plot;
 
     @Option(names = "--profiles", paramLabel = "FILE", description = "Effort profiles file (default: bundled).")
     Path profiles;
@@ -62,64 +69,74 @@ final class BenchCommand implements Runnable {
     public void run() {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
+        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles);
+        List<EffortProfile> rungs = effort.equals("all") ? ladder.ladder().stream()
+                .filter(p -> !p.name().equals(EffortProfile.EXACT.name())).toList() : List.of(ladder.get(effort));
         Preprocessing pre = d.preprocessing(net);
         Dataset ds = Dataset.open(data);
-        EffortProfile profile = EffortProfiles.load(d.id(), profiles).get(effort);
-        Engine dense = Engine.of(net, 1);
-        Engine dyve = Engine.of(net, 1, profile.layers());
         int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size();
         String in = net.input().name();
         float[] scores = new float[net.shape(net.output()).size()];
-        int correctDense = 0;
-        int correctDyve = 0;
-        int agree = 0;
-        int labelled = 0;
         Progress progress = new Progress(quiet);
-        int nt = Math.min(timingImages, n);
-        float[][] timing = new float[nt][];
+        float[][] images = new float[n][];
+        int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             var s = ds.get(i);
-            float[] x = pre.apply(s.image());
-            if (i < nt) {
-                timing[i] = x;
-            }
-            int a = top1(dense, in, x, scores);
-            int b = top1(dyve, in, x, scores);
-            agree += a == b ? 1 : 0;
-            if (s.label() >= 0) {
-                labelled++;
-                correctDense += a == s.label() ? 1 : 0;
-                correctDyve += b == s.label() ? 1 : 0;
-            }
-            progress.update("accuracy", i + 1, n);
+            images[i] = pre.apply(s.image());
+            labels[i] = s.label();
         }
-        WorkSummary work = WorkSummary.of(dyve.work());
-        // timing: warm-up, then alternating repetitions over the same images; medians
-        double[] td = new double[reps];
-        double[] tv = new double[reps];
-        time(dense, in, timing);
-        time(dyve, in, timing);
-        for (int r = 0; r < reps; r++) {
-            td[r] = time(dense, in, timing);
-            tv[r] = time(dyve, in, timing);
-            progress.update("timing", r + 1, reps);
+        Engine dense = Engine.of(net, 1);
+        int[] denseTop = new int[n];
+        for (int i = 0; i < n; i++) {
+            denseTop[i] = top1(dense, in, images[i], scores);
+            progress.update("dense", i + 1, n);
         }
-        double denseMs = Stats.median(td);
-        double dyveMs = Stats.median(tv);
-        double top1Dense = 100.0 * correctDense / Math.max(1, labelled);
-        double top1Dyve = 100.0 * correctDyve / Math.max(1, labelled);
-        double agreement = 100.0 * agree / Math.max(1, n);
+        float[][] timing = java.util.Arrays.copyOf(images, Math.min(timingImages, n));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("| model | effort | dense MACs | DyVE MACs | reduction | dense ms/img | DyVE ms/img | speed-up"
                 + " | top-1 dense | top-1 DyVE | agreement |%n|---|---|---|---|---|---|---|---|---|---|---|%n");
-        out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.2f | %.2f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n", d.id(),
-                profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs, dyveMs,
-                denseMs / dyveMs, top1Dense, top1Dyve, agreement);
-        out.printf("%d images (%s); timing: %d images x %d repetitions, batch 1, medians; skipped MACs/image: SFMA"
-                + " %.2f M, SDSS %.2f M, SPET %.2f M; knob overhead %.2f M ops/image%n", n, ds.describe(), nt, reps,
-                work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6, work.overheadOps() / 1e6);
         out.flush();
-        if (json != null) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        List<Plot.Point> points = new ArrayList<>();
+        double top1Dense = 0;
+        for (EffortProfile profile : rungs) {
+            Engine dyve = Engine.of(net, 1, profile.layers());
+            int correctDense = 0;
+            int correctDyve = 0;
+            int agree = 0;
+            int labelled = 0;
+            for (int i = 0; i < n; i++) {
+                int b = top1(dyve, in, images[i], scores);
+                agree += denseTop[i] == b ? 1 : 0;
+                if (labels[i] >= 0) {
+                    labelled++;
+                    correctDense += denseTop[i] == labels[i] ? 1 : 0;
+                    correctDyve += b == labels[i] ? 1 : 0;
+                }
+                progress.update(profile.name(), i + 1, n);
+            }
+            WorkSummary work = WorkSummary.of(dyve.work());
+            // timing: warm-up, then alternating repetitions over the same images; medians
+            double[] td = new double[reps];
+            double[] tv = new double[reps];
+            time(dense, in, timing);
+            time(dyve, in, timing);
+            for (int r = 0; r < reps; r++) {
+                td[r] = time(dense, in, timing);
+                tv[r] = time(dyve, in, timing);
+                progress.update("timing " + profile.name(), r + 1, reps);
+            }
+            double denseMs = Stats.median(td);
+            double dyveMs = Stats.median(tv);
+            top1Dense = 100.0 * correctDense / Math.max(1, labelled);
+            double top1Dyve = 100.0 * correctDyve / Math.max(1, labelled);
+            double agreement = 100.0 * agree / Math.max(1, n);
+            out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.2f | %.2f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
+                    d.id(), profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs,
+                    dyveMs, denseMs / dyveMs, top1Dense, top1Dyve, agreement);
+            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M; knob overhead %.2f M ops/image%n",
+                    work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6, work.overheadOps() / 1e6);
+            out.flush();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", d.id());
             m.put("data", ds.describe());
@@ -132,7 +149,19 @@ final class BenchCommand implements Runnable {
             m.put("top1_dyve", top1Dyve);
             m.put("agreement", agreement);
             m.putAll(work.toJson());
-            Json.writeFile(json, m);
+            rows.add(m);
+            points.add(new Plot.Point(profile.name(), work.macs() / 1e6, top1Dyve));
+        }
+        out.printf("%d images (%s); timing: %d images x %d repetitions, batch 1, medians%n", n, ds.describe(),
+                timing.length, reps);
+        out.flush();
+        if (json != null) {
+            Json.writeFile(json, rows.size() == 1 ? rows.get(0) : Map.of("model", d.id(), "rows", rows));
+        }
+        if (plot != null) {
+            Plot.top1VsMacs(plot, d.id() + ": top-1 vs MACs per image along the effort ladder, " + n + " test images",
+                    new Plot.Point("dense", net.totalMacs() / 1e6, top1Dense), points);
+            out.println("plot written to " + plot);
         }
     }
 

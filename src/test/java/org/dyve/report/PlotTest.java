@@ -1,0 +1,43 @@
+package org.dyve.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.dyve.DataException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PlotTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void drawsTheDensePointAndTheLadderAsAReadablePng() throws Exception {
+        Path file = dir.resolve("ladder.png");
+        Plot.top1VsMacs(file, "t", new Plot.Point("dense", 10, 80),
+                List.of(new Plot.Point("a", 8, 79.5), new Plot.Point("b", 8, 79.5), new Plot.Point("c", 5, 77)));
+        BufferedImage img = ImageIO.read(file.toFile());
+        assertEquals(720, img.getWidth());
+        assertEquals(460, img.getHeight());
+        // x axis 0 .. 11 over 610 px from 80; y axis 76 .. 81 over 350 px from 50: dense (10, 80) at (634, 120)
+        int rgb = img.getRGB(634, 120) & 0xFFFFFF;
+        assertEquals(0xD62728, rgb, "the dense point is the red square");
+        int c = img.getRGB(80 + (int) Math.round(5 / 11.0 * 610), 50 + (int) Math.round((81 - 77) / 5.0 * 350))
+                & 0xFFFFFF;
+        assertEquals(0x1F77B4, c, "rung c is a blue dot");
+        assertTrue(img.getRGB(5, 5) == 0xFFFFFFFF, "white background");
+    }
+
+    @Test
+    void anUnwritablePathIsAOneLineError() {
+        Path file = dir.resolve("missing-dir").resolve("x.png");
+        DataException e = assertThrows(DataException.class, () -> Plot.top1VsMacs(file, "t",
+                new Plot.Point("dense", 1, 1), List.of()));
+        assertTrue(e.getMessage().startsWith(file + ": cannot write the plot"), e.getMessage());
+    }
+}
