@@ -2,7 +2,6 @@ package org.dyve.engine;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
@@ -20,9 +19,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * dot products over the same rows. Every MAC executed or skipped is counted per mechanism.
  */
 final class DynamicConvKernel implements Kernel {
-    private static final int ROW_MAJOR = 101;
-    private static final int NO_TRANS = 111;
-    private static final int TRANS = 112;
 
     private final String name;
     private final ConvEffort knobs;
@@ -66,6 +62,10 @@ final class DynamicConvKernel implements Kernel {
     private final float[] xrow;
     /** Per sample: the kept input channels, as positions in {@link #order} and as channel indices. */
     private final int[] kept;
+    /** {@link #neighbours}' results. */
+    private float nbMax;
+    private float nbMin;
+    private float nbSum;
     /** SDSS by columns: the off-grid positions computed for this sample. */
     private final int[] selected;
     private final int[] keptChannels;
@@ -254,8 +254,7 @@ final class DynamicConvKernel implements Kernel {
         if (kp > 0) {
             Im2colConvKernel.im2col(src, keptChannels, m, is, os, win, 1, 1, step, x);
             xNative.put(0, x, 0, kp * nc);
-            openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, NO_TRANS, cout, nc, k1, 1f, wn, kp, xNative, nc, 0f,
-                    zNative, nc);
+            Buffers.sgemm(false, cout, nc, k1, wn, kp, xNative, nc, zNative, nc);
             zNative.get(0, z, 0, cout * nc);
             macs += (long) cout * nc * k1;
             if (k1 < kp) {
@@ -318,6 +317,22 @@ final class DynamicConvKernel implements Kernel {
         }
     }
 
+    /** Max, min and sum after ReLU of the grid neighbours {@code nb[a..e)} in the channel at {@code base}. */
+    private void neighbours(int base, int a, int e) {
+        float mx = 0f;
+        float mn = Float.MAX_VALUE;
+        float sum = 0f;
+        for (int t = a; t < e; t++) {
+            float v = Math.max(0f, dst[base + nb[t]]);
+            mx = Math.max(mx, v);
+            mn = Math.min(mn, v);
+            sum += v;
+        }
+        nbMax = mx;
+        nbMin = mn;
+        nbSum = sum;
+    }
+
     /** The RMS of the grid outputs after ReLU, SDSS's scale. */
     private double gridRms() {
         double sq = 0;
@@ -349,15 +364,10 @@ final class DynamicConvKernel implements Kernel {
             int fails = 0;
             for (int o = 0; o < cout; o++) {
                 int base = o * p;
-                float mx = 0f;
-                float mn = Float.MAX_VALUE;
-                float sum = 0f;
-                for (int t = a; t < e; t++) {
-                    float v = Math.max(0f, dst[base + nb[t]]);
-                    mx = Math.max(mx, v);
-                    mn = Math.min(mn, v);
-                    sum += v;
-                }
+                neighbours(base, a, e);
+                float mx = nbMax;
+                float mn = nbMin;
+                float sum = nbSum;
                 if (mx <= sig) {
                     dst[base + pos] = 0f;
                 } else {
@@ -386,8 +396,7 @@ final class DynamicConvKernel implements Kernel {
             im2colRow(selected[j], m, xt, j * kp);
         }
         xNative.put(0, xt, 0, nsel * kp);
-        openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, cout, nsel, k1, 1f, wn, kp, xNative, kp, 0f,
-                zNative, nsel);
+        Buffers.sgemm(true, cout, nsel, k1, wn, kp, xNative, kp, zNative, nsel);
         zNative.get(0, z, 0, cout * nsel);
         macs += (long) cout * nsel * k1;
         finish(wa, kp, k1, xt, nsel, selected);
@@ -406,15 +415,10 @@ final class DynamicConvKernel implements Kernel {
             boolean built = false;
             for (int o = 0; o < cout; o++) {
                 int base = o * p;
-                float mx = 0f;
-                float mn = Float.MAX_VALUE;
-                float sum = 0f;
-                for (int t = a; t < e; t++) {
-                    float v = Math.max(0f, dst[base + nb[t]]);
-                    mx = Math.max(mx, v);
-                    mn = Math.min(mn, v);
-                    sum += v;
-                }
+                neighbours(base, a, e);
+                float mx = nbMax;
+                float mn = nbMin;
+                float sum = nbSum;
                 overhead += 3L * (e - a) + 2;
                 float v;
                 if (mx <= sig) {

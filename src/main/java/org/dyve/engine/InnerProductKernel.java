@@ -1,7 +1,6 @@
 package org.dyve.engine;
 
 import java.nio.FloatBuffer;
-import org.bytedeco.openblas.global.openblas_nolapack;
 import org.dyve.model.InnerProduct;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -10,9 +9,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * layer at batch 1 costs microseconds, not an ND4J op's set-up) plus the bias row.
  */
 final class InnerProductKernel implements Kernel {
-    private static final int ROW_MAJOR = 101;
-    private static final int NO_TRANS = 111;
-    private static final int TRANS = 112;
 
     private final FloatBuffer in;
     private final FloatBuffer out;
@@ -34,7 +30,7 @@ final class InnerProductKernel implements Kernel {
     @Override
     public void run(int n) {
         int m = row.length;
-        openblas_nolapack.cblas_sgemm(ROW_MAJOR, NO_TRANS, TRANS, n, m, k, 1f, in, k, weight, k, 0f, out, m);
+        Buffers.sgemm(true, n, m, k, in, k, weight, k, out, m);
         if (bias != null) {
             for (int s = 0; s < n; s++) {
                 out.get(s * m, row);
