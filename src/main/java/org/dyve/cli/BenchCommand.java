@@ -87,10 +87,17 @@ final class BenchCommand implements Runnable {
         }
         Engine dense = Engine.of(net, 1);
         int[] denseTop = new int[n];
+        int correctDense = 0;
+        int labelled = 0;
         for (int i = 0; i < n; i++) {
             denseTop[i] = top1(dense, in, images[i], scores);
+            if (labels[i] >= 0) {
+                labelled++;
+                correctDense += denseTop[i] == labels[i] ? 1 : 0;
+            }
             progress.update("dense", i + 1, n);
         }
+        double top1Dense = 100.0 * correctDense / Math.max(1, labelled);
         float[][] timing = java.util.Arrays.copyOf(images, Math.min(timingImages, n));
         PrintWriter out = spec.commandLine().getOut();
         out.printf("| model | effort | dense MACs | DyVE MACs | reduction | dense ms/img | DyVE ms/img | speed-up"
@@ -98,21 +105,14 @@ final class BenchCommand implements Runnable {
         out.flush();
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Plot.Point> points = new ArrayList<>();
-        double top1Dense = 0;
         for (EffortProfile profile : rungs) {
             Engine dyve = Engine.of(net, 1, profile.layers());
-            int correctDense = 0;
             int correctDyve = 0;
             int agree = 0;
-            int labelled = 0;
             for (int i = 0; i < n; i++) {
                 int b = top1(dyve, in, images[i], scores);
                 agree += denseTop[i] == b ? 1 : 0;
-                if (labels[i] >= 0) {
-                    labelled++;
-                    correctDense += denseTop[i] == labels[i] ? 1 : 0;
-                    correctDyve += b == labels[i] ? 1 : 0;
-                }
+                correctDyve += labels[i] >= 0 && b == labels[i] ? 1 : 0;
                 progress.update(profile.name(), i + 1, n);
             }
             WorkSummary work = WorkSummary.of(dyve.work());
@@ -128,7 +128,6 @@ final class BenchCommand implements Runnable {
             }
             double denseMs = Stats.median(td);
             double dyveMs = Stats.median(tv);
-            top1Dense = 100.0 * correctDense / Math.max(1, labelled);
             double top1Dyve = 100.0 * correctDyve / Math.max(1, labelled);
             double agreement = 100.0 * agree / Math.max(1, n);
             out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.2f | %.2f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
@@ -156,7 +155,10 @@ final class BenchCommand implements Runnable {
                 timing.length, reps);
         out.flush();
         if (json != null) {
-            Json.writeFile(json, rows.size() == 1 ? rows.get(0) : Map.of("model", d.id(), "rows", rows));
+            Map<String, Object> all = new LinkedHashMap<>();
+            all.put("model", d.id());
+            all.put("rows", rows);
+            Json.writeFile(json, rows.size() == 1 ? rows.get(0) : all);
         }
         if (plot != null) {
             Plot.top1VsMacs(plot, d.id() + ": top-1 vs MACs per image along the effort ladder, " + n + " test images",

@@ -90,8 +90,7 @@ final class StreamCommand implements Runnable {
 
     /** Runs one stream to the sink; shared with {@code dyve demo}. */
     static StreamSummary stream(ModelDescriptor d, Network net, String source, StreamSettings s,
-            List<EffortProfile> ladder,
-            long limit, String sink, boolean quiet, PrintWriter err) {
+            List<EffortProfile> ladder, long limit, String sink, boolean quiet, PrintWriter err) {
         if (!sink.startsWith("jsonl:") && !sink.equals("none")) {
             throw new DataException(sink + ": unknown sink (expected jsonl:FILE, jsonl:- or none)");
         }

@@ -108,11 +108,9 @@ public final class Calibrator {
         List<Candidate> out = new ArrayList<>();
         out.add(new Candidate(layer, "sfma", x.withSfma(0.05), 0, 0));
         out.add(new Candidate(layer, "sfma", x.withSfma(0.25), 0, 0));
-        for (double[] s : new double[][] {{0.1, -1}, {0.25, -1}, {0.25, 0.1}, {0.5, 0.25}, {1, 0.5}}) {
-            out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1]), 0, 0));
-        }
-        // by columns: whole GEMM columns skipped, so the saving is time as well as MACs
-        for (double[] s : new double[][] {{0.25, 0.1, 0.1}, {0.5, 0.25, 0.25}, {0.5, 0.25, 0.5}}) {
+        // {sig, sim, cols}: per neuron (cols -1), then by columns (whole GEMM columns skipped, time as well)
+        for (double[] s : new double[][] {{0.1, -1, -1}, {0.25, -1, -1}, {0.25, 0.1, -1}, {0.5, 0.25, -1},
+            {1, 0.5, -1}, {0.25, 0.1, 0.1}, {0.5, 0.25, 0.25}, {0.5, 0.25, 0.5}}) {
             out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1], s[2]), 0, 0));
         }
         for (double t : new double[] {-0.1, 0}) {

@@ -333,6 +333,11 @@ final class DynamicConvKernel implements Kernel {
         nbSum = sum;
     }
 
+    /** An SDSS threshold in output units: {@code knob x rms}, or -infinity (never met) when the knob is off. */
+    private static float scaled(double knob, double rms) {
+        return knob >= 0 ? (float) (knob * rms) : Float.NEGATIVE_INFINITY;
+    }
+
     /** The RMS of the grid outputs after ReLU, SDSS's scale. */
     private double gridRms() {
         double sq = 0;
@@ -353,8 +358,8 @@ final class DynamicConvKernel implements Kernel {
      */
     private void restColumns(float[] wa, FloatBuffer wn, int m, int kp, int k1) {
         double rms = gridRms();
-        float sig = knobs.sdssSig() >= 0 ? (float) (knobs.sdssSig() * rms) : Float.NEGATIVE_INFINITY;
-        float sim = knobs.sdssSim() >= 0 ? (float) (knobs.sdssSim() * rms) : Float.NEGATIVE_INFINITY;
+        float sig = scaled(knobs.sdssSig(), rms);
+        float sim = scaled(knobs.sdssSim(), rms);
         int allowed = (int) Math.floor(knobs.sdssCols() * cout);
         int nsel = 0;
         for (int i = 0; i < rest.length; i++) {
@@ -382,14 +387,16 @@ final class DynamicConvKernel implements Kernel {
                 sdssSkipped += (long) cout * kp;
             }
         }
-        if (nsel == 0 || kp == 0) {
-            if (kp == 0) {
-                for (int j = 0; j < nsel; j++) {
-                    for (int o = 0; o < cout; o++) {
-                        dst[o * p + selected[j]] = biasEff[o];
-                    }
+        if (kp == 0) {
+            // every input map dropped by SFMA: each output is its effective bias
+            for (int j = 0; j < nsel; j++) {
+                for (int o = 0; o < cout; o++) {
+                    dst[o * p + selected[j]] = biasEff[o];
                 }
             }
+            return;
+        }
+        if (nsel == 0) {
             return;
         }
         for (int j = 0; j < nsel; j++) {
@@ -405,8 +412,8 @@ final class DynamicConvKernel implements Kernel {
     /** SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). */
     private void rest(float[] wa, int m, int kp, int k1) {
         double rms = gridRms();
-        float sig = knobs.sdssSig() >= 0 ? (float) (knobs.sdssSig() * rms) : Float.NEGATIVE_INFINITY;
-        float sim = knobs.sdssSim() >= 0 ? (float) (knobs.sdssSim() * rms) : Float.NEGATIVE_INFINITY;
+        float sig = scaled(knobs.sdssSig(), rms);
+        float sim = scaled(knobs.sdssSim(), rms);
         int rem = kp - k1;
         for (int i = 0; i < rest.length; i++) {
             int pos = rest[i];

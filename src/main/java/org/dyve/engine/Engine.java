@@ -94,7 +94,7 @@ public final class Engine {
 
     /** Compiles the whole network, computed exactly (dense), for up to {@code batch} samples per run. */
     public static Engine of(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, null);
+        return of(net, batch, Map.of());
     }
 
     /**
@@ -112,13 +112,11 @@ public final class Engine {
      * {@link Network#rangeOutputs}.
      */
     public static Engine range(Network net, int from, int to, int batch) {
-        net.rangeInputs(from, to);
-        return new Engine(net, from, to, batch, null);
+        return range(net, from, to, batch, Map.of());
     }
 
     /** Compiles layers {@code [from, to)} with dynamic effort, as {@link #of(Network, int, Map)} does. */
     public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
-        net.rangeInputs(from, to);
         return new Engine(net, from, to, batch, Map.copyOf(effort));
     }
 
@@ -130,7 +128,7 @@ public final class Engine {
         INDArray in = buffers.get(l.inputs().get(0));
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
-        ConvEffort knobs = effort == null ? null : effort.get(l.name());
+        ConvEffort knobs = effort.get(l.name());
         if (l instanceof Convolution c && knobs != null && !knobs.equals(ConvEffort.EXACT)
                 && DynamicConvKernel.applies(c)) {
             return new DynamicConvKernel(c, is, os, in, out, knobs, reluFollows(c.output()));

@@ -27,7 +27,7 @@ final class PoolKernel extends PerSampleKernel {
         if (max) {
             max(src, dst, is, os, w);
         } else {
-            pool(src, dst, is, os, w, false, excludePad);
+            average(src, dst, is, os, w, excludePad);
         }
     }
 
@@ -63,8 +63,8 @@ final class PoolKernel extends PerSampleKernel {
         }
     }
 
-    /** Pools one sample {@code src} (C x H x W) into {@code dst}. */
-    static void pool(float[] src, float[] dst, Shape is, Shape os, Window w, boolean max, boolean excludePad) {
+    /** Average pooling of one sample {@code src} (C x H x W) into {@code dst}, Caffe's divisor rules. */
+    static void average(float[] src, float[] dst, Shape is, Shape os, Window w, boolean excludePad) {
         int ih = is.h();
         int iw = is.w();
         int oh = os.h();
@@ -82,28 +82,15 @@ final class PoolKernel extends PerSampleKernel {
                     int w1 = Math.min(w0 + w.kw(), iw + w.padW());
                     int ws = Math.max(w0, 0);
                     int we = Math.min(w1, iw);
-                    float r;
-                    if (max) {
-                        r = Float.NEGATIVE_INFINITY;
-                        for (int i = hs; i < he; i++) {
-                            int row = ib + i * iw;
-                            for (int j = ws; j < we; j++) {
-                                float v = src[row + j];
-                                r = v > r ? v : r;
-                            }
+                    float sum = 0;
+                    for (int i = hs; i < he; i++) {
+                        int row = ib + i * iw;
+                        for (int j = ws; j < we; j++) {
+                            sum += src[row + j];
                         }
-                    } else {
-                        float sum = 0;
-                        for (int i = hs; i < he; i++) {
-                            int row = ib + i * iw;
-                            for (int j = ws; j < we; j++) {
-                                sum += src[row + j];
-                            }
-                        }
-                        int area = excludePad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0);
-                        r = sum / area;
                     }
-                    dst[ob + y * ow + x] = r;
+                    int area = excludePad ? (he - hs) * (we - ws) : (h1 - h0) * (w1 - w0);
+                    dst[ob + y * ow + x] = sum / area;
                 }
             }
         }

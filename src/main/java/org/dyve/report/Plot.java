@@ -55,7 +55,6 @@ public final class Plot {
         y1 = Math.ceil(y1 + pad);
         int pw = W - LEFT - RIGHT;
         int ph = H - TOP - BOTTOM;
-        g.setColor(new Color(0xDDDDDD));
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         for (int i = 0; i <= 5; i++) {
             int x = LEFT + pw * i / 5;

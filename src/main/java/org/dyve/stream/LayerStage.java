@@ -128,6 +128,6 @@ public final class LayerStage {
         if (knobs == null) {
             throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
         }
-        return knobs.isEmpty() ? Engine.range(net, from, to, maxBatch) : Engine.range(net, from, to, maxBatch, knobs);
+        return Engine.range(net, from, to, maxBatch, knobs);
     }
 }
