@@ -48,7 +48,7 @@ final class BenchCommand implements Runnable {
     @Option(names = "--limit", paramLabel = "N", description = "Samples for accuracy (default: all).")
     int limit;
 
-    @Option(names = "--timing-images", defaultValue = "32", paramLabel = "N",
+    @Option(names = "--timing-images", defaultValue = "128", paramLabel = "N",
             description = "Images per timing repetition (default: ${DEFAULT-VALUE}).")
     int timingImages;
 
@@ -99,6 +99,9 @@ final class BenchCommand implements Runnable {
         }
         double top1Dense = 100.0 * correctDense / Math.max(1, labelled);
         float[][] timing = java.util.Arrays.copyOf(images, Math.min(timingImages, n));
+        for (int r = 0; r < 3; r++) {
+            time(dense, in, timing); // JIT warm-up, so the first rung's dense time is not the cold one
+        }
         PrintWriter out = spec.commandLine().getOut();
         out.printf("| model | effort | dense MACs | DyVE MACs | reduction | dense ms/img | DyVE ms/img | speed-up"
                 + " | top-1 dense | top-1 DyVE | agreement |%n|---|---|---|---|---|---|---|---|---|---|---|%n");
@@ -106,7 +109,7 @@ final class BenchCommand implements Runnable {
         List<Map<String, Object>> rows = new ArrayList<>();
         List<Plot.Point> points = new ArrayList<>();
         for (EffortProfile profile : rungs) {
-            Engine dyve = Engine.of(net, 1, profile.layers());
+            Engine dyve = profile.engine(net, 1);
             int correctDyve = 0;
             int agree = 0;
             for (int i = 0; i < n; i++) {
@@ -133,8 +136,9 @@ final class BenchCommand implements Runnable {
             out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.2f | %.2f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
                     d.id(), profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs,
                     dyveMs, denseMs / dyveMs, top1Dense, top1Dyve, agreement);
-            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M; knob overhead %.2f M ops/image%n",
-                    work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6, work.overheadOps() / 1e6);
+            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, early exit %.2f M; knob overhead"
+                    + " %.2f M ops/image%n", work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6,
+                    work.exit() / 1e6, work.overheadOps() / 1e6);
             out.flush();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", d.id());
@@ -148,6 +152,7 @@ final class BenchCommand implements Runnable {
             m.put("top1_dyve", top1Dyve);
             m.put("agreement", agreement);
             m.putAll(work.toJson());
+            m.put("exits", dyve.exitCounts());
             rows.add(m);
             points.add(new Plot.Point(profile.name(), work.macs() / 1e6, top1Dyve));
         }

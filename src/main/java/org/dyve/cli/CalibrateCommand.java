@@ -6,12 +6,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.dyve.DataException;
 import org.dyve.data.Dataset;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.Calibrator;
 import org.dyve.effort.EffortProfile;
 import org.dyve.effort.EffortProfiles;
+import org.dyve.engine.ExitProbe;
 import org.dyve.model.Network;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,6 +45,9 @@ final class CalibrateCommand implements Runnable {
             description = "Where to write the profiles (default: models/<model>.effort.conf).")
     Path outFile;
 
+    @Option(names = "--no-exits", description = "No confidence early exits: tune the per-layer knobs only.")
+    boolean noExits;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress line.")
     boolean quiet;
 
@@ -59,7 +64,9 @@ final class CalibrateCommand implements Runnable {
         Progress progress = new Progress(quiet);
         long t0 = System.nanoTime();
         Calibrator cal = new Calibrator(net, d.preprocessing(net), ds, limit);
-        EffortProfiles ladder = cal.calibrate(sorted, (phase, done, total) -> progress.update(phase, done, total));
+        Calibrator.Listener listener = (phase, done, total) -> progress.update(phase, done, total);
+        List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener);
+        EffortProfiles ladder = cal.calibrate(sorted, probes, listener);
         double secs = (System.nanoTime() - t0) / 1e9;
         Path out = outFile != null ? outFile : Path.of("models", d.id() + ".effort.conf");
         List<String> header = List.of("Effort ladder of " + d.id() + ", written by: dyve calibrate --model " + d.id()
@@ -68,7 +75,12 @@ final class CalibrateCommand implements Runnable {
                         cal.denseTop1(), secs),
                 "Per layer: sfma = input-map variance threshold (x mean^2), sdss-sig / sdss-sim = SDSS thresholds"
                         + " (x RMS of the grid outputs), spet = SPET threshold after the first spet-fraction of the"
-                        + " input channels; -1 / off = knob off.");
+                        + " input channels; -1 / off = knob off.",
+                probes.isEmpty() ? "No early exits (" + (noExits ? "--no-exits" : "no cut of the network with"
+                        + " enough samples per class after the calibration ones") + ")."
+                        : "Early exits: softmax probes on " + probes.stream().map(ExitProbe::tensor).toList()
+                        + " fitted on the " + (ds.size() - cal.size()) + " samples after the calibration ones; a"
+                        + " profile's exits give each probe's confidence threshold.");
         try {
             if (out.getParent() != null) {
                 Files.createDirectories(out.getParent());
@@ -79,10 +91,12 @@ final class CalibrateCommand implements Runnable {
         }
         PrintWriter w = spec.commandLine().getOut();
         w.printf("%s: %d calibration samples, dense top-1 %.2f%%, %.0f s%n", d.id(), cal.size(), cal.denseTop1(), secs);
-        w.printf("| profile | budget (points) | MAC reduction | top-1 loss (points) | agreement |%n|---|---|---|---|---|%n");
+        w.printf("| profile | budget (points) | MAC reduction | top-1 loss (points) | agreement | exits |%n"
+                + "|---|---|---|---|---|---|%n");
         for (EffortProfile p : ladder.ladder()) {
-            w.printf("| %s | %.1f | %.3fx | %.2f | %.2f%% |%n", p.name(), p.budget(), p.reduction(), p.calibTop1Loss(),
-                    p.calibAgreement());
+            w.printf("| %s | %.1f | %.3fx | %.2f | %.2f%% | %s |%n", p.name(), p.budget(), p.reduction(),
+                    p.calibTop1Loss(), p.calibAgreement(), p.exits().isEmpty() ? "-" : p.exits().stream()
+                    .map(e -> e.probe().tensor() + " >= " + e.threshold()).collect(Collectors.joining(", ")));
         }
         w.printf("written to %s%n", out);
         w.flush();

@@ -105,7 +105,7 @@ final class EvalCommand implements Runnable {
         }
         int[] dyveTop1 = new int[n];
         int[] idx = {0};
-        Evaluator ev = new Evaluator(net, pre, b, exact ? null : profile.layers());
+        Evaluator ev = new Evaluator(net, pre, b, profile.layers(), profile.exits());
         Progress progress = new Progress(quiet);
         Evaluator.Result r;
         try (Writer pw = predictions == null ? null : Files.newBufferedWriter(predictions)) {
@@ -153,10 +153,13 @@ final class EvalCommand implements Runnable {
                 + " (engine, batch %d), %.3f ms/image wall%n", d.id(), ds.describe(), r.count(), r.top1(), r.top5(),
                 Math.round(work.macs()), r.msPerImage(), r.batch(), r.wallMsPerImage());
         if (denseTop1 != null) {
-            out.printf("effort %s: %.3fx fewer MACs (%,d of %,d dense; skipped: SFMA %,d, SDSS %,d, SPET %,d),"
-                    + " top-1 agreement with dense %.2f%%%n", profile.name(), work.reduction(), Math.round(work.macs()),
-                    Math.round(work.denseMacs()), Math.round(work.sfma()), Math.round(work.sdss()),
-                    Math.round(work.spet()), agreement);
+            out.printf("effort %s: %.3fx fewer MACs (%,d of %,d dense; skipped: SFMA %,d, SDSS %,d, SPET %,d,"
+                    + " early exit %,d), top-1 agreement with dense %.2f%%%n", profile.name(), work.reduction(),
+                    Math.round(work.macs()), Math.round(work.denseMacs()), Math.round(work.sfma()),
+                    Math.round(work.sdss()), Math.round(work.spet()), Math.round(work.exit()), agreement);
+            if (!ev.exitCounts().isEmpty()) {
+                out.printf("early exits: %s of %d images%n", ev.exitCounts(), r.count());
+            }
         }
         out.flush();
         if (json != null) {
@@ -173,6 +176,7 @@ final class EvalCommand implements Runnable {
             m.put("effort", profile.name());
             m.put("agreement", agreement);
             m.putAll(work.toJson());
+            m.put("exits", ev.exitCounts());
             Json.writeFile(json, m);
         }
     }

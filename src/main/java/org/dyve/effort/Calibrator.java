@@ -10,11 +10,14 @@ import java.util.Set;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.engine.ConvEffort;
+import org.dyve.engine.EarlyExit;
+import org.dyve.engine.ExitProbe;
 import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
+import org.dyve.model.Shape;
 
 /**
  * Calibrates a model's effort ladder on held-out data without retraining (the recipe of
@@ -42,6 +45,8 @@ public final class Calibrator {
     }
 
     private final Network net;
+    private final Preprocessing pre;
+    private final Dataset data;
     private final List<float[]> inputs = new ArrayList<>();
     private final int[] labels;
     private final int[] dense;
@@ -50,6 +55,8 @@ public final class Calibrator {
     /** Preprocesses the first {@code limit} samples of {@code data} and records the dense network's answers. */
     public Calibrator(Network net, Preprocessing pre, Dataset data, int limit) {
         this.net = net;
+        this.pre = pre;
+        this.data = data;
         int n = Math.min(limit, data.size());
         labels = new int[n];
         for (int i = 0; i < n; i++) {
@@ -90,7 +97,12 @@ public final class Calibrator {
 
     /** Runs a profile over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers) {
-        Engine e = Engine.of(net, 1, layers);
+        return measure(layers, List.of());
+    }
+
+    /** Runs knobs and early exits over the calibration samples. */
+    public Measure measure(Map<String, ConvEffort> layers, List<EarlyExit> exits) {
+        Engine e = Engine.of(net, 1, layers, exits);
         int[] top = top1(e);
         int correct = 0;
         int agree = 0;
@@ -100,6 +112,159 @@ public final class Calibrator {
         }
         WorkSummary w = WorkSummary.of(e.work());
         return new Measure(correct, agree, w.denseMacs(), w.macs());
+    }
+
+    /**
+     * Fits an early-exit probe at every cut of the network ({@link ExitFitter#candidates}) on the samples of
+     * the data set after the calibration ones (disjoint from them, so the thresholds are chosen on samples the
+     * probes never saw). Empty when there is no cut or fewer than {@link ExitFitter#MIN_PER_CLASS} labelled
+     * samples per class.
+     */
+    public List<ExitProbe> fitProbes(Listener listener) {
+        List<String> tensors = ExitFitter.candidates(net);
+        int classes = net.shape(net.output()).size();
+        int n = data.size() - labels.length;
+        if (tensors.isEmpty() || n < ExitFitter.MIN_PER_CLASS * classes) {
+            return List.of();
+        }
+        float[][][] x = new float[tensors.size()][n][];
+        int[] y = new int[n];
+        Engine e = Engine.of(net, 1);
+        float[] scores = new float[classes];
+        for (int i = 0; i < n; i++) {
+            var s = data.get(labels.length + i);
+            e.setInput(net.input().name(), 0, pre.apply(s.image()));
+            e.run(1);
+            for (int t = 0; t < tensors.size(); t++) {
+                Shape sh = net.shape(tensors.get(t));
+                x[t][i] = new float[ExitProbe.features(sh, ExitFitter.grid(sh))];
+                ExitProbe.features(e.output(tensors.get(t), 0), 0, sh, ExitFitter.grid(sh), x[t][i]);
+            }
+            e.getOutput(net.output(), 0, scores);
+            y[i] = s.label() >= 0 && s.label() < classes ? s.label() : TopK.of(scores, 1)[0];
+            if ((i + 1) % 100 == 0 || i + 1 == n) {
+                listener.progress("probe features", i + 1, n);
+            }
+        }
+        List<ExitProbe> out = new ArrayList<>();
+        for (int t = 0; t < tensors.size(); t++) {
+            Shape sh = net.shape(tensors.get(t));
+            out.add(ExitFitter.fit(tensors.get(t), sh, ExitFitter.grid(sh), x[t], y, classes));
+            listener.progress("probe fit", t + 1, tensors.size());
+        }
+        return out;
+    }
+
+    /** Confidence thresholds tried per exit; above 1 = exit off. */
+    private static final double[] THRESHOLDS = {0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 2};
+
+    /** What a knob setting gives at each probe and at the end, per calibration sample. */
+    private record ExitTable(int[] top, int[][] answer, float[][] confidence, double[] macsUpTo, double fullMacs) {
+    }
+
+    private ExitTable exitTable(Map<String, ConvEffort> layers, List<ExitProbe> probes) {
+        Engine e = Engine.of(net, 1, layers);
+        int n = labels.length;
+        int[] top = new int[n];
+        int[][] answer = new int[probes.size()][n];
+        float[][] confidence = new float[probes.size()][n];
+        int[] at = new int[probes.size()];
+        for (int q = 0; q < probes.size(); q++) {
+            at[q] = lastWriter(probes.get(q).tensor());
+        }
+        float[] scores = new float[net.shape(net.output()).size()];
+        float[] probs = new float[scores.length];
+        int[] sample = new int[1];
+        for (int i = 0; i < n; i++) {
+            sample[0] = i;
+            e.setInput(net.input().name(), 0, inputs.get(i));
+            e.run(1, (layer, eng) -> {
+                for (int q = 0; q < probes.size(); q++) {
+                    if (at[q] == layer) {
+                        ExitProbe p = probes.get(q);
+                        float[] f = new float[p.features()];
+                        p.features(eng.output(p.tensor(), 0), 0, f);
+                        int best = p.probabilities(f, probs);
+                        answer[q][sample[0]] = best;
+                        confidence[q][sample[0]] = probs[best];
+                    }
+                }
+            });
+            e.getOutput(net.output(), 0, scores);
+            top[i] = TopK.of(scores, 1)[0];
+        }
+        // MACs per image executed up to and including each probe, and in all
+        double[] upTo = new double[probes.size()];
+        double full = 0;
+        List<org.dyve.engine.Work> work = e.work();
+        for (org.dyve.engine.Work w : work) {
+            double m = (double) w.macs() / Math.max(1, w.samples());
+            int li = net.indexOf(w.layer());
+            for (int q = 0; q < probes.size(); q++) {
+                if (li <= at[q]) {
+                    upTo[q] += m;
+                }
+            }
+            full += m;
+        }
+        for (int q = 0; q < probes.size(); q++) {
+            for (int r = 0; r <= q; r++) {
+                upTo[q] += probes.get(r).macs();
+            }
+        }
+        for (ExitProbe p : probes) {
+            full += p.macs();
+        }
+        return new ExitTable(top, answer, confidence, upTo, full);
+    }
+
+    private int lastWriter(String tensor) {
+        int at = -1;
+        for (int i = 0; i < net.layers().size(); i++) {
+            if (net.layers().get(i).output().equals(tensor)) {
+                at = i;
+            }
+        }
+        return at;
+    }
+
+    /**
+     * The thresholds (one per probe, {@link #THRESHOLDS}) with the fewest MACs whose top-1 loss stays within
+     * {@code budget}; returns them and, last, the estimated MACs per image.
+     */
+    private double[] bestThresholds(ExitTable t, int probes, double budget) {
+        int n = labels.length;
+        int combos = (int) Math.pow(THRESHOLDS.length, probes);
+        double[] best = null;
+        for (int c = 0; c < combos; c++) {
+            double[] th = new double[probes + 1];
+            int code = c;
+            for (int q = 0; q < probes; q++) {
+                th[q] = THRESHOLDS[code % THRESHOLDS.length];
+                code /= THRESHOLDS.length;
+            }
+            int correct = 0;
+            double macs = 0;
+            for (int i = 0; i < n; i++) {
+                int ans = t.top()[i];
+                double m = t.fullMacs();
+                for (int q = 0; q < probes; q++) {
+                    if (t.confidence()[q][i] >= th[q]) {
+                        ans = t.answer()[q][i];
+                        m = t.macsUpTo()[q];
+                        break;
+                    }
+                }
+                correct += ans == labels[i] ? 1 : 0;
+                macs += m;
+            }
+            th[probes] = macs / n;
+            double loss = 100.0 * (denseCorrect - correct) / n;
+            if (loss <= budget + 1e-9 && (best == null || th[probes] < best[probes] - 1e-6)) {
+                best = th;
+            }
+        }
+        return best;
     }
 
     /** The knob settings tried per layer, alone and in combination. */
@@ -120,9 +285,20 @@ public final class Calibrator {
     }
 
     /**
-     * Builds the ladder {@code exact, loss-<b>...} for the given budgets (top-1 points, ascending).
+     * Builds the ladder {@code exact, loss-<b>...} for the given budgets (top-1 points, ascending), without
+     * early exits.
      */
     public EffortProfiles calibrate(List<Double> budgets, Listener listener) {
+        return calibrate(budgets, List.of(), listener);
+    }
+
+    /**
+     * Builds the ladder {@code exact, loss-<b>...} for the given budgets (top-1 points, ascending). With
+     * {@code probes}, each rung also gets early-exit thresholds: every kept knob combination within the budget
+     * (and no knobs at all) is tried with the thresholds that save the most MACs within the budget, and the
+     * best pair wins.
+     */
+    public EffortProfiles calibrate(List<Double> budgets, List<ExitProbe> probes, Listener listener) {
         double maxBudget = budgets.stream().mapToDouble(Double::doubleValue).max().orElse(0.5);
         List<String> layers = new ArrayList<>();
         boolean first = true;
@@ -166,12 +342,14 @@ public final class Calibrator {
             if (loss <= maxBudget) {
                 current = trial;
                 used.add(c.layer() + "/" + c.knob());
-                kept.add(new EffortProfile("", maxBudget, current, (double) m.denseMacs() / m.macs(), loss,
+                kept.add(new EffortProfile("", maxBudget, current, List.of(), m.denseMacs() / m.macs(), loss,
                         100.0 * m.agree() / labels.length));
             }
         }
         List<EffortProfile> ladder = new ArrayList<>();
         ladder.add(EffortProfile.EXACT);
+        Map<Map<String, ConvEffort>, ExitTable> tables = new java.util.HashMap<>();
+        done = 0;
         for (double b : budgets) {
             EffortProfile best = null;
             for (EffortProfile p : kept) {
@@ -179,12 +357,54 @@ public final class Calibrator {
                     best = p;
                 }
             }
+            if (!probes.isEmpty()) {
+                best = withExits(b, best, kept, probes, tables);
+                listener.progress("exits", ++done, budgets.size());
+            }
             if (best != null) {
-                ladder.add(new EffortProfile(name(b), b, best.layers(), best.reduction(), best.calibTop1Loss(),
-                        best.calibAgreement()));
+                ladder.add(new EffortProfile(name(b), b, best.layers(), best.exits(), best.reduction(),
+                        best.calibTop1Loss(), best.calibAgreement()));
             }
         }
         return new EffortProfiles(ladder);
+    }
+
+    /** The best knobs-plus-exits rung within {@code budget} (or {@code knobsOnly} when exits do not help). */
+    private EffortProfile withExits(double budget, EffortProfile knobsOnly, List<EffortProfile> kept,
+            List<ExitProbe> probes, Map<Map<String, ConvEffort>, ExitTable> tables) {
+        List<Map<String, ConvEffort>> options = new ArrayList<>();
+        options.add(Map.of());
+        for (EffortProfile p : kept) {
+            if (p.calibTop1Loss() <= budget + 1e-9) {
+                options.add(p.layers());
+            }
+        }
+        double bestMacs = Double.MAX_VALUE;
+        Map<String, ConvEffort> bestLayers = null;
+        double[] bestTh = null;
+        for (Map<String, ConvEffort> layers : options) {
+            ExitTable t = tables.computeIfAbsent(layers, l -> exitTable(l, probes));
+            double[] th = bestThresholds(t, probes.size(), budget);
+            if (th != null && th[probes.size()] < bestMacs - 1e-6) {
+                bestMacs = th[probes.size()];
+                bestLayers = layers;
+                bestTh = th;
+            }
+        }
+        if (bestLayers == null) {
+            return knobsOnly;
+        }
+        List<EarlyExit> exits = new ArrayList<>();
+        for (int q = 0; q < probes.size(); q++) {
+            if (bestTh[q] <= 1) {
+                exits.add(new EarlyExit(probes.get(q), bestTh[q]));
+            }
+        }
+        Measure m = measure(bestLayers, exits);
+        double loss = 100.0 * (denseCorrect - m.correct()) / labels.length;
+        EffortProfile p = new EffortProfile("", budget, bestLayers, exits, m.denseMacs() / m.macs(), loss,
+                100.0 * m.agree() / labels.length);
+        return knobsOnly == null || p.reduction() > knobsOnly.reduction() ? p : knobsOnly;
     }
 
     /** Profile name for a budget: {@code loss-0.5}. */

@@ -4,9 +4,12 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -15,11 +18,16 @@ import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
 import org.dyve.descriptor.Hocon;
 import org.dyve.engine.ConvEffort;
+import org.dyve.engine.EarlyExit;
+import org.dyve.engine.ExitProbe;
+import org.dyve.model.Shape;
 
 /**
  * A model's effort ladder, read from and written to HOCON ({@code models/<model>.effort.conf}, beside the
- * descriptor): {@code effort.ladder} lists profile names from exact to most aggressive, and
- * {@code effort.profiles.<name>.layers.<layer>} holds each layer's knobs.
+ * descriptor): {@code effort.ladder} lists profile names from exact to most aggressive,
+ * {@code effort.profiles.<name>.layers.<layer>} holds each layer's knobs and
+ * {@code effort.profiles.<name>.exits.<tensor>} each early exit's confidence threshold; the exits' probes are
+ * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32).
  */
 public final class EffortProfiles {
     private final List<EffortProfile> ladder;
@@ -96,13 +104,43 @@ public final class EffortProfiles {
                             k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
                             k.getDouble("spet-fraction"), spet(k)));
                 }
-                out.add(new EffortProfile(name, p.getDouble("budget"), layers, p.getDouble("reduction"),
+                List<EarlyExit> exits = new ArrayList<>();
+                if (p.hasPath("exits")) {
+                    Config ec = p.getConfig("exits");
+                    for (String tensor : new java.util.TreeSet<>(ec.root().keySet())) {
+                        exits.add(new EarlyExit(probe(c, tensor), ec.getDouble(quote(tensor))));
+                    }
+                }
+                out.add(new EffortProfile(name, p.getDouble("budget"), layers, exits, p.getDouble("reduction"),
                         p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
             }
             return new EffortProfiles(out);
         } catch (ConfigException | IllegalArgumentException e) {
             throw new ModelFormatException(source + ": malformed effort profiles (" + e.getMessage() + ")");
         }
+    }
+
+    private static ExitProbe probe(Config c, String tensor) {
+        Config p = c.getConfig("effort.probes." + quote(tensor));
+        List<Integer> shape = p.getIntList("shape");
+        if (shape.size() != 3) {
+            throw new IllegalArgumentException("probe " + tensor + ": shape needs 3 values (c, h, w)");
+        }
+        return new ExitProbe(tensor, new Shape(shape.get(0), shape.get(1), shape.get(2)), p.getInt("grid"),
+                floats(p.getString("weights")), floats(p.getString("bias")));
+    }
+
+    private static float[] floats(String base64) {
+        ByteBuffer b = ByteBuffer.wrap(Base64.getDecoder().decode(base64)).order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[b.remaining() / 4];
+        b.asFloatBuffer().get(out);
+        return out;
+    }
+
+    private static String base64(float[] v) {
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        return Base64.getEncoder().encodeToString(b.array());
     }
 
     private static double spet(Config k) {
@@ -137,9 +175,32 @@ public final class EffortProfiles {
                         num(k.sdssSig()), num(k.sdssSim()), num(k.sdssCols()), num(k.spetFraction()),
                         k.spetOn() ? num(k.spet()) : "off"));
             }
-            b.append("      }\n    }\n");
+            b.append("      }\n");
+            if (!p.exits().isEmpty()) {
+                b.append("      exits {");
+                for (int i = 0; i < p.exits().size(); i++) {
+                    EarlyExit e = p.exits().get(i);
+                    b.append(String.format(Locale.ROOT, "%s \"%s\" = %s", i == 0 ? "" : ",", e.probe().tensor(),
+                            num(e.threshold())));
+                }
+                b.append(" }\n");
+            }
+            b.append("    }\n");
         }
-        b.append("  }\n}\n");
+        b.append("  }\n");
+        Map<String, ExitProbe> probes = new java.util.TreeMap<>();
+        ladder.forEach(p -> p.exits().forEach(e -> probes.putIfAbsent(e.probe().tensor(), e.probe())));
+        if (!probes.isEmpty()) {
+            b.append("  probes {\n");
+            for (ExitProbe q : probes.values()) {
+                Shape sh = q.shape();
+                b.append(String.format(Locale.ROOT, "    \"%s\" {%n      shape = [%d, %d, %d]%n      grid = %d%n"
+                        + "      classes = %d%n      bias = \"%s\"%n      weights = \"%s\"%n    }%n", q.tensor(), sh.c(),
+                        sh.h(), sh.w(), q.grid(), q.classes(), base64(q.bias()), base64(q.weights())));
+            }
+            b.append("  }\n");
+        }
+        b.append("}\n");
         return b.toString();
     }
 

@@ -513,7 +513,7 @@ final class DynamicConvKernel implements Kernel {
     /** The work done since compile time or the last {@link #resetWork}. */
     Work work() {
         return new Work(name, samples, samples * cout * (long) k * p, macs, sfmaSkipped, sdssSkipped, spetSkipped,
-                overhead);
+                overhead, 0);
     }
 
     void resetWork() {

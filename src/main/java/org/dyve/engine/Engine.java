@@ -45,8 +45,29 @@ public final class Engine {
     private final Kernel[] kernels;
     private final Map<String, ConvEffort> effort;
     private long samplesRun;
+    /** Samples each kernel ran on (fewer than {@link #samplesRun} after early exits). */
+    private final long[] ran;
+    /** Per kernel: the early exits checked right after it, or null. */
+    private final EarlyExit[][] exitAfter;
+    private final int[][] exitIndex;
+    /** Per kernel with exits: the sample buffers (one per distinct buffer) that exiting samples are packed out of. */
+    private final FloatBuffer[][] packAfter;
+    private final int[][] packSize;
+    /** The range's output buffers, distinct, for putting samples back in their slots after exits. */
+    private final List<FloatBuffer> outViews = new ArrayList<>();
+    private final List<Integer> outSizes = new ArrayList<>();
+    private final List<EarlyExit> exits;
+    private final long[] exitEvals;
+    private final long[] exitTaken;
+    /** Per run: original slot of each packed position, and the probabilities of samples that exited. */
+    private final int[] slotOf;
+    private final float[][] exitProbs;
+    private final String[] exitedAt;
+    private final boolean[] leaves;
+    private float[] act = new float[0];
+    private float[] feat = new float[0];
 
-    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
+    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -81,6 +102,100 @@ public final class Engine {
             buffers.put(l.output(), out);
             kernels[i - from] = compile(l, out);
         }
+        ran = new long[kernels.length];
+        this.exits = List.copyOf(exits);
+        exitEvals = new long[exits.size()];
+        exitTaken = new long[exits.size()];
+        slotOf = new int[batch];
+        exitedAt = new String[batch];
+        exitProbs = new float[batch][];
+        leaves = new boolean[batch];
+        exitAfter = new EarlyExit[kernels.length][];
+        packAfter = new FloatBuffer[kernels.length][];
+        exitIndex = new int[kernels.length][];
+        packSize = new int[kernels.length][];
+        int classes = net.shape(net.output()).size();
+        for (EarlyExit e : this.exits) {
+            ExitProbe probe = e.probe();
+            int at = lastWriter(probe.tensor());
+            if (at < 0) {
+                throw new IllegalArgumentException("early exit at " + probe.tensor() + ": not a tensor written by "
+                        + "layers [" + from + ", " + to + ") of " + net.name());
+            }
+            if (!net.shape(probe.tensor()).equals(probe.shape()) || probe.classes() != classes) {
+                throw new ShapeMismatchException(net.name() + ": early exit at " + probe.tensor() + " expects "
+                        + probe.shape() + " -> " + probe.classes() + " classes, the network has "
+                        + net.shape(probe.tensor()) + " -> " + classes);
+            }
+            int k = at - from;
+            EarlyExit[] prev = exitAfter[k] == null ? new EarlyExit[0] : exitAfter[k];
+            exitAfter[k] = java.util.Arrays.copyOf(prev, prev.length + 1);
+            exitAfter[k][prev.length] = e;
+            exitIndex[k] = java.util.Arrays.copyOf(exitIndex[k] == null ? new int[0] : exitIndex[k], prev.length + 1);
+            exitIndex[k][prev.length] = this.exits.indexOf(e);
+            act = new float[Math.max(act.length, probe.shape().size())];
+            feat = new float[Math.max(feat.length, probe.features())];
+            for (int b = 0; b < batch; b++) {
+                exitProbs[b] = new float[classes];
+            }
+            List<String> pack = new ArrayList<>(net.rangeInputs(at + 1, to));
+            for (String t : net.rangeOutputs(from, to)) {
+                if (producedBy(t) <= at && !pack.contains(t)) {
+                    pack.add(t);
+                }
+            }
+            packViews(pack, k);
+        }
+        if (!this.exits.isEmpty()) {
+            Map<Object, Boolean> seen = new java.util.IdentityHashMap<>();
+            for (String t : net.rangeOutputs(from, to)) {
+                if (seen.put(root(t), true) == null) {
+                    outViews.add(view(t));
+                    outSizes.add(net.shape(t).size());
+                }
+            }
+        }
+    }
+
+    /** Index of the last layer of the range that writes {@code tensor}, or -1. */
+    private int lastWriter(String tensor) {
+        int at = -1;
+        for (int i = from; i < to; i++) {
+            if (net.layers().get(i).output().equals(tensor)) {
+                at = i;
+            }
+        }
+        return at;
+    }
+
+    /** Index of the first layer of the range that writes {@code tensor}, or {@code from - 1} for range inputs. */
+    private int producedBy(String tensor) {
+        for (int i = from; i < to; i++) {
+            if (net.layers().get(i).output().equals(tensor)) {
+                return i;
+            }
+        }
+        return from - 1;
+    }
+
+    /** The memory behind a tensor's buffer (in-place layers and reshapes share it). */
+    private Object root(String tensor) {
+        INDArray b = buffers.get(tensor);
+        return b.data().address() + b.offset() * 4L;
+    }
+
+    private void packViews(List<String> tensors, int k) {
+        List<FloatBuffer> v = new ArrayList<>();
+        List<Integer> sizes = new ArrayList<>();
+        java.util.Set<Object> seen = new java.util.HashSet<>();
+        for (String t : tensors) {
+            if (buffers.containsKey(t) && seen.add(root(t))) {
+                v.add(view(t));
+                sizes.add(net.shape(t).size());
+            }
+        }
+        packAfter[k] = v.toArray(new FloatBuffer[0]);
+        packSize[k] = sizes.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /**
@@ -104,7 +219,18 @@ public final class Engine {
      * and skipped.
      */
     public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort));
+        return of(net, batch, effort, List.of());
+    }
+
+    /**
+     * Compiles the whole network with dynamic effort and confidence early exits: after the last layer that writes
+     * an exit's tensor, each sample still running whose probe is confident enough leaves the network (see
+     * {@link #exited}); the others are packed to the front of the batch and run on.
+     *
+     * @throws ShapeMismatchException when an exit's probe does not fit its tensor or the network's classes
+     */
+    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort), exits);
     }
 
     /**
@@ -117,7 +243,25 @@ public final class Engine {
 
     /** Compiles layers {@code [from, to)} with dynamic effort, as {@link #of(Network, int, Map)} does. */
     public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
-        return new Engine(net, from, to, batch, Map.copyOf(effort));
+        return range(net, from, to, batch, effort, List.of());
+    }
+
+    /**
+     * Compiles layers {@code [from, to)} with dynamic effort and the early exits whose tensors the range writes
+     * (the others are ignored).
+     */
+    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
+            List<EarlyExit> exits) {
+        List<EarlyExit> mine = new ArrayList<>();
+        for (EarlyExit e : exits) {
+            for (int i = from; i < to; i++) {
+                if (net.layers().get(i).output().equals(e.probe().tensor())) {
+                    mine.add(e);
+                    break;
+                }
+            }
+        }
+        return new Engine(net, from, to, batch, Map.copyOf(effort), mine);
     }
 
     private INDArray allocate(Shape s) {
@@ -196,11 +340,22 @@ public final class Engine {
         List<Work> out = new ArrayList<>();
         for (int i = from; i < to; i++) {
             Layer l = net.layers().get(i);
+            long dense = net.macs(i);
+            long skipped = (samplesRun - ran[i - from]) * dense;
             if (kernels[i - from] instanceof DynamicConvKernel d) {
-                out.add(d.work());
+                Work w = d.work();
+                out.add(new Work(l.name(), samplesRun, samplesRun * dense, w.macs(), w.sfmaSkipped(),
+                        w.sdssSkipped(), w.spetSkipped(), w.overheadOps(), skipped));
             } else if (l instanceof Convolution || l instanceof InnerProduct) {
-                long m = samplesRun * net.macs(i);
-                out.add(new Work(l.name(), samplesRun, m, m, 0, 0, 0, 0));
+                out.add(new Work(l.name(), samplesRun, samplesRun * dense, ran[i - from] * dense, 0, 0, 0, 0,
+                        skipped));
+            }
+            for (int e = 0; e < exits.size(); e++) {
+                ExitProbe p = exits.get(e).probe();
+                if (lastWriter(p.tensor()) == i) {
+                    out.add(new Work("exit@" + p.tensor(), samplesRun, 0, exitEvals[e] * p.macs(), 0, 0, 0,
+                            exitEvals[e] * p.overheadOps(), 0));
+                }
             }
         }
         return out;
@@ -209,6 +364,9 @@ public final class Engine {
     /** Sets the counters of {@link #work} to zero. */
     public void resetWork() {
         samplesRun = 0;
+        java.util.Arrays.fill(ran, 0);
+        java.util.Arrays.fill(exitEvals, 0);
+        java.util.Arrays.fill(exitTaken, 0);
         for (Kernel k : kernels) {
             if (k instanceof DynamicConvKernel d) {
                 d.resetWork();
@@ -293,13 +451,7 @@ public final class Engine {
 
     /** Runs the compiled layers on the first {@code n} samples. */
     public void run(int n) {
-        if (n <= 0 || n > batch) {
-            throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
-        }
-        samplesRun += n;
-        for (Kernel k : kernels) {
-            k.run(n);
-        }
+        execute(n, null, null);
     }
 
     /** Sees each layer's output right after the layer ran (before any in-place successor overwrites it). */
@@ -307,30 +459,151 @@ public final class Engine {
     public interface Observer {
         /**
          * @param layer index of the layer in the network
-         * @param engine this engine; read the output with {@link #getOutput}
+         * @param engine this engine; read the output with {@link #getOutput} (after an early exit, the samples
+         *     still running are packed to the front of the batch, in order)
          */
         void after(int layer, Engine engine);
     }
 
     /** Runs like {@link #run(int)}, calling {@code observer} after every layer. */
     public void run(int n, Observer observer) {
-        if (n <= 0 || n > batch) {
-            throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
-        }
-        samplesRun += n;
-        for (int i = 0; i < kernels.length; i++) {
-            kernels[i].run(n);
-            observer.after(from + i, this);
-        }
+        execute(n, observer, null);
     }
 
     /** Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]}. */
     public void run(int n, long[] nanos) {
-        samplesRun += n;
-        for (int i = 0; i < kernels.length; i++) {
-            long t0 = System.nanoTime();
-            kernels[i].run(n);
-            nanos[i] += System.nanoTime() - t0;
+        execute(n, null, nanos);
+    }
+
+    private void execute(int n, Observer observer, long[] nanos) {
+        if (n <= 0 || n > batch) {
+            throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
         }
+        samplesRun += n;
+        int live = n;
+        boolean packed = false;
+        for (int s = 0; s < n; s++) {
+            slotOf[s] = s;
+            exitedAt[s] = null;
+        }
+        for (int i = 0; i < kernels.length && live > 0; i++) {
+            long t0 = nanos == null ? 0 : System.nanoTime();
+            kernels[i].run(live);
+            ran[i] += live;
+            if (exitAfter[i] != null) {
+                live = exit(i, live);
+                packed = true;
+            }
+            if (nanos != null) {
+                nanos[i] += System.nanoTime() - t0;
+            }
+            if (observer != null) {
+                observer.after(from + i, this);
+            }
+        }
+        if (packed) {
+            unpack(n, live);
+        }
+    }
+
+    /** Checks the exits after kernel {@code k} for the {@code live} packed samples; returns how many run on. */
+    private int exit(int k, int live) {
+        java.util.Arrays.fill(leaves, 0, live, false);
+        int left = 0;
+        for (int x = 0; x < exitAfter[k].length; x++) {
+            EarlyExit e = exitAfter[k][x];
+            ExitProbe p = e.probe();
+            int ei = exitIndex[k][x];
+            FloatBuffer v = view(p.tensor());
+            int size = p.shape().size();
+            for (int j = 0; j < live; j++) {
+                if (leaves[j]) {
+                    continue;
+                }
+                v.get(j * size, act, 0, size);
+                p.features(act, 0, feat);
+                float[] probs = exitProbs[slotOf[j]];
+                int best = p.probabilities(feat, probs);
+                exitEvals[ei]++;
+                if (probs[best] >= e.threshold()) {
+                    leaves[j] = true;
+                    exitedAt[slotOf[j]] = p.tensor();
+                    exitTaken[ei]++;
+                    left++;
+                }
+            }
+        }
+        if (left == 0) {
+            return live;
+        }
+        int m = 0;
+        for (int j = 0; j < live; j++) {
+            if (leaves[j]) {
+                continue;
+            }
+            if (m != j) {
+                for (int t = 0; t < packAfter[k].length; t++) {
+                    int size = packSize[k][t];
+                    packAfter[k][t].put(m * size, packAfter[k][t], j * size, size);
+                }
+                slotOf[m] = slotOf[j];
+            }
+            m++;
+        }
+        return m;
+    }
+
+    /** Puts the packed samples' outputs back in their slots and the exited samples' answers in the output. */
+    private void unpack(int n, int live) {
+        for (int j = live - 1; j >= 0; j--) {
+            if (slotOf[j] != j) {
+                for (int t = 0; t < outViews.size(); t++) {
+                    int size = outSizes.get(t);
+                    outViews.get(t).put(slotOf[j] * size, outViews.get(t), j * size, size);
+                }
+            }
+        }
+        String output = net.output();
+        if (!buffers.containsKey(output) || producedBy(output) < from) {
+            return;
+        }
+        FloatBuffer v = view(output);
+        boolean probabilities = net.outputIsSoftmax();
+        int size = net.shape(output).size();
+        for (int s = 0; s < n; s++) {
+            if (exitedAt[s] != null) {
+                float[] p = exitProbs[s];
+                for (int c = 0; c < size; c++) {
+                    v.put(s * size + c, probabilities ? p[c] : (float) Math.log(p[c]));
+                }
+            }
+        }
+    }
+
+    /**
+     * The tensor at which sample {@code sample} of the last run left the network, or null when it ran to the
+     * end of the range; its answer is then {@link #exitProbabilities} (and, when the range ends with the
+     * network's output, that output holds the probabilities, or their logarithms for a non-softmax output).
+     */
+    public String exited(int sample) {
+        checkSample(sample);
+        return exitedAt[sample];
+    }
+
+    /** The class probabilities of a sample that exited in the last run ({@link #exited} non-null). */
+    public float[] exitProbabilities(int sample) {
+        if (exited(sample) == null) {
+            throw new IllegalStateException("sample " + sample + " did not exit");
+        }
+        return exitProbs[sample].clone();
+    }
+
+    /** Samples that left at each exit, by tensor, since compile time or the last {@link #resetWork}. */
+    public Map<String, Long> exitCounts() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int e = 0; e < exits.size(); e++) {
+            out.put(exits.get(e).probe().tensor(), exitTaken[e]);
+        }
+        return out;
     }
 }

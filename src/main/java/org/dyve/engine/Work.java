@@ -11,9 +11,10 @@ package org.dyve.engine;
  * @param sdssSkipped MACs skipped by SDSS (outputs zeroed or interpolated from the grid)
  * @param spetSkipped MACs skipped by SPET (neurons predicted saturated)
  * @param overheadOps scalar operations spent on decisions
+ * @param exitSkipped MACs skipped because samples left the network at an earlier {@link EarlyExit}
  */
 public record Work(String layer, long samples, long denseMacs, long macs, long sfmaSkipped, long sdssSkipped,
-        long spetSkipped, long overheadOps) {
+        long spetSkipped, long overheadOps, long exitSkipped) {
 
     /** Scalar operations executed: two per MAC plus the knobs' overhead. */
     public long ops() {
@@ -29,6 +30,6 @@ public record Work(String layer, long samples, long denseMacs, long macs, long s
     public Work plus(Work o) {
         return new Work(layer, samples + o.samples, denseMacs + o.denseMacs, macs + o.macs,
                 sfmaSkipped + o.sfmaSkipped, sdssSkipped + o.sdssSkipped, spetSkipped + o.spetSkipped,
-                overheadOps + o.overheadOps);
+                overheadOps + o.overheadOps, exitSkipped + o.exitSkipped);
     }
 }

@@ -12,6 +12,7 @@ import org.dyve.data.Preprocessing;
 import org.dyve.data.Sample;
 import java.util.Map;
 import org.dyve.engine.ConvEffort;
+import org.dyve.engine.EarlyExit;
 import org.dyve.engine.Engine;
 import org.dyve.engine.Work;
 import org.dyve.model.Network;
@@ -61,9 +62,15 @@ public final class Evaluator {
      * {@link Engine#of(Network, int, Map)}); {@code null} for the dense engine.
      */
     public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort) {
+        this(net, pre, batch, effort == null ? Map.of() : effort, List.of());
+    }
+
+    /** An evaluator whose engine applies dynamic effort and confidence early exits. */
+    public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort,
+            List<EarlyExit> exits) {
         this.net = net;
         this.pre = pre;
-        this.engine = effort == null ? Engine.of(net, batch) : Engine.of(net, batch, effort);
+        this.engine = Engine.of(net, batch, effort, exits);
         this.input = net.input().name();
         this.output = net.output();
         this.probabilities = net.outputIsSoftmax();
@@ -72,6 +79,11 @@ public final class Evaluator {
     /** Operations executed per layer by the runs so far (see {@link Engine#work}). */
     public List<Work> work() {
         return engine.work();
+    }
+
+    /** Samples that left at each early exit so far (see {@link Engine#exitCounts}). */
+    public Map<String, Long> exitCounts() {
+        return engine.exitCounts();
     }
 
     /** Evaluates the first {@code limit} samples (all when {@code limit <= 0}). */

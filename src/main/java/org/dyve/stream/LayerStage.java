@@ -7,15 +7,16 @@ import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.dyve.engine.ConvEffort;
+import org.dyve.effort.EffortProfile;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 
 /**
  * Owns a contiguous range of the network's layers and its engine state (buffers, compiled ops; one engine per
  * effort rung, compiled on first use): takes a frame's live activations, runs its layers at the effort the
- * controller chose for the frame, hands the activations on. Frames that are not computed (reused, dropped,
- * failed) pass through untouched. Records its queue wait and compute time per frame, and the MACs executed.
+ * controller chose for the frame, hands the activations on. A frame whose rung exits early here carries the
+ * exit's answer on instead, and later stages pass it through like frames that are not computed (reused,
+ * dropped, failed). Records its queue wait and compute time per frame, and the MACs executed.
  */
 public final class LayerStage {
     private LayerStage() {
@@ -31,19 +32,23 @@ public final class LayerStage {
      * @param sentNanos when the previous stage handed it on (for queue-wait accounting)
      * @param computeNanos compute time spent so far
      * @param macs multiply-accumulates executed so far (a batch's total shared evenly among its frames)
+     * @param exitedAt the tensor at which the frame left the network early (its {@code tensors} then hold only
+     *     the network's output), or null
      */
     public record Work(Frame frame, EffortController.Decided decision, Map<String, float[]> tensors, long sentNanos,
-            long computeNanos, long waitNanos, long macs) {
+            long computeNanos, long waitNanos, long macs, String exitedAt) {
         boolean computes() {
-            return frame.image() != null && decision != null && !decision.reuse() && tensors != null;
+            return frame.image() != null && decision != null && !decision.reuse() && tensors != null
+                    && exitedAt == null;
         }
     }
 
     /**
-     * @param rungs the effort ladder: rung name to per-layer knobs (empty for exact)
+     * @param rungs the effort ladder by rung name (knobs and early exits; this stage takes the exits its layers
+     *     write)
      */
-    static Behavior<Process> create(Network net, int from, int to, int maxBatch, Map<String, Map<String,
-            ConvEffort>> rungs, StageStats stats) {
+    static Behavior<Process> create(Network net, int from, int to, int maxBatch, Map<String, EffortProfile> rungs,
+            StageStats stats) {
         return Behaviors.setup(ctx -> {
             Map<String, Engine> engines = new HashMap<>();
             List<String> inputs = net.rangeInputs(from, to);
@@ -96,24 +101,30 @@ public final class LayerStage {
                             continue;
                         }
                         Work w = in.get(i);
-                        Map<String, float[]> next = new HashMap<>(w.tensors());
-                        for (String t : dropAfter) {
-                            next.remove(t);
-                        }
-                        for (String t : outputs) {
-                            next.put(t, engine.output(t, slot[i]));
+                        String exit = engine.exited(slot[i]);
+                        Map<String, float[]> next;
+                        if (exit != null) {
+                            next = Map.of(net.output(), answer(net, engine.exitProbabilities(slot[i])));
+                        } else {
+                            next = new HashMap<>(w.tensors());
+                            for (String t : dropAfter) {
+                                next.remove(t);
+                            }
+                            for (String t : outputs) {
+                                next.put(t, engine.output(t, slot[i]));
+                            }
                         }
                         long wait = start - w.sentNanos();
                         stats.record(wait, share);
                         out[i] = new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
-                                w.waitNanos() + wait, w.macs() + macs / n);
+                                w.waitNanos() + wait, w.macs() + macs / n, exit);
                     }
                 }
                 for (int i = 0; i < in.size(); i++) {
                     if (out[i] == null) {
                         Work w = in.get(i);
                         out[i] = new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
-                                w.waitNanos() + Math.max(0, end - w.sentNanos()), w.macs());
+                                w.waitNanos() + Math.max(0, end - w.sentNanos()), w.macs(), w.exitedAt());
                     }
                 }
                 p.replyTo().tell(List.of(out));
@@ -122,12 +133,22 @@ public final class LayerStage {
         });
     }
 
-    private static Engine compile(Network net, int from, int to, int maxBatch,
-            Map<String, Map<String, ConvEffort>> rungs, String effort) {
-        Map<String, ConvEffort> knobs = rungs.get(effort);
-        if (knobs == null) {
+    private static Engine compile(Network net, int from, int to, int maxBatch, Map<String, EffortProfile> rungs,
+            String effort) {
+        EffortProfile p = rungs.get(effort);
+        if (p == null) {
             throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
         }
-        return Engine.range(net, from, to, maxBatch, knobs);
+        return Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
+    }
+
+    /** An early exit's probabilities as the network's output would hold them (log-probabilities for logits). */
+    private static float[] answer(Network net, float[] probs) {
+        if (!net.outputIsSoftmax()) {
+            for (int c = 0; c < probs.length; c++) {
+                probs[c] = (float) Math.log(probs[c]);
+            }
+        }
+        return probs;
     }
 }

@@ -27,7 +27,6 @@ import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.EffortProfile;
-import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Network;
@@ -140,8 +139,8 @@ public final class StreamPipeline {
         Preprocessing pre = d.preprocessing(net);
         int id = STREAMS.incrementAndGet();
         List<String> names = ladder.stream().map(EffortProfile::name).toList();
-        Map<String, Map<String, ConvEffort>> rungs = new HashMap<>();
-        ladder.forEach(e -> rungs.put(e.name(), e.layers()));
+        Map<String, EffortProfile> rungs = new HashMap<>();
+        ladder.forEach(e -> rungs.put(e.name(), e));
         ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
@@ -219,17 +218,17 @@ public final class StreamPipeline {
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {
         if (f.image() == null) {
-            return new LayerStage.Work(f, null, null, System.nanoTime(), 0, 0, 0);
+            return new LayerStage.Work(f, null, null, System.nanoTime(), 0, 0, 0, null);
         }
         try {
             Map<String, float[]> t = new HashMap<>();
             t.put(input, pre.apply(f.image()));
             Frame slim = new Frame(f.seq(), f.source(), f.ptsMs(), f.image(), f.label(), null, f.arrivedNanos(), 0,
                     null);
-            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0, 0);
+            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0, 0, null);
         } catch (DyveException e) {
             return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
-                    System.nanoTime(), 0, 0, 0);
+                    System.nanoTime(), 0, 0, 0, null);
         }
     }
 
@@ -247,7 +246,7 @@ public final class StreamPipeline {
         return AskPattern.<EffortController.Command, EffortController.Decided>ask(controller,
                         reply -> new EffortController.Decide(f.seq(), thumb, reply), ASK_TIMEOUT, system.scheduler())
                 .thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
-                        0, 0));
+                        0, 0, null));
     }
 
     /** Turns finished work into results; remembers the last computed answer for reused frames. */
@@ -295,11 +294,14 @@ public final class StreamPipeline {
                 int top = TopK.of(scores, 1)[0];
                 lastTop1 = top;
                 lastProb = p[top];
-                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.COMPUTED, null, top,
-                        d.label(top), p[top], dec.effort(), w.macs(), latency, f.label());
+                boolean exited = w.exitedAt() != null;
+                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), exited ? FrameResult.Status.EARLY_EXIT
+                        : FrameResult.Status.COMPUTED, exited ? "exit@" + w.exitedAt() : null, top, d.label(top),
+                        p[top], dec.effort(), w.macs(), latency, f.label());
             }
-            controller.tell(new EffortController.Completed(f.seq(), r.status() == FrameResult.Status.COMPUTED
-                    ? dec.effort() : null, w.computeNanos() / 1e6, latency));
+            boolean ran = r.status() == FrameResult.Status.COMPUTED || r.status() == FrameResult.Status.EARLY_EXIT;
+            controller.tell(new EffortController.Completed(f.seq(), ran ? dec.effort() : null,
+                    w.computeNanos() / 1e6, latency));
             return List.of(r);
         }
     }

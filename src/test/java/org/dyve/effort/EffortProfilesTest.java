@@ -22,7 +22,10 @@ import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
 import org.dyve.engine.Work;
 import org.dyve.eval.TopK;
+import org.dyve.engine.EarlyExit;
+import org.dyve.engine.ExitProbe;
 import org.dyve.model.Network;
+import org.dyve.model.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,7 +36,11 @@ class EffortProfilesTest {
     void hoconRoundTrip() {
         EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT,
                 new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25),
-                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1)), 1.25, 0.3, 97.5)));
+                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1)), List.of(), 1.25, 0.3, 97.5),
+                new EffortProfile("loss-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm1",
+                        new Shape(2, 4, 4), 2, new float[] {1.5f, -2e-7f, 3, 4, 5, 6, 7, 8, 0.1f, 0.2f, 0.3f, 0.4f,
+                            -1, -2, -3, Float.MIN_VALUE, 9, 8, 7, 6, 5, 4, 3, 2}, new float[] {0.5f, -0.25f, 1e-3f}),
+                        0.97)), 1.5, 0.9, 95)));
         String text = ladder.toHocon(List.of("test"));
         EffortProfiles back = EffortProfiles.parse(ConfigFactory.parseString(text), "test");
         assertEquals(ladder.ladder(), back.ladder());

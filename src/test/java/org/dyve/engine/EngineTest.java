@@ -29,6 +29,68 @@ class EngineTest {
         return x;
     }
 
+    /**
+     * A probe on r1 (a cut: every later layer reads only r1) that is confident about class 0 when channel 0's
+     * mean is large; with the median confidence as threshold, half of the batch exits.
+     */
+    @Test
+    void earlyExitAnswersWithTheProbeSkipsTheRestAndKeepsOthersExact() {
+        Network net = dag();
+        Shape s = net.shape("r1");
+        float[] w = new float[5 * 4];
+        w[0] = 20f;
+        w[5 * 4 - 1] = -3f;
+        ExitProbe probe = new ExitProbe("r1", s, 1, w, new float[] {-4, 0, 0.5f, 0, 0});
+        int n = 6;
+        Engine dense = Engine.of(net, 1);
+        float[][] denseOut = new float[n][];
+        float[][] probeOut = new float[n][];
+        float[] conf = new float[n];
+        for (int i = 0; i < n; i++) {
+            dense.setInput("x", 0, input(40 + i));
+            dense.run(1);
+            denseOut[i] = dense.output("prob", 0);
+            float[] f = new float[probe.features()];
+            probe.features(dense.output("r1", 0), 0, f);
+            probeOut[i] = new float[5];
+            conf[i] = probeOut[i][probe.probabilities(f, probeOut[i])];
+        }
+        float[] sorted = conf.clone();
+        java.util.Arrays.sort(sorted);
+        double threshold = sorted[n / 2];
+        Engine early = Engine.of(net, n, java.util.Map.of(), List.of(new EarlyExit(probe, threshold)));
+        Engine one = Engine.of(net, 1, java.util.Map.of(), List.of(new EarlyExit(probe, threshold)));
+        for (int i = 0; i < n; i++) {
+            early.setInput("x", i, input(40 + i));
+        }
+        early.run(n);
+        int exited = 0;
+        for (int i = 0; i < n; i++) {
+            boolean leaves = conf[i] >= threshold;
+            assertEquals(leaves ? "r1" : null, early.exited(i), "sample " + i);
+            float[] expected = leaves ? probeOut[i] : denseOut[i];
+            assertArrayEquals(expected, early.output("prob", i), 1e-6f, "sample " + i);
+            one.setInput("x", 0, input(40 + i));
+            one.run(1);
+            assertArrayEquals(early.output("prob", i), one.output("prob", 0), 0f, "batch 1 vs 6, sample " + i);
+            exited += leaves ? 1 : 0;
+        }
+        assertEquals(n / 2, exited);
+        assertEquals(java.util.Map.of("r1", (long) exited), early.exitCounts());
+        for (Work lw : early.work()) {
+            if (lw.layer().equals("exit@r1")) {
+                assertEquals(n * probe.macs(), lw.macs());
+                assertEquals(0, lw.denseMacs());
+                continue;
+            }
+            long per = net.macs(net.indexOf(lw.layer()));
+            boolean after = net.indexOf(lw.layer()) > net.indexOf("r1");
+            assertEquals(n * per, lw.denseMacs(), lw.layer());
+            assertEquals((after ? n - exited : n) * per, lw.macs(), lw.layer());
+            assertEquals(after ? exited * per : 0, lw.exitSkipped(), lw.layer());
+        }
+    }
+
     @Test
     void batchedRunEqualsSingleRuns() {
         Network net = dag();

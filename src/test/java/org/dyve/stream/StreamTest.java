@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -29,6 +30,9 @@ import org.dyve.data.Image;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.EffortProfile;
+import org.dyve.engine.EarlyExit;
+import org.dyve.engine.ExitProbe;
+import org.dyve.model.Shape;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -150,6 +154,37 @@ class StreamTest {
         assertEquals(11, r.summary().count(FrameResult.Status.COMPUTED));
         assertEquals(1, r.summary().count(FrameResult.Status.ERROR));
         assertEquals(0, r.summary().count(FrameResult.Status.DROPPED));
+    }
+
+    @Test
+    void framesThatExitEarlyLeaveAtTheirStageWithTheProbesAnswer() throws IOException {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        Shape s = net.shape("norm1");
+        int classes = net.shape(net.output()).size();
+        float[] bias = new float[classes];
+        bias[3] = 8f;
+        ExitProbe probe = new ExitProbe("norm1", s, 1, new float[classes * s.c()], bias);
+        EffortProfile rung = new EffortProfile("exit", 1, Map.of(), List.of(new EarlyExit(probe, 0.99)), 1, 0, 100);
+        Path images = imageFolder(6, -1);
+        StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "images:" + images, settings(),
+                List.of(rung), 0);
+        TestSubscriber.Probe<FrameResult> sink = r.source().toMat(TestSink.probe(classic()), Keep.right())
+                .run(KIT.system());
+        long conv1 = net.macs(net.indexOf("conv1"));
+        for (int i = 0; i < 6; i++) {
+            sink.request(1);
+            FrameResult res = sink.expectNext(WAIT);
+            assertEquals(i, res.seq());
+            assertEquals(FrameResult.Status.EARLY_EXIT, res.status());
+            assertEquals("exit@norm1", res.reason());
+            assertEquals(3, res.top1());
+            assertEquals(conv1 + probe.macs(), res.macs(), "conv1 and the probe, nothing after");
+        }
+        sink.request(1);
+        sink.expectComplete();
+        assertEquals(6, r.summary().count(FrameResult.Status.EARLY_EXIT));
+        assertEquals(0, r.summary().count(FrameResult.Status.COMPUTED));
     }
 
     @Test
