@@ -138,7 +138,8 @@ public final class Engine {
             for (int b = 0; b < batch; b++) {
                 exitProbs[b] = new float[classes];
             }
-            List<String> pack = new ArrayList<>(net.rangeInputs(at + 1, to));
+            // what later layers of the range read, and the range's outputs written so far
+            List<String> pack = new ArrayList<>(at + 1 < to ? net.rangeInputs(at + 1, to) : List.of());
             for (String t : net.rangeOutputs(from, to)) {
                 if (producedBy(t) <= at && !pack.contains(t)) {
                     pack.add(t);

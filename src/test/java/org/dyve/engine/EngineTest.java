@@ -76,6 +76,16 @@ class EngineTest {
             exited += leaves ? 1 : 0;
         }
         assertEquals(n / 2, exited);
+        // a range that ends with the exit's layer (a stream stage): same decisions, the rest is another stage's
+        Engine stage = Engine.range(net, 0, net.indexOf("r1") + 1, n, java.util.Map.of(),
+                List.of(new EarlyExit(probe, threshold)));
+        for (int i = 0; i < n; i++) {
+            stage.setInput("x", i, input(40 + i));
+        }
+        stage.run(n);
+        for (int i = 0; i < n; i++) {
+            assertEquals(early.exited(i), stage.exited(i), "stage, sample " + i);
+        }
         assertEquals(java.util.Map.of("r1", (long) exited), early.exitCounts());
         for (Work lw : early.work()) {
             if (lw.layer().equals("exit@r1")) {
