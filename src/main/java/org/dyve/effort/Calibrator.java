@@ -85,6 +85,11 @@ public final class Calibrator {
         return top;
     }
 
+    /** Top-1 loss against the dense network, in points, of {@code correct} right answers on the samples. */
+    private double loss(int correct) {
+        return 100.0 * (denseCorrect - correct) / labels.length;
+    }
+
     /** Samples used. */
     public int size() {
         return labels.length;
@@ -128,6 +133,10 @@ public final class Calibrator {
             return List.of();
         }
         float[][][] x = new float[tensors.size()][n][];
+        int[] grids = new int[tensors.size()];
+        for (int t = 0; t < tensors.size(); t++) {
+            grids[t] = ExitFitter.grid(net.shape(tensors.get(t)));
+        }
         int[] y = new int[n];
         Engine e = Engine.of(net, 1);
         float[] scores = new float[classes];
@@ -137,8 +146,8 @@ public final class Calibrator {
             e.run(1);
             for (int t = 0; t < tensors.size(); t++) {
                 Shape sh = net.shape(tensors.get(t));
-                x[t][i] = new float[ExitProbe.features(sh, ExitFitter.grid(sh))];
-                ExitProbe.features(e.output(tensors.get(t), 0), 0, sh, ExitFitter.grid(sh), x[t][i]);
+                x[t][i] = new float[ExitProbe.features(sh, grids[t])];
+                ExitProbe.features(e.output(tensors.get(t), 0), 0, sh, grids[t], x[t][i]);
             }
             e.getOutput(net.output(), 0, scores);
             y[i] = s.label() >= 0 && s.label() < classes ? s.label() : TopK.of(scores, 1)[0];
@@ -148,8 +157,7 @@ public final class Calibrator {
         }
         List<ExitProbe> out = new ArrayList<>();
         for (int t = 0; t < tensors.size(); t++) {
-            Shape sh = net.shape(tensors.get(t));
-            out.add(ExitFitter.fit(tensors.get(t), sh, ExitFitter.grid(sh), x[t], y, classes));
+            out.add(ExitFitter.fit(tensors.get(t), net.shape(tensors.get(t)), grids[t], x[t], y, classes));
             listener.progress("probe fit", t + 1, tensors.size());
         }
         return out;
@@ -169,8 +177,10 @@ public final class Calibrator {
         int[][] answer = new int[probes.size()][n];
         float[][] confidence = new float[probes.size()][n];
         int[] at = new int[probes.size()];
+        float[][] features = new float[probes.size()][];
         for (int q = 0; q < probes.size(); q++) {
-            at[q] = lastWriter(probes.get(q).tensor());
+            at[q] = net.lastWriter(probes.get(q).tensor(), 0, net.layers().size());
+            features[q] = new float[probes.get(q).features()];
         }
         float[] scores = new float[net.shape(net.output()).size()];
         float[] probs = new float[scores.length];
@@ -182,9 +192,8 @@ public final class Calibrator {
                 for (int q = 0; q < probes.size(); q++) {
                     if (at[q] == layer) {
                         ExitProbe p = probes.get(q);
-                        float[] f = new float[p.features()];
-                        p.features(eng.output(p.tensor(), 0), 0, f);
-                        int best = p.probabilities(f, probs);
+                        p.features(eng.output(p.tensor(), 0), 0, features[q]);
+                        int best = p.probabilities(features[q], probs);
                         answer[q][sample[0]] = best;
                         confidence[q][sample[0]] = probs[best];
                     }
@@ -218,16 +227,6 @@ public final class Calibrator {
         return new ExitTable(top, answer, confidence, upTo, full);
     }
 
-    private int lastWriter(String tensor) {
-        int at = -1;
-        for (int i = 0; i < net.layers().size(); i++) {
-            if (net.layers().get(i).output().equals(tensor)) {
-                at = i;
-            }
-        }
-        return at;
-    }
-
     /**
      * The thresholds (one per probe, {@link #THRESHOLDS}) with the fewest MACs whose top-1 loss stays within
      * {@code budget}; returns them and, last, the estimated MACs per image.
@@ -259,7 +258,7 @@ public final class Calibrator {
                 macs += m;
             }
             th[probes] = macs / n;
-            double loss = 100.0 * (denseCorrect - correct) / n;
+            double loss = loss(correct);
             if (loss <= budget + 1e-9 && (best == null || th[probes] < best[probes] - 1e-6)) {
                 best = th;
             }
@@ -338,7 +337,7 @@ public final class Calibrator {
             Map<String, ConvEffort> trial = new LinkedHashMap<>(current);
             trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));
             Measure m = measure(trial);
-            double loss = 100.0 * (denseCorrect - m.correct()) / labels.length;
+            double loss = loss(m.correct());
             if (loss <= maxBudget) {
                 current = trial;
                 used.add(c.layer() + "/" + c.knob());
@@ -401,7 +400,7 @@ public final class Calibrator {
             }
         }
         Measure m = measure(bestLayers, exits);
-        double loss = 100.0 * (denseCorrect - m.correct()) / labels.length;
+        double loss = loss(m.correct());
         EffortProfile p = new EffortProfile("", budget, bestLayers, exits, m.denseMacs() / m.macs(), loss,
                 100.0 * m.agree() / labels.length);
         return knobsOnly == null || p.reduction() > knobsOnly.reduction() ? p : knobsOnly;

@@ -50,12 +50,10 @@ public final class Engine {
     /** Per kernel: the early exits checked right after it, or null. */
     private final EarlyExit[][] exitAfter;
     private final int[][] exitIndex;
-    /** Per kernel with exits: the sample buffers (one per distinct buffer) that exiting samples are packed out of. */
-    private final FloatBuffer[][] packAfter;
-    private final int[][] packSize;
-    /** The range's output buffers, distinct, for putting samples back in their slots after exits. */
-    private final List<FloatBuffer> outViews = new ArrayList<>();
-    private final List<Integer> outSizes = new ArrayList<>();
+    /** Per kernel with exits: the buffers that exiting samples are packed out of. */
+    private final SampleBuffers[] packAfter;
+    /** The range's output buffers, for putting samples back in their slots after exits. */
+    private SampleBuffers outputs;
     private final List<EarlyExit> exits;
     private final long[] exitEvals;
     private final long[] exitTaken;
@@ -111,14 +109,18 @@ public final class Engine {
         exitProbs = new float[batch][];
         leaves = new boolean[batch];
         exitAfter = new EarlyExit[kernels.length][];
-        packAfter = new FloatBuffer[kernels.length][];
+        packAfter = new SampleBuffers[kernels.length];
         exitIndex = new int[kernels.length][];
-        packSize = new int[kernels.length][];
         int classes = net.shape(net.output()).size();
+        if (!this.exits.isEmpty()) {
+            for (int b = 0; b < batch; b++) {
+                exitProbs[b] = new float[classes];
+            }
+        }
         for (EarlyExit e : this.exits) {
             ExitProbe probe = e.probe();
-            int at = lastWriter(probe.tensor());
-            if (at < 0) {
+            int at = exitLayer(net, probe);
+            if (at < from || at >= to) {
                 throw new IllegalArgumentException("early exit at " + probe.tensor() + ": not a tensor written by "
                         + "layers [" + from + ", " + to + ") of " + net.name());
             }
@@ -135,68 +137,54 @@ public final class Engine {
             exitIndex[k][prev.length] = this.exits.indexOf(e);
             act = new float[Math.max(act.length, probe.shape().size())];
             feat = new float[Math.max(feat.length, probe.features())];
-            for (int b = 0; b < batch; b++) {
-                exitProbs[b] = new float[classes];
-            }
             // what later layers of the range read, and the range's outputs written so far
             List<String> pack = new ArrayList<>(at + 1 < to ? net.rangeInputs(at + 1, to) : List.of());
             for (String t : net.rangeOutputs(from, to)) {
-                if (producedBy(t) <= at && !pack.contains(t)) {
+                if (net.lastWriter(t, from, at + 1) >= 0 && !pack.contains(t)) {
                     pack.add(t);
                 }
             }
-            packViews(pack, k);
+            packAfter[k] = sampleBuffers(pack);
         }
         if (!this.exits.isEmpty()) {
-            Map<Object, Boolean> seen = new java.util.IdentityHashMap<>();
-            for (String t : net.rangeOutputs(from, to)) {
-                if (seen.put(root(t), true) == null) {
-                    outViews.add(view(t));
-                    outSizes.add(net.shape(t).size());
-                }
-            }
+            outputs = sampleBuffers(net.rangeOutputs(from, to));
         }
     }
 
-    /** Index of the last layer of the range that writes {@code tensor}, or -1. */
-    private int lastWriter(String tensor) {
-        int at = -1;
-        for (int i = from; i < to; i++) {
-            if (net.layers().get(i).output().equals(tensor)) {
-                at = i;
-            }
-        }
-        return at;
+    /**
+     * The layer after which an exit is checked: the last that writes its tensor in the whole network, so that
+     * the probe reads the tensor's final value and exactly one range of a split network takes the exit.
+     */
+    private static int exitLayer(Network net, ExitProbe probe) {
+        return net.lastWriter(probe.tensor(), 0, net.layers().size());
     }
 
-    /** Index of the first layer of the range that writes {@code tensor}, or {@code from - 1} for range inputs. */
-    private int producedBy(String tensor) {
-        for (int i = from; i < to; i++) {
-            if (net.layers().get(i).output().equals(tensor)) {
-                return i;
-            }
-        }
-        return from - 1;
-    }
-
-    /** The memory behind a tensor's buffer (in-place layers and reshapes share it). */
-    private Object root(String tensor) {
-        INDArray b = buffers.get(tensor);
-        return b.data().address() + b.offset() * 4L;
-    }
-
-    private void packViews(List<String> tensors, int k) {
+    /**
+     * The buffers of {@code tensors} that this engine holds, one per distinct memory (in-place layers and
+     * reshapes share their input's buffer), with their per-sample sizes.
+     */
+    private SampleBuffers sampleBuffers(List<String> tensors) {
         List<FloatBuffer> v = new ArrayList<>();
         List<Integer> sizes = new ArrayList<>();
-        java.util.Set<Object> seen = new java.util.HashSet<>();
+        java.util.Set<Long> seen = new java.util.HashSet<>();
         for (String t : tensors) {
-            if (buffers.containsKey(t) && seen.add(root(t))) {
+            INDArray b = buffers.get(t);
+            if (b != null && seen.add(b.data().address() + b.offset() * 4L)) {
                 v.add(view(t));
                 sizes.add(net.shape(t).size());
             }
         }
-        packAfter[k] = v.toArray(new FloatBuffer[0]);
-        packSize[k] = sizes.stream().mapToInt(Integer::intValue).toArray();
+        return new SampleBuffers(v.toArray(new FloatBuffer[0]), sizes.stream().mapToInt(Integer::intValue).toArray());
+    }
+
+    /** Batch buffers and their per-sample sizes, moved sample by sample when early exits pack a batch. */
+    private record SampleBuffers(FloatBuffer[] views, int[] sizes) {
+        /** Copies sample {@code src} over sample {@code dst} in every buffer. */
+        void move(int src, int dst) {
+            for (int t = 0; t < views.length; t++) {
+                views[t].put(dst * sizes[t], views[t], src * sizes[t], sizes[t]);
+            }
+        }
     }
 
     /**
@@ -248,18 +236,16 @@ public final class Engine {
     }
 
     /**
-     * Compiles layers {@code [from, to)} with dynamic effort and the early exits whose tensors the range writes
-     * (the others are ignored).
+     * Compiles layers {@code [from, to)} with dynamic effort and the early exits it takes: those whose tensor's
+     * last writer in the network is in the range (the others belong to other ranges and are ignored).
      */
     public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
             List<EarlyExit> exits) {
         List<EarlyExit> mine = new ArrayList<>();
         for (EarlyExit e : exits) {
-            for (int i = from; i < to; i++) {
-                if (net.layers().get(i).output().equals(e.probe().tensor())) {
-                    mine.add(e);
-                    break;
-                }
+            int at = exitLayer(net, e.probe());
+            if (at >= from && at < to) {
+                mine.add(e);
             }
         }
         return new Engine(net, from, to, batch, Map.copyOf(effort), mine);
@@ -351,12 +337,11 @@ public final class Engine {
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, ran[i - from] * dense, 0, 0, 0, 0,
                         skipped));
             }
-            for (int e = 0; e < exits.size(); e++) {
-                ExitProbe p = exits.get(e).probe();
-                if (lastWriter(p.tensor()) == i) {
-                    out.add(new Work("exit@" + p.tensor(), samplesRun, 0, exitEvals[e] * p.macs(), 0, 0, 0,
-                            exitEvals[e] * p.overheadOps(), 0));
-                }
+            for (int x = 0; exitAfter[i - from] != null && x < exitAfter[i - from].length; x++) {
+                ExitProbe p = exitAfter[i - from][x].probe();
+                long evals = exitEvals[exitIndex[i - from][x]];
+                out.add(new Work("exit@" + p.tensor(), samplesRun, 0, evals * p.macs(), 0, 0, 0,
+                        evals * p.overheadOps(), 0));
             }
         }
         return out;
@@ -543,10 +528,7 @@ public final class Engine {
                 continue;
             }
             if (m != j) {
-                for (int t = 0; t < packAfter[k].length; t++) {
-                    int size = packSize[k][t];
-                    packAfter[k][t].put(m * size, packAfter[k][t], j * size, size);
-                }
+                packAfter[k].move(j, m);
                 slotOf[m] = slotOf[j];
             }
             m++;
@@ -558,14 +540,11 @@ public final class Engine {
     private void unpack(int n, int live) {
         for (int j = live - 1; j >= 0; j--) {
             if (slotOf[j] != j) {
-                for (int t = 0; t < outViews.size(); t++) {
-                    int size = outSizes.get(t);
-                    outViews.get(t).put(slotOf[j] * size, outViews.get(t), j * size, size);
-                }
+                outputs.move(j, slotOf[j]);
             }
         }
         String output = net.output();
-        if (!buffers.containsKey(output) || producedBy(output) < from) {
+        if (net.lastWriter(output, from, to) < 0) {
             return;
         }
         FloatBuffer v = view(output);

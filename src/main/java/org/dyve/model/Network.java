@@ -191,6 +191,19 @@ public final class Network {
         return List.copyOf(out);
     }
 
+    /**
+     * Index of the last layer in {@code [from, to)} that writes {@code tensor} (in-place layers write their input's
+     * name again), or -1 when none does.
+     */
+    public int lastWriter(String tensor, int from, int to) {
+        for (int i = Math.min(to, layers.size()) - 1; i >= Math.max(0, from); i--) {
+            if (layers.get(i).output().equals(tensor)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Whether {@code tensor} is read by layer {@code layer} or a later one, or is a network output. */
     public boolean neededFrom(int layer, String tensor) {
         for (int i = layer; i < layers.size(); i++) {

@@ -33,7 +33,7 @@ public final class LayerStage {
      * @param computeNanos compute time spent so far
      * @param macs multiply-accumulates executed so far (a batch's total shared evenly among its frames)
      * @param exitedAt the tensor at which the frame left the network early (its {@code tensors} then hold only
-     *     the network's output), or null
+     *     the exit's class probabilities, under the network's output name), or null
      */
     public record Work(Frame frame, EffortController.Decided decision, Map<String, float[]> tensors, long sentNanos,
             long computeNanos, long waitNanos, long macs, String exitedAt) {
@@ -104,7 +104,7 @@ public final class LayerStage {
                         String exit = engine.exited(slot[i]);
                         Map<String, float[]> next;
                         if (exit != null) {
-                            next = Map.of(net.output(), answer(net, engine.exitProbabilities(slot[i])));
+                            next = Map.of(net.output(), engine.exitProbabilities(slot[i]));
                         } else {
                             next = new HashMap<>(w.tensors());
                             for (String t : dropAfter) {
@@ -140,15 +140,5 @@ public final class LayerStage {
             throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
         }
         return Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
-    }
-
-    /** An early exit's probabilities as the network's output would hold them (log-probabilities for logits). */
-    private static float[] answer(Network net, float[] probs) {
-        if (!net.outputIsSoftmax()) {
-            for (int c = 0; c < probs.length; c++) {
-                probs[c] = (float) Math.log(probs[c]);
-            }
-        }
-        return probs;
     }
 }

@@ -289,12 +289,12 @@ public final class StreamPipeline {
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.REUSED, dec.reason(), lastTop1,
                         d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label());
             } else {
+                boolean exited = w.exitedAt() != null;
                 float[] scores = w.tensors().get(output);
-                float[] p = probabilities ? scores : TopK.softmax(scores);
+                float[] p = probabilities || exited ? scores : TopK.softmax(scores);
                 int top = TopK.of(scores, 1)[0];
                 lastTop1 = top;
                 lastProb = p[top];
-                boolean exited = w.exitedAt() != null;
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), exited ? FrameResult.Status.EARLY_EXIT
                         : FrameResult.Status.COMPUTED, exited ? "exit@" + w.exitedAt() : null, top, d.label(top),
                         p[top], dec.effort(), w.macs(), latency, f.label());
