@@ -64,6 +64,8 @@ public final class Engine {
     private final boolean[] leaves;
     private float[] act = new float[0];
     private float[] feat = new float[0];
+    /** Per kernel: MACs per sample, to choose its native threads per run ({@link #threadsFor}). */
+    private final long[] macsPerSample;
 
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
         if (batch <= 0) {
@@ -84,6 +86,7 @@ public final class Engine {
             buffers.put(t, allocate(net.shape(t)));
         }
         kernels = new Kernel[to - from];
+        macsPerSample = new long[to - from];
         for (int i = from; i < to; i++) {
             Layer l = net.layers().get(i);
             String in0 = l.inputs().get(0);
@@ -99,6 +102,7 @@ public final class Engine {
             }
             buffers.put(l.output(), out);
             kernels[i - from] = compile(l, out);
+            macsPerSample[i - from] = net.macs(i);
         }
         ran = new long[kernels.length];
         this.exits = List.copyOf(exits);
@@ -188,12 +192,37 @@ public final class Engine {
     }
 
     /**
-     * Sets how many native threads ND4J's ops and its BLAS use, process-wide (e.g. one share of the cores per
-     * concurrently running stage).
+     * Sets how many native threads ND4J's ops and its BLAS may use, process-wide (e.g. one share of the cores per
+     * concurrently running stage). Layers smaller than {@link #PARALLEL_MACS} run on one thread whatever this says.
      */
     public static void setNativeThreads(int threads) {
-        Nd4j.getEnvironment().setMaxThreads(threads);
-        Nd4j.factory().blas().setMaxThreads(threads);
+        maxThreads = Math.max(1, threads);
+        Nd4j.getEnvironment().setMaxThreads(maxThreads);
+        Nd4j.factory().blas().setMaxThreads(maxThreads);
+    }
+
+    /**
+     * Below this many MACs per run a layer runs its native op on one OpenMP thread: waking a second thread costs
+     * more than it saves (cifar10_full, batch 1, two cores: 0.43 ms per image on one thread, 1.2 ms with two and
+     * passive waiting). Measured on SqueezeNet by {@code dyve bench}; see the README.
+     */
+    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 50_000_000L);
+
+    private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
+
+    /** The OpenMP team size last set on each thread (an OpenMP setting is per calling thread). */
+    private static final ThreadLocal<int[]> OMP_THREADS = ThreadLocal.withInitial(() -> new int[] {-1});
+
+    private static int threadsFor(long macs) {
+        return macs >= PARALLEL_MACS ? maxThreads : 1;
+    }
+
+    private static void useThreads(int threads) {
+        int[] last = OMP_THREADS.get();
+        if (last[0] != threads) {
+            org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+            last[0] = threads;
+        }
     }
 
     /** Compiles the whole network, computed exactly (dense), for up to {@code batch} samples per run. */
@@ -474,6 +503,7 @@ public final class Engine {
         }
         for (int i = 0; i < kernels.length && live > 0; i++) {
             long t0 = nanos == null ? 0 : System.nanoTime();
+            useThreads(threadsFor(macsPerSample[i] * live));
             kernels[i].run(live);
             ran[i] += live;
             if (exitAfter[i] != null) {
