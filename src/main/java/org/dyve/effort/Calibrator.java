@@ -41,8 +41,12 @@ public final class Calibrator {
         }
     }
 
-    private record Candidate(String layer, String knob, ConvEffort setting, double saved, int disagree) {
+    private record Candidate(String layer, String knob, ConvEffort setting, double saved, int disagree,
+            double loss) {
     }
+
+    /** Samples per engine run: the dense layers' GEMMs are several times faster per sample than at batch 1. */
+    static final int BATCH = 16;
 
     private final Network net;
     private final Preprocessing pre;
@@ -64,7 +68,7 @@ public final class Calibrator {
             inputs.add(pre.apply(s.image()));
             labels[i] = s.label();
         }
-        dense = top1(Engine.of(net, 1));
+        dense = top1(Engine.of(net, BATCH), Map.of(net.input().name(), inputs));
         int c = 0;
         for (int i = 0; i < n; i++) {
             c += dense[i] == labels[i] ? 1 : 0;
@@ -72,17 +76,65 @@ public final class Calibrator {
         denseCorrect = c;
     }
 
-    /** The engine's top-1 class for every calibration sample, batch 1. */
-    private int[] top1(Engine e) {
+    /**
+     * The engine's top-1 class for every calibration sample, {@link #BATCH} at a time; {@code in} holds each of the
+     * engine's inputs per sample.
+     */
+    private int[] top1(Engine e, Map<String, List<float[]>> in) {
         float[] scores = new float[net.shape(net.output()).size()];
         int[] top = new int[labels.length];
-        for (int i = 0; i < labels.length; i++) {
-            e.setInput(net.input().name(), 0, inputs.get(i));
-            e.run(1);
-            e.getOutput(net.output(), 0, scores);
-            top[i] = TopK.of(scores, 1)[0];
+        for (int i0 = 0; i0 < labels.length; i0 += e.batch()) {
+            int m = Math.min(e.batch(), labels.length - i0);
+            for (var t : in.entrySet()) {
+                for (int j = 0; j < m; j++) {
+                    e.setInput(t.getKey(), j, t.getValue().get(i0 + j));
+                }
+            }
+            e.run(m);
+            for (int j = 0; j < m; j++) {
+                e.getOutput(net.output(), j, scores);
+                top[i0 + j] = TopK.of(scores, 1)[0];
+            }
         }
         return top;
+    }
+
+    /**
+     * What layers {@code [from, end)} read, per calibration sample, computed densely: advances {@code prefix}
+     * (the same for an earlier layer {@code at}) through layers {@code [at, from)}.
+     */
+    private Map<String, List<float[]>> prefix(int at, Map<String, List<float[]>> prefix, int from) {
+        int end = net.layers().size();
+        Map<String, List<float[]>> out = new LinkedHashMap<>();
+        List<String> needed = net.rangeInputs(from, end);
+        List<String> written = new ArrayList<>();
+        for (String t : needed) {
+            if (net.lastWriter(t, at, from) >= 0) {
+                written.add(t);
+                out.put(t, new ArrayList<>());
+            } else {
+                out.put(t, prefix.get(t));
+            }
+        }
+        if (written.isEmpty()) {
+            return out;
+        }
+        Engine e = Engine.range(net, at, from, BATCH);
+        for (int i0 = 0; i0 < labels.length; i0 += BATCH) {
+            int m = Math.min(BATCH, labels.length - i0);
+            for (var t : prefix.entrySet()) {
+                for (int j = 0; j < m; j++) {
+                    e.setInput(t.getKey(), j, t.getValue().get(i0 + j));
+                }
+            }
+            e.run(m);
+            for (String t : written) {
+                for (int j = 0; j < m; j++) {
+                    out.get(t).add(e.output(t, j));
+                }
+            }
+        }
+        return out;
     }
 
     /** Top-1 loss against the dense network, in points, of {@code correct} right answers on the samples. */
@@ -105,10 +157,37 @@ public final class Calibrator {
         return measure(layers, List.of());
     }
 
+    /** The dense inputs of layers {@code [prefixAt, end)} per sample, kept while the sweep walks the layers. */
+    private Map<String, List<float[]>> prefix;
+    private int prefixAt;
+
+    /**
+     * Measures one layer's knobs alone, as {@link #measure(Map)} would, but runs only the layers from that one on:
+     * the dense activations before it are computed once per layer (from the previous layer's, when the layers
+     * come in network order) and kept.
+     */
+    Measure measureAlone(String layer, ConvEffort setting) {
+        int li = net.indexOf(layer);
+        if (li < 0) {
+            throw new IllegalArgumentException(net.name() + " has no layer " + layer);
+        }
+        if (prefix == null || prefixAt > li) {
+            prefix = Map.of(net.input().name(), inputs);
+            prefixAt = 0;
+        }
+        prefix = prefix(prefixAt, prefix, li);
+        prefixAt = li;
+        return measure(Engine.range(net, li, net.layers().size(), BATCH, Map.of(layer, setting)), prefix);
+    }
+
     /** Runs knobs and early exits over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers, List<EarlyExit> exits) {
-        Engine e = Engine.of(net, 1, layers, exits);
-        int[] top = top1(e);
+        return measure(Engine.of(net, BATCH, layers, exits), Map.of(net.input().name(), inputs));
+    }
+
+    /** Runs an engine (of the whole network, or of its layers from some point on) over the samples' inputs. */
+    private Measure measure(Engine e, Map<String, List<float[]>> in) {
+        int[] top = top1(e, in);
         int correct = 0;
         int agree = 0;
         for (int i = 0; i < labels.length; i++) {
@@ -138,22 +217,28 @@ public final class Calibrator {
             grids[t] = ExitFitter.grid(net.shape(tensors.get(t)));
         }
         int[] y = new int[n];
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.of(net, BATCH);
         float[] scores = new float[classes];
-        for (int i = 0; i < n; i++) {
-            var s = data.get(labels.length + i);
-            e.setInput(net.input().name(), 0, pre.apply(s.image()));
-            e.run(1);
-            for (int t = 0; t < tensors.size(); t++) {
-                Shape sh = net.shape(tensors.get(t));
-                x[t][i] = new float[ExitProbe.features(sh, grids[t])];
-                ExitProbe.features(e.output(tensors.get(t), 0), 0, sh, grids[t], x[t][i]);
+        int[] label = new int[BATCH];
+        for (int i0 = 0; i0 < n; i0 += BATCH) {
+            int m = Math.min(BATCH, n - i0);
+            for (int j = 0; j < m; j++) {
+                var s = data.get(labels.length + i0 + j);
+                e.setInput(net.input().name(), j, pre.apply(s.image()));
+                label[j] = s.label();
             }
-            e.getOutput(net.output(), 0, scores);
-            y[i] = s.label() >= 0 && s.label() < classes ? s.label() : TopK.of(scores, 1)[0];
-            if ((i + 1) % 100 == 0 || i + 1 == n) {
-                listener.progress("probe features", i + 1, n);
+            e.run(m);
+            for (int j = 0; j < m; j++) {
+                int i = i0 + j;
+                for (int t = 0; t < tensors.size(); t++) {
+                    Shape sh = net.shape(tensors.get(t));
+                    x[t][i] = new float[ExitProbe.features(sh, grids[t])];
+                    ExitProbe.features(e.output(tensors.get(t), j), 0, sh, grids[t], x[t][i]);
+                }
+                e.getOutput(net.output(), j, scores);
+                y[i] = label[j] >= 0 && label[j] < classes ? label[j] : TopK.of(scores, 1)[0];
             }
+            listener.progress("probe features", i0 + m, n);
         }
         List<ExitProbe> out = new ArrayList<>();
         for (int t = 0; t < tensors.size(); t++) {
@@ -171,7 +256,7 @@ public final class Calibrator {
     }
 
     private ExitTable exitTable(Map<String, ConvEffort> layers, List<ExitProbe> probes) {
-        Engine e = Engine.of(net, 1, layers);
+        Engine e = Engine.of(net, BATCH, layers);
         int n = labels.length;
         int[] top = new int[n];
         int[][] answer = new int[probes.size()][n];
@@ -184,23 +269,29 @@ public final class Calibrator {
         }
         float[] scores = new float[net.shape(net.output()).size()];
         float[] probs = new float[scores.length];
-        int[] sample = new int[1];
-        for (int i = 0; i < n; i++) {
-            sample[0] = i;
-            e.setInput(net.input().name(), 0, inputs.get(i));
-            e.run(1, (layer, eng) -> {
+        for (int i0 = 0; i0 < n; i0 += BATCH) {
+            int first = i0;
+            int m = Math.min(BATCH, n - i0);
+            for (int j = 0; j < m; j++) {
+                e.setInput(net.input().name(), j, inputs.get(i0 + j));
+            }
+            e.run(m, (layer, eng) -> {
                 for (int q = 0; q < probes.size(); q++) {
                     if (at[q] == layer) {
                         ExitProbe p = probes.get(q);
-                        p.features(eng.output(p.tensor(), 0), 0, features[q]);
-                        int best = p.probabilities(features[q], probs);
-                        answer[q][sample[0]] = best;
-                        confidence[q][sample[0]] = probs[best];
+                        for (int j = 0; j < m; j++) {
+                            p.features(eng.output(p.tensor(), j), 0, features[q]);
+                            int best = p.probabilities(features[q], probs);
+                            answer[q][first + j] = best;
+                            confidence[q][first + j] = probs[best];
+                        }
                     }
                 }
             });
-            e.getOutput(net.output(), 0, scores);
-            top[i] = TopK.of(scores, 1)[0];
+            for (int j = 0; j < m; j++) {
+                e.getOutput(net.output(), j, scores);
+                top[i0 + j] = TopK.of(scores, 1)[0];
+            }
         }
         // MACs per image executed up to and including each probe, and in all
         double[] upTo = new double[probes.size()];
@@ -270,15 +361,15 @@ public final class Calibrator {
     static List<Candidate> settings(String layer) {
         ConvEffort x = ConvEffort.EXACT;
         List<Candidate> out = new ArrayList<>();
-        out.add(new Candidate(layer, "sfma", x.withSfma(0.05), 0, 0));
-        out.add(new Candidate(layer, "sfma", x.withSfma(0.25), 0, 0));
+        out.add(new Candidate(layer, "sfma", x.withSfma(0.05), 0, 0, 0));
+        out.add(new Candidate(layer, "sfma", x.withSfma(0.25), 0, 0, 0));
         // {sig, sim, cols}: per neuron (cols -1), then by columns (whole GEMM columns skipped, time as well)
         for (double[] s : new double[][] {{0.1, -1, -1}, {0.25, -1, -1}, {0.25, 0.1, -1}, {0.5, 0.25, -1},
             {1, 0.5, -1}, {0.25, 0.1, 0.1}, {0.5, 0.25, 0.25}, {0.5, 0.25, 0.5}}) {
-            out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1], s[2]), 0, 0));
+            out.add(new Candidate(layer, "sdss", x.withSdss(s[0], s[1], s[2]), 0, 0, 0));
         }
         for (double t : new double[] {-0.1, 0}) {
-            out.add(new Candidate(layer, "spet", x.withSpet(0.5, t), 0, 0));
+            out.add(new Candidate(layer, "spet", x.withSpet(0.5, t), 0, 0, 0));
         }
         return out;
     }
@@ -309,19 +400,23 @@ public final class Calibrator {
                 first = false;
             }
         }
-        // 1. each setting alone
+        // 1. each setting alone, running only the layers from its own on (the ones before are dense and computed
+        // once per layer, advancing from the previous layer's)
         List<Candidate> measured = new ArrayList<>();
         int total = layers.size() * settings("x").size();
         int done = 0;
         for (String layer : layers) {
             for (Candidate c : settings(layer)) {
-                Measure m = measure(Map.of(layer, c.setting()));
+                Measure m = measureAlone(layer, c.setting());
                 listener.progress("sweep", ++done, total);
                 if (m.saved() > 0) {
-                    measured.add(new Candidate(layer, c.knob(), c.setting(), m.saved(), labels.length - m.agree()));
+                    measured.add(new Candidate(layer, c.knob(), c.setting(), m.saved(), labels.length - m.agree(),
+                            loss(m.correct())));
                 }
             }
         }
+        prefix = null;
+        prefixAt = 0;
         measured.sort(Comparator.comparingDouble((Candidate c) -> -c.saved() / (c.disagree() + 0.5))
                 .thenComparing(Candidate::layer).thenComparing(Candidate::knob));
         // 2. greedy combination under the largest budget
@@ -331,8 +426,8 @@ public final class Calibrator {
         done = 0;
         for (Candidate c : measured) {
             listener.progress("combine", ++done, measured.size());
-            if (used.contains(c.layer() + "/" + c.knob())) {
-                continue;
+            if (used.contains(c.layer() + "/" + c.knob()) || c.loss() > maxBudget) {
+                continue; // a layer's knob once; a setting over budget on its own is not worth a full measurement
             }
             Map<String, ConvEffort> trial = new LinkedHashMap<>(current);
             trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));

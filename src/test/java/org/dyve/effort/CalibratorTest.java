@@ -1,0 +1,38 @@
+package org.dyve.effort;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import org.dyve.Shared;
+import org.dyve.data.Dataset;
+import org.dyve.descriptor.ModelCatalog;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.ConvEffort;
+import org.dyve.model.Network;
+import org.junit.jupiter.api.Test;
+
+/** The calibrator's shortcuts measure exactly what a whole-network run measures. */
+class CalibratorTest {
+
+    @Test
+    void aLayerMeasuredFromItsCachedDenseInputsEqualsTheWholeNetwork() {
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network net = d.load();
+        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@even");
+        // 20 samples: one full batch and a partial one
+        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 20);
+        ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
+        // in network order (the cache advances), then back to an earlier layer (the cache restarts); the
+        // expand 3x3 layers' range also needs the expand 1x1 output beside their own input
+        for (String layer : new String[] {"fire2/conv3x3_2", "fire3/conv1x1_2", "fire9/conv3x3_2", "conv_final",
+            "fire3/conv3x3_2"}) {
+            Calibrator.Measure alone = cal.measureAlone(layer, sdss);
+            Calibrator.Measure whole = cal.measure(Map.of(layer, sdss));
+            assertTrue(whole.saved() > 0, layer + " saves nothing, the comparison would prove nothing");
+            assertEquals(whole.correct(), alone.correct(), layer);
+            assertEquals(whole.agree(), alone.agree(), layer);
+            assertEquals(whole.saved(), alone.saved(), 1e-6 * whole.denseMacs(), layer);
+        }
+    }
+}
