@@ -21,8 +21,11 @@ public final class EffortController {
     public record Stop() implements Command {
     }
 
-    /** Asks for a decision on frame {@code seq}. */
-    public record Decide(long seq, float[] thumbnail, ActorRef<Decided> replyTo) implements Command {
+    /**
+     * Asks for a decision on frame {@code seq}, which left its live buffer with {@code backlog} frames still
+     * waiting (0 for sources that wait).
+     */
+    public record Decide(long seq, float[] thumbnail, int backlog, ActorRef<Decided> replyTo) implements Command {
     }
 
     /**
@@ -43,13 +46,13 @@ public final class EffortController {
     static Behavior<Command> create(List<String> ladder, StreamSettings s) {
         double budget = s.latencyMs() > 0 ? s.latencyMs() : s.targetFps() > 0 ? 1000.0 / s.targetFps() : 0;
         return create(new EffortPolicy(ladder, s.reuseThreshold(), s.maxReuse(), budget, s.latencyMs() > 0,
-                s.window()));
+                s.window(), s.pressureBacklog()));
     }
 
     static Behavior<Command> create(EffortPolicy policy) {
         return Behaviors.receive(Command.class)
                 .onMessage(Decide.class, d -> {
-                    EffortPolicy.Decision dec = policy.decide(d.thumbnail());
+                    EffortPolicy.Decision dec = policy.decide(d.thumbnail(), d.backlog());
                     d.replyTo().tell(new Decided(d.seq(), dec.action() == EffortPolicy.Action.REUSE, dec.effort(),
                             dec.reason()));
                     return Behaviors.same();

@@ -10,7 +10,10 @@ import java.util.List;
  * measurement, not the ladder's order: when the recent average service time or latency misses the target or
  * frames were dropped, it moves to the next cheaper rung not yet tried, else to the fastest measured rung if it
  * is clearly faster than the current one; when the target is comfortably met, back to the nearest more exact
- * rung not measured too slow for it. Mutable; owned by one actor.
+ * rung not measured too slow for it. A live source's backlog acts sooner: a frame that left the live buffer with
+ * {@code pressureBacklog} or more frames still waiting moves the rung cheaper at once (then not again for half a
+ * window), so effort drops before frames do; after two windows with no backlog and no drops it moves one rung back
+ * towards exact. Mutable; owned by one actor.
  */
 final class EffortPolicy {
     /** What to do with one frame. */
@@ -32,15 +35,20 @@ final class EffortPolicy {
     private double sum;
     private int count;
     private long dropsInWindow;
+    private final int pressureBacklog;
+    private int maxBacklog;
+    private int sinceMove;
+    private int quietWindows;
     /** Per rung: running mean service time (ms), NaN until a frame was computed there. */
     private final double[] cost;
 
     /**
      * @param budgetMs per-frame budget: the latency target, or 1000 / target fps for a rate target; 0 for none
      * @param latencyTarget whether the budget bounds end-to-end latency (else service time per frame)
+     * @param pressureBacklog live-buffer backlog that moves the rung cheaper at once; 0 = off
      */
     EffortPolicy(List<String> ladder, double reuseThreshold, int maxReuse, double budgetMs, boolean latencyTarget,
-            int window) {
+            int window, int pressureBacklog) {
         if (ladder.isEmpty()) {
             throw new IllegalArgumentException("the effort ladder needs at least 'exact'");
         }
@@ -50,12 +58,25 @@ final class EffortPolicy {
         this.budgetMs = budgetMs;
         this.latencyTarget = latencyTarget;
         this.window = Math.max(1, window);
+        this.pressureBacklog = pressureBacklog;
         cost = new double[this.ladder.size()];
         java.util.Arrays.fill(cost, Double.NaN);
     }
 
-    /** Decides for a frame given its thumbnail (16 x 16 grey, 0..255). */
-    Decision decide(float[] thumbnail) {
+    /**
+     * Decides for a frame given its thumbnail (16 x 16 grey, 0..255) and the live-buffer backlog it left behind.
+     */
+    Decision decide(float[] thumbnail, int backlog) {
+        maxBacklog = Math.max(maxBacklog, backlog);
+        sinceMove++;
+        String moved = "";
+        if (pressureBacklog > 0 && backlog >= pressureBacklog && sinceMove > window / 2) {
+            int next = cheaper();
+            if (next != level) {
+                moved = String.format("backlog %d: %s -> %s", backlog, ladder.get(level), ladder.get(next));
+                moveTo(next);
+            }
+        }
         if (reference != null && reuseThreshold > 0 && reused < maxReuse) {
             double diff = meanAbsDiff(thumbnail, reference);
             if (diff < reuseThreshold) {
@@ -66,7 +87,7 @@ final class EffortPolicy {
         }
         reference = thumbnail;
         reused = 0;
-        return new Decision(Action.COMPUTE, ladder.get(level), "");
+        return new Decision(Action.COMPUTE, ladder.get(level), moved);
     }
 
     /**
@@ -92,32 +113,51 @@ final class EffortPolicy {
 
     private void adjust() {
         double avg = sum / count;
-        // without a target only drops move the rung (cheaper); back towards exact needs a target to judge by
+        boolean quiet = dropsInWindow == 0 && maxBacklog == 0;
+        quietWindows = quiet ? quietWindows + 1 : 0;
+        // without a target, drops and backlog move the rung cheaper and two quiet windows move it back
         if (budgetMs > 0 && avg > budgetMs || dropsInWindow > 0) {
-            // the next untried rung, else the fastest measured one if clearly faster than this one
-            int next = -1;
-            for (int r = level + 1; r < ladder.size() && next < 0; r++) {
-                next = Double.isNaN(cost[r]) ? r : -1;
-            }
-            if (next < 0 && !Double.isNaN(cost[level])) {
-                for (int r = 0; r < ladder.size(); r++) {
-                    if (cost[r] < 0.95 * cost[level] && (next < 0 || cost[r] < cost[next])) {
-                        next = r;
-                    }
-                }
-            }
-            level = next >= 0 ? next : level;
+            moveTo(cheaper());
         } else if (budgetMs > 0 && avg < 0.7 * budgetMs) {
             for (int r = level - 1; r >= 0; r--) {
                 if (Double.isNaN(cost[r]) || cost[r] < 0.9 * budgetMs) {
-                    level = r;
+                    moveTo(r);
                     break;
                 }
             }
+        } else if (budgetMs == 0 && pressureBacklog > 0 && quietWindows >= 2 && level > 0) {
+            moveTo(level - 1);
         }
         sum = 0;
         count = 0;
         dropsInWindow = 0;
+        maxBacklog = 0;
+    }
+
+    /** The next untried cheaper rung, else the fastest measured one if clearly faster than this one, else this. */
+    private int cheaper() {
+        for (int r = level + 1; r < ladder.size(); r++) {
+            if (Double.isNaN(cost[r])) {
+                return r;
+            }
+        }
+        int next = level;
+        if (!Double.isNaN(cost[level])) {
+            for (int r = 0; r < ladder.size(); r++) {
+                if (cost[r] < 0.95 * cost[level] && cost[r] < (next == level ? Double.MAX_VALUE : cost[next])) {
+                    next = r;
+                }
+            }
+        }
+        return next;
+    }
+
+    private void moveTo(int rung) {
+        if (rung != level) {
+            level = rung;
+            sinceMove = 0;
+            quietWindows = 0;
+        }
     }
 
     /** Current effort level name. */

@@ -10,21 +10,28 @@ import org.dyve.data.Image;
  * @param ptsMs presentation time in milliseconds (frame index for data sets)
  * @param label ground-truth class when the source knows it, else -1
  * @param arrivedNanos {@link System#nanoTime()} when the source produced it
+ * @param backlog frames of a live source still waiting in its {@link LiveBuffer} when this one left it (0 for
+ *     other sources): how far the pipeline is behind, before anything is dropped
  */
 public record Frame(long seq, String source, long ptsMs, Image image, int label, String error, long arrivedNanos,
-        int droppedCount, String dropReason) {
+        int droppedCount, String dropReason, int backlog) {
 
     static Frame of(long seq, String source, long ptsMs, Image image, int label) {
-        return new Frame(seq, source, ptsMs, image, label, null, System.nanoTime(), 0, null);
+        return new Frame(seq, source, ptsMs, image, label, null, System.nanoTime(), 0, null, 0);
     }
 
     static Frame failed(long seq, String source, long ptsMs, String error) {
-        return new Frame(seq, source, ptsMs, null, -1, error, System.nanoTime(), 0, null);
+        return new Frame(seq, source, ptsMs, null, -1, error, System.nanoTime(), 0, null, 0);
     }
 
     /** A marker for {@code count} consecutive frames from {@code seq} that were dropped for {@code reason}. */
     static Frame dropped(long seq, String source, int count, String reason) {
-        return new Frame(seq, source, -1, null, -1, null, System.nanoTime(), count, reason);
+        return new Frame(seq, source, -1, null, -1, null, System.nanoTime(), count, reason, 0);
+    }
+
+    /** This frame with another backlog. */
+    Frame withBacklog(int frames) {
+        return new Frame(seq, source, ptsMs, image, label, error, arrivedNanos, droppedCount, dropReason, frames);
     }
 
     boolean isDropped() {

@@ -131,6 +131,7 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                 Frame f = queue.pollFirst();
                 if (!f.isDropped()) {
                     frames--;
+                    f = f.withBacklog(frames);
                 }
                 push(out, f);
                 if (policy == Overflow.BACKPRESSURE && !hasBeenPulled(in) && !isClosed(in)) {

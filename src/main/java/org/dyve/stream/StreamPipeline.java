@@ -224,7 +224,7 @@ public final class StreamPipeline {
             Map<String, float[]> t = new HashMap<>();
             t.put(input, pre.apply(f.image()));
             Frame slim = new Frame(f.seq(), f.source(), f.ptsMs(), f.image(), f.label(), null, f.arrivedNanos(), 0,
-                    null);
+                    null, f.backlog());
             return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0, 0, null);
         } catch (DyveException e) {
             return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
@@ -244,7 +244,7 @@ public final class StreamPipeline {
         }
         float[] thumb = EffortPolicy.thumbnail(f.image());
         return AskPattern.<EffortController.Command, EffortController.Decided>ask(controller,
-                        reply -> new EffortController.Decide(f.seq(), thumb, reply), ASK_TIMEOUT, system.scheduler())
+                        reply -> new EffortController.Decide(f.seq(), thumb, f.backlog(), reply), ASK_TIMEOUT, system.scheduler())
                 .thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
                         0, 0, null));
     }

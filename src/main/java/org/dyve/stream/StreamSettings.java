@@ -18,10 +18,13 @@ import java.util.List;
  * @param targetFps rate the controller tries to hold (0: none)
  * @param latencyMs per-frame latency the controller tries to hold (0: none)
  * @param window frames between two effort-ladder moves
+ * @param pressureBacklog frames waiting in a live source's buffer that move the controller to a cheaper rung at
+ *     once, before the buffer overflows (0: only drops and targets move it)
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int liveBuffer,
         Overflow overflow,
-        double reuseThreshold, int maxReuse, double targetFps, double latencyMs, int window, Duration progress) {
+        double reuseThreshold, int maxReuse, double targetFps, double latencyMs, int window, int pressureBacklog,
+        Duration progress) {
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
@@ -29,18 +32,19 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
         return new StreamSettings(c.getInt("stages"), c.getStringList("split"), c.getInt("stage-buffer"),
                 c.getInt("max-batch"), c.getInt("live-buffer"), Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
                 c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
-                c.getDouble("controller.latency-ms"), c.getInt("controller.window"), c.getDuration("progress"));
+                c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
+                c.getInt("controller.pressure-backlog"), c.getDuration("progress"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, reuseThreshold,
-                maxReuse, fps, latency, window, progress);
+                maxReuse, fps, latency, window, pressureBacklog, progress);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, threshold, maxReuse,
-                targetFps, latencyMs, window, progress);
+                targetFps, latencyMs, window, pressureBacklog, progress);
     }
 }

@@ -217,7 +217,7 @@ class StreamTest {
 
     @Test
     void controllerReusesSimilarFramesAndMovesAlongTheLadder() {
-        EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 5.0, 2, 10.0, false, 2);
+        EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 5.0, 2, 10.0, false, 2, 0);
         ActorRef<EffortController.Command> c = KIT.spawn(EffortController.create(policy));
         TestProbe<EffortController.Decided> probe = KIT.createTestProbe(EffortController.Decided.class);
         float[] a = new float[256];
@@ -226,40 +226,70 @@ class StreamTest {
         java.util.Arrays.fill(a, 100f);
         java.util.Arrays.fill(a1, 101f);
         java.util.Arrays.fill(b, 150f);
-        c.tell(new EffortController.Decide(0, a, probe.getRef()));
+        c.tell(new EffortController.Decide(0, a, 0, probe.getRef()));
         assertEquals(false, probe.receiveMessage().reuse(), "the first frame is computed");
-        c.tell(new EffortController.Decide(1, a1, probe.getRef()));
+        c.tell(new EffortController.Decide(1, a1, 0, probe.getRef()));
         assertEquals(true, probe.receiveMessage().reuse(), "difference 1 < 5: reuse");
-        c.tell(new EffortController.Decide(2, a, probe.getRef()));
+        c.tell(new EffortController.Decide(2, a, 0, probe.getRef()));
         assertEquals(true, probe.receiveMessage().reuse());
-        c.tell(new EffortController.Decide(3, a, probe.getRef()));
+        c.tell(new EffortController.Decide(3, a, 0, probe.getRef()));
         assertEquals(false, probe.receiveMessage().reuse(), "at most 2 reuses in a row");
-        c.tell(new EffortController.Decide(4, b, probe.getRef()));
+        c.tell(new EffortController.Decide(4, b, 0, probe.getRef()));
         EffortController.Decided d4 = probe.receiveMessage();
         assertEquals(false, d4.reuse(), "difference 50: compute");
         assertEquals("exact", d4.effort());
         // service time 20 ms over a 10 ms budget for a whole window: one step cheaper
         c.tell(new EffortController.Completed(4, "exact", 20, 30));
         c.tell(new EffortController.Completed(5, "exact", 20, 30));
-        c.tell(new EffortController.Decide(6, a, probe.getRef()));
+        c.tell(new EffortController.Decide(6, a, 0, probe.getRef()));
         assertEquals("fast", probe.receiveMessage().effort());
         // drops in a window push further even when the time is within budget
         c.tell(new EffortController.Dropped(3));
         c.tell(new EffortController.Completed(6, "fast", 5, 8));
         c.tell(new EffortController.Completed(7, "fast", 5, 8));
-        c.tell(new EffortController.Decide(8, b, probe.getRef()));
+        c.tell(new EffortController.Decide(8, b, 0, probe.getRef()));
         assertEquals("fastest", probe.receiveMessage().effort());
         // comfortably within budget, no drops: one step back towards exact
         c.tell(new EffortController.Completed(8, "fastest", 1, 2));
         c.tell(new EffortController.Completed(9, "fastest", 1, 2));
-        c.tell(new EffortController.Decide(10, a, probe.getRef()));
+        c.tell(new EffortController.Decide(10, a, 0, probe.getRef()));
         assertEquals("fast", probe.receiveMessage().effort());
+    }
+
+    @Test
+    void controllerLowersEffortOnALiveBacklogBeforeAnythingIsDropped() {
+        // no target, window 4, a backlog of 2 waiting frames is pressure
+        EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 0, 0, 0, false, 4, 2);
+        ActorRef<EffortController.Command> c = KIT.spawn(EffortController.create(policy));
+        TestProbe<EffortController.Decided> probe = KIT.createTestProbe(EffortController.Decided.class);
+        float[] t = new float[256];
+        int[] backlogs = {0, 1, 2, 3, 3, 3};
+        String[] efforts = {"exact", "exact", "fast", "fast", "fast", "fastest"};
+        for (int i = 0; i < backlogs.length; i++) {
+            c.tell(new EffortController.Decide(i, t, backlogs[i], probe.getRef()));
+            EffortController.Decided d = probe.receiveMessage();
+            assertEquals(efforts[i], d.effort(), "frame " + i + " with backlog " + backlogs[i]);
+            assertEquals(i == 2 ? "backlog 2: exact -> fast" : i == 5 ? "backlog 3: fast -> fastest" : "", d.reason(),
+                    "frame " + i + ": a move says why; one move per half window");
+        }
+        // a window with backlog, then two quiet ones (nothing waiting, nothing dropped): one rung back
+        long seq = backlogs.length;
+        for (int w = 0; w < 3; w++) {
+            for (int i = 0; i < 4; i++, seq++) {
+                c.tell(new EffortController.Decide(seq, t, 0, probe.getRef()));
+                probe.receiveMessage();
+                c.tell(new EffortController.Completed(seq, "fastest", 5, 5));
+            }
+            c.tell(new EffortController.Decide(seq, t, 0, probe.getRef()));
+            assertEquals(w < 2 ? "fastest" : "fast", probe.receiveMessage().effort(), "after window " + w);
+            seq++;
+        }
     }
 
     @Test
     void controllerTrustsMeasuredCostNotTheLadderOrder() {
         // "fewer-macs" is cheaper on paper but measured slower than exact: the policy skips it both ways
-        EffortPolicy p = new EffortPolicy(List.of("exact", "fewer-macs", "fast"), 0, 0, 10.0, false, 1);
+        EffortPolicy p = new EffortPolicy(List.of("exact", "fewer-macs", "fast"), 0, 0, 10.0, false, 1, 0);
         p.completed("exact", 20, 20);
         assertEquals("fewer-macs", p.effort(), "untried rungs are tried");
         p.completed("fewer-macs", 30, 30);
@@ -271,12 +301,12 @@ class StreamTest {
         p.completed(null, 0, 0);
         assertEquals("fast", p.effort(), "a reused frame counts towards the window but measures no rung");
         // all rungs tried and the last one slowest: back to the fastest measured
-        EffortPolicy q = new EffortPolicy(List.of("exact", "fewer-macs"), 0, 0, 10.0, false, 1);
+        EffortPolicy q = new EffortPolicy(List.of("exact", "fewer-macs"), 0, 0, 10.0, false, 1, 0);
         q.completed("exact", 20, 20);
         q.completed("fewer-macs", 30, 30);
         assertEquals("exact", q.effort());
         // without a target only drops move, towards cheaper rungs
-        EffortPolicy live = new EffortPolicy(List.of("exact", "fast"), 0, 0, 0, false, 1);
+        EffortPolicy live = new EffortPolicy(List.of("exact", "fast"), 0, 0, 0, false, 1, 0);
         live.completed("exact", 50, 50);
         assertEquals("exact", live.effort());
         live.dropped(2);
