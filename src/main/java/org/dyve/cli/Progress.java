@@ -2,15 +2,22 @@ package org.dyve.cli;
 
 import java.io.PrintStream;
 
-/** A one-line progress display on an interactive terminal; silent otherwise. */
+/**
+ * A one-line progress display on an interactive terminal; elsewhere (a log, a pipe) a plain line at most every
+ * {@link #LOG_INTERVAL_NANOS}, so long jobs show they are alive.
+ */
 final class Progress {
     private final PrintStream err = System.err;
     private final boolean enabled;
+    private final boolean terminal;
+    private static final long LOG_INTERVAL_NANOS = 30_000_000_000L;
     private final long start = System.nanoTime();
     private long last;
 
     Progress(boolean quiet) {
-        this.enabled = !quiet && System.console() != null;
+        this.terminal = System.console() != null;
+        this.enabled = !quiet;
+        this.last = start;
     }
 
     void update(String what, int done, int total) {
@@ -18,6 +25,16 @@ final class Progress {
             return;
         }
         long now = System.nanoTime();
+        if (!terminal) {
+            if (now - last >= LOG_INTERVAL_NANOS) {
+                last = now;
+                double rate = done / Math.max((now - start) / 1e9, 1e-9);
+                err.println(total <= 0 ? String.format("%s %d frames, %.1f/s", what, done, rate)
+                        : String.format("%s %d/%d (%.0f%%), eta %.0fs", what, done, total, 100.0 * done / total,
+                        (total - done) / Math.max(rate, 1e-9)));
+            }
+            return;
+        }
         if (done < total && now - last < 200_000_000L) {
             return;
         }
