@@ -51,7 +51,8 @@ public final class Calibrator {
     private final Network net;
     private final Preprocessing pre;
     private final Dataset data;
-    private final List<float[]> inputs = new ArrayList<>();
+    /** The preprocessed samples under the network input's name, as the engines are fed. */
+    private final Map<String, List<float[]>> input;
     private final int[] labels;
     private final int[] dense;
     private final int denseCorrect;
@@ -62,13 +63,15 @@ public final class Calibrator {
         this.pre = pre;
         this.data = data;
         int n = Math.min(limit, data.size());
+        List<float[]> inputs = new ArrayList<>(n);
         labels = new int[n];
         for (int i = 0; i < n; i++) {
             var s = data.get(i);
             inputs.add(pre.apply(s.image()));
             labels[i] = s.label();
         }
-        dense = top1(Engine.of(net, BATCH), Map.of(net.input().name(), inputs));
+        input = Map.of(net.input().name(), List.copyOf(inputs));
+        dense = top1(Engine.of(net, BATCH), input);
         int c = 0;
         for (int i = 0; i < n; i++) {
             c += dense[i] == labels[i] ? 1 : 0;
@@ -84,12 +87,7 @@ public final class Calibrator {
         float[] scores = new float[net.shape(net.output()).size()];
         int[] top = new int[labels.length];
         for (int i0 = 0; i0 < labels.length; i0 += e.batch()) {
-            int m = Math.min(e.batch(), labels.length - i0);
-            for (var t : in.entrySet()) {
-                for (int j = 0; j < m; j++) {
-                    e.setInput(t.getKey(), j, t.getValue().get(i0 + j));
-                }
-            }
+            int m = load(e, in, i0);
             e.run(m);
             for (int j = 0; j < m; j++) {
                 e.getOutput(net.output(), j, scores);
@@ -97,6 +95,20 @@ public final class Calibrator {
             }
         }
         return top;
+    }
+
+    /**
+     * Copies the next batch of samples, from {@code i0}, of each tensor of {@code in} into the engine's slots;
+     * returns how many.
+     */
+    private int load(Engine e, Map<String, List<float[]>> in, int i0) {
+        int m = Math.min(e.batch(), labels.length - i0);
+        for (var t : in.entrySet()) {
+            for (int j = 0; j < m; j++) {
+                e.setInput(t.getKey(), j, t.getValue().get(i0 + j));
+            }
+        }
+        return m;
     }
 
     /**
@@ -121,12 +133,7 @@ public final class Calibrator {
         }
         Engine e = Engine.range(net, at, from, BATCH);
         for (int i0 = 0; i0 < labels.length; i0 += BATCH) {
-            int m = Math.min(BATCH, labels.length - i0);
-            for (var t : prefix.entrySet()) {
-                for (int j = 0; j < m; j++) {
-                    e.setInput(t.getKey(), j, t.getValue().get(i0 + j));
-                }
-            }
+            int m = load(e, prefix, i0);
             e.run(m);
             for (String t : written) {
                 for (int j = 0; j < m; j++) {
@@ -172,7 +179,7 @@ public final class Calibrator {
             throw new IllegalArgumentException(net.name() + " has no layer " + layer);
         }
         if (prefix == null || prefixAt > li) {
-            prefix = Map.of(net.input().name(), inputs);
+            prefix = input;
             prefixAt = 0;
         }
         prefix = prefix(prefixAt, prefix, li);
@@ -182,7 +189,7 @@ public final class Calibrator {
 
     /** Runs knobs and early exits over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers, List<EarlyExit> exits) {
-        return measure(Engine.of(net, BATCH, layers, exits), Map.of(net.input().name(), inputs));
+        return measure(Engine.of(net, BATCH, layers, exits), input);
     }
 
     /** Runs an engine (of the whole network, or of its layers from some point on) over the samples' inputs. */
@@ -271,10 +278,7 @@ public final class Calibrator {
         float[] probs = new float[scores.length];
         for (int i0 = 0; i0 < n; i0 += BATCH) {
             int first = i0;
-            int m = Math.min(BATCH, n - i0);
-            for (int j = 0; j < m; j++) {
-                e.setInput(net.input().name(), j, inputs.get(i0 + j));
-            }
+            int m = load(e, input, i0);
             e.run(m, (layer, eng) -> {
                 for (int q = 0; q < probes.size(); q++) {
                     if (at[q] == layer) {

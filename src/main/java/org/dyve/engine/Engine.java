@@ -64,8 +64,6 @@ public final class Engine {
     private final boolean[] leaves;
     private float[] act = new float[0];
     private float[] feat = new float[0];
-    /** Per kernel: MACs per sample, to choose its native threads per run ({@link #threadsFor}). */
-    private final long[] macsPerSample;
 
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
         if (batch <= 0) {
@@ -86,7 +84,6 @@ public final class Engine {
             buffers.put(t, allocate(net.shape(t)));
         }
         kernels = new Kernel[to - from];
-        macsPerSample = new long[to - from];
         for (int i = from; i < to; i++) {
             Layer l = net.layers().get(i);
             String in0 = l.inputs().get(0);
@@ -102,7 +99,6 @@ public final class Engine {
             }
             buffers.put(l.output(), out);
             kernels[i - from] = compile(l, out);
-            macsPerSample[i - from] = net.macs(i);
         }
         ran = new long[kernels.length];
         this.exits = List.copyOf(exits);
@@ -503,7 +499,7 @@ public final class Engine {
         }
         for (int i = 0; i < kernels.length && live > 0; i++) {
             long t0 = nanos == null ? 0 : System.nanoTime();
-            useThreads(threadsFor(macsPerSample[i] * live));
+            useThreads(threadsFor(net.macs(from + i) * live));
             kernels[i].run(live);
             ran[i] += live;
             if (exitAfter[i] != null) {

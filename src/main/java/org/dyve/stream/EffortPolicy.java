@@ -142,11 +142,10 @@ final class EffortPolicy {
             }
         }
         int next = level;
-        if (!Double.isNaN(cost[level])) {
-            for (int r = 0; r < ladder.size(); r++) {
-                if (cost[r] < 0.95 * cost[level] && cost[r] < (next == level ? Double.MAX_VALUE : cost[next])) {
-                    next = r;
-                }
+        for (int r = 0; r < ladder.size(); r++) {
+            // NaN costs compare false: unmeasured rungs are never picked here, nor from an unmeasured one
+            if (cost[r] < 0.95 * cost[level] && cost[r] < cost[next]) {
+                next = r;
             }
         }
         return next;

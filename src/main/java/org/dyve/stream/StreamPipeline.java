@@ -223,9 +223,7 @@ public final class StreamPipeline {
         try {
             Map<String, float[]> t = new HashMap<>();
             t.put(input, pre.apply(f.image()));
-            Frame slim = new Frame(f.seq(), f.source(), f.ptsMs(), f.image(), f.label(), null, f.arrivedNanos(), 0,
-                    null, f.backlog());
-            return new LayerStage.Work(slim, null, t, System.nanoTime(), 0, 0, 0, null);
+            return new LayerStage.Work(f, null, t, System.nanoTime(), 0, 0, 0, null);
         } catch (DyveException e) {
             return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
                     System.nanoTime(), 0, 0, 0, null);
