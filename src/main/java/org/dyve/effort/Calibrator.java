@@ -112,10 +112,11 @@ public final class Calibrator {
     }
 
     /**
-     * What layers {@code [from, end)} read, per calibration sample, computed densely: advances {@code prefix}
-     * (the same for an earlier layer {@code at}) through layers {@code [at, from)}.
+     * What layers {@code [from, end)} read, per calibration sample, with the knobs {@code layers}: advances
+     * {@code prefix} (the same for an earlier layer {@code at}) through layers {@code [at, from)}.
      */
-    private Map<String, List<float[]>> prefix(int at, Map<String, List<float[]>> prefix, int from) {
+    private Map<String, List<float[]>> prefix(int at, Map<String, List<float[]>> prefix, int from,
+            Map<String, ConvEffort> layers) {
         int end = net.layers().size();
         Map<String, List<float[]>> out = new LinkedHashMap<>();
         List<String> needed = net.rangeInputs(from, end);
@@ -131,7 +132,7 @@ public final class Calibrator {
         if (written.isEmpty()) {
             return out;
         }
-        Engine e = Engine.range(net, at, from, BATCH);
+        Engine e = Engine.range(net, at, from, BATCH, layers);
         for (int i0 = 0; i0 < labels.length; i0 += BATCH) {
             int m = load(e, prefix, i0);
             e.run(m);
@@ -182,7 +183,7 @@ public final class Calibrator {
             prefix = input;
             prefixAt = 0;
         }
-        prefix = prefix(prefixAt, prefix, li);
+        prefix = prefix(prefixAt, prefix, li, Map.of());
         prefixAt = li;
         return measure(Engine.range(net, li, net.layers().size(), BATCH, Map.of(layer, setting)), prefix);
     }
@@ -194,6 +195,11 @@ public final class Calibrator {
 
     /** Runs an engine (of the whole network, or of its layers from some point on) over the samples' inputs. */
     private Measure measure(Engine e, Map<String, List<float[]>> in) {
+        return measure(e, in, List.of());
+    }
+
+    /** As {@link #measure(Engine, Map)}, counting {@code before} (the work of the layers before the engine's). */
+    private Measure measure(Engine e, Map<String, List<float[]>> in, List<org.dyve.engine.Work> before) {
         int[] top = top1(e, in);
         int correct = 0;
         int agree = 0;
@@ -201,8 +207,82 @@ public final class Calibrator {
             correct += top[i] == labels[i] ? 1 : 0;
             agree += top[i] == dense[i] ? 1 : 0;
         }
-        WorkSummary w = WorkSummary.of(e.work());
+        List<org.dyve.engine.Work> work = new ArrayList<>(before);
+        work.addAll(e.work());
+        WorkSummary w = WorkSummary.of(work);
         return new Measure(correct, agree, w.denseMacs(), w.macs());
+    }
+
+    /** Cuts of the combination's activations kept at once, beyond the network input. */
+    private static final int CHAIN_CUTS = 6;
+
+    /**
+     * The knob combination being built by the greedy phase, with its activations kept at a few cuts (the input
+     * of a calibrated layer) so that a trial adding one layer's knob runs only from that layer on: the layers
+     * before it are the combination's, already computed. Exact: a trial measures what {@link #measure(Map)}
+     * measures.
+     */
+    final class Combination {
+        private Map<String, ConvEffort> layers = Map.of();
+        /** What layers {@code [cut, end)} read, per sample, with {@link #layers}; cut 0 is the input. */
+        private final java.util.TreeMap<Integer, Map<String, List<float[]>>> cuts = new java.util.TreeMap<>();
+        private final Map<Integer, Long> lastUse = new java.util.HashMap<>();
+        private long uses;
+        /** Each layer's work with {@link #layers}, in network order. */
+        private final List<org.dyve.engine.Work> work;
+        private Engine lastTrial;
+        private int lastFrom;
+
+        Combination() {
+            cuts.put(0, input);
+            Engine e = Engine.of(net, BATCH);
+            top1(e, input);
+            work = new ArrayList<>(e.work());
+        }
+
+        /** The knobs kept so far. */
+        Map<String, ConvEffort> layers() {
+            return layers;
+        }
+
+        /** Measures {@code trial}: this combination's knobs before layer {@code from}, any knobs from it on. */
+        Measure measure(Map<String, ConvEffort> trial, int from) {
+            Map<String, List<float[]>> in = inputsAt(from);
+            List<org.dyve.engine.Work> before = new ArrayList<>();
+            for (org.dyve.engine.Work w : work) {
+                if (net.indexOf(w.layer()) < from) {
+                    before.add(w);
+                }
+            }
+            lastTrial = Engine.range(net, from, net.layers().size(), BATCH, trial);
+            lastFrom = from;
+            return Calibrator.this.measure(lastTrial, in, before);
+        }
+
+        /** Keeps the last measured trial (which changed layers from {@code from} on). */
+        void accept(Map<String, ConvEffort> trial) {
+            layers = Map.copyOf(trial);
+            work.removeIf(w -> net.indexOf(w.layer()) >= lastFrom);
+            work.addAll(lastTrial.work());
+            cuts.tailMap(lastFrom, false).clear();
+            lastUse.keySet().retainAll(cuts.keySet());
+        }
+
+        /** This combination's activations at cut {@code at}, from the nearest kept cut before it. */
+        private Map<String, List<float[]>> inputsAt(int at) {
+            var near = cuts.floorEntry(at);
+            Map<String, List<float[]>> in = near.getKey() == at ? near.getValue()
+                    : prefix(near.getKey(), near.getValue(), at, layers);
+            cuts.put(at, in);
+            lastUse.put(at, ++uses);
+            while (cuts.size() > CHAIN_CUTS + 1) {
+                int oldest = lastUse.entrySet().stream().filter(e -> e.getKey() != 0)
+                        .min(java.util.Map.Entry.comparingByValue()).orElseThrow().getKey();
+                cuts.remove(oldest);
+                lastUse.remove(oldest);
+            }
+            return in;
+        }
     }
 
     /**
@@ -423,8 +503,8 @@ public final class Calibrator {
         prefixAt = 0;
         measured.sort(Comparator.comparingDouble((Candidate c) -> -c.saved() / (c.disagree() + 0.5))
                 .thenComparing(Candidate::layer).thenComparing(Candidate::knob));
-        // 2. greedy combination under the largest budget
-        Map<String, ConvEffort> current = new LinkedHashMap<>();
+        // 2. greedy combination under the largest budget, each trial run from its layer on
+        Combination combination = new Combination();
         Set<String> used = new HashSet<>();
         List<EffortProfile> kept = new ArrayList<>();
         done = 0;
@@ -433,14 +513,14 @@ public final class Calibrator {
             if (used.contains(c.layer() + "/" + c.knob()) || c.loss() > maxBudget) {
                 continue; // a layer's knob once; a setting over budget on its own is not worth a full measurement
             }
-            Map<String, ConvEffort> trial = new LinkedHashMap<>(current);
+            Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
             trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));
-            Measure m = measure(trial);
+            Measure m = combination.measure(trial, net.indexOf(c.layer()));
             double loss = loss(m.correct());
             if (loss <= maxBudget) {
-                current = trial;
+                combination.accept(trial);
                 used.add(c.layer() + "/" + c.knob());
-                kept.add(new EffortProfile("", maxBudget, current, List.of(), m.denseMacs() / m.macs(), loss,
+                kept.add(new EffortProfile("", maxBudget, trial, List.of(), m.denseMacs() / m.macs(), loss,
                         100.0 * m.agree() / labels.length));
             }
         }

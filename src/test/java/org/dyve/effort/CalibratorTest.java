@@ -35,4 +35,29 @@ class CalibratorTest {
             assertEquals(whole.saved(), alone.saved(), 1e-6 * whole.denseMacs(), layer);
         }
     }
+
+    @Test
+    void aTrialRunFromItsLayerOnTheCombinationsCachedActivationsEqualsTheWholeNetwork() {
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network net = d.load();
+        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@even");
+        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 20);
+        Calibrator.Combination comb = cal.new Combination();
+        ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
+        // a late layer, then an earlier one (its cut is computed from the input), then one between (from the
+        // earlier one's cut, with its knobs): each trial keeps the combination so far
+        for (String layer : new String[] {"fire7/conv3x3_2", "fire3/conv3x3_2", "fire5/conv1x1_1"}) {
+            Map<String, ConvEffort> trial = new java.util.LinkedHashMap<>(comb.layers());
+            trial.put(layer, sdss);
+            Calibrator.Measure cached = comb.measure(trial, net.indexOf(layer));
+            Calibrator.Measure whole = cal.measure(trial);
+            assertTrue(whole.saved() > 0, layer + " saves nothing, the comparison would prove nothing");
+            assertEquals(whole.correct(), cached.correct(), layer);
+            assertEquals(whole.agree(), cached.agree(), layer);
+            assertEquals(whole.macs(), cached.macs(), 1e-6 * whole.denseMacs(), layer);
+            assertEquals(whole.denseMacs(), cached.denseMacs(), 1e-6 * whole.denseMacs(), layer);
+            comb.accept(trial);
+        }
+        assertEquals(3, comb.layers().size());
+    }
 }
