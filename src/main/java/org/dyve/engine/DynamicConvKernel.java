@@ -5,7 +5,9 @@ import java.util.Arrays;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A convolution (group 1, no dilation) with DyVEDeep's knobs applied per input, in the order the spec gives:
@@ -13,10 +15,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * decides the others from their grid neighbours, SPET sums the most significant input channels first and
  * finishes only the neurons it does not predict saturated.
  *
- * <p>The dense part of every step is one SGEMM over a position-major im2col matrix (OpenBLAS through
- * JavaCPP, on direct buffers prepared at compile time): the grid (or all) positions x the kept channels, or
- * their first {@code spetFraction} for SPET. Per-neuron work (SPET's finishing, SDSS's exact outputs) runs as
- * dot products over the same rows. Every MAC executed or skipped is counted per mechanism.
+ * <p>The dense part of every step is one SGEMM over a position-major im2col matrix: the grid (or all)
+ * positions x the kept channels, or their first {@code spetFraction} for SPET. When every input map is kept and
+ * SPET is off, the SGEMMs (the grid's, and SDSS's gathered columns, their count rounded up to a bucket) run
+ * through ND4J on arrays prepared at compile time, which on this stack is 1.5-2x faster than the OpenBLAS build
+ * JavaCPP ships; other shapes (SFMA's smaller K, SPET's partial sums) use that OpenBLAS on direct buffers.
+ * Per-neuron work (SPET's finishing, SDSS's exact outputs) runs as dot products over the same rows. Every MAC
+ * executed or skipped is counted per mechanism.
  */
 final class DynamicConvKernel implements Kernel {
 
@@ -72,6 +77,18 @@ final class DynamicConvKernel implements Kernel {
     private final FloatBuffer xNative;
     private final FloatBuffer wkNative;
     private final FloatBuffer zNative;
+    /** All weights ({@code cout x k}, {@link #order}ed) as an ND4J array, for the fixed-shape products. */
+    private final INDArray wArr;
+    /** The grid's (or all positions') product when every map is kept and SPET is off. */
+    private final Product first;
+    /** SDSS's gathered-columns products, by bucket of {@link #BUCKET} columns, made on first use. */
+    private final Product[] restProducts;
+    /** SDSS by columns: how many channels of each off-grid position failed both tests. */
+    private final int[] fails;
+    /** SDSS by columns: 1 / the number of grid neighbours of each off-grid position. */
+    private final float[] invCount;
+    /** SDSS by columns: the decision overhead of all off-grid positions, per sample. */
+    private final long restOverhead;
 
     private long samples;
     private long macs;
@@ -182,6 +199,48 @@ final class DynamicConvKernel implements Kernel {
         xNative = Buffers.direct(x.length);
         wkNative = Buffers.direct(wk.length);
         zNative = Buffers.direct(z.length);
+        wArr = Nd4j.create(wOrdered, new long[] {cout, k}, DataType.FLOAT);
+        boolean sdss = reluAfter && knobs.sdssOn();
+        first = reluAfter && knobs.spetOn() ? null : new Product(wArr, k, sdss ? grid.length : p, false);
+        restProducts = new Product[(rest.length + BUCKET - 1) / BUCKET + 1];
+        fails = new int[rest.length];
+        invCount = new float[rest.length];
+        long ro = 0;
+        for (int i = 0; i < rest.length; i++) {
+            ro += (long) cout * (3L * (nbStart[i + 1] - nbStart[i]) + 3);
+            invCount[i] = 1f / (nbStart[i + 1] - nbStart[i]);
+        }
+        restOverhead = ro;
+    }
+
+    /** Columns per bucket of SDSS's gathered-columns products. */
+    private static final int BUCKET = 32;
+
+    /**
+     * {@code c = a x b} ({@code a x b^T} when {@code transB}) through ND4J's GEMM on arrays made once: the kernel
+     * writes {@code b} through {@link #bIn} and reads {@code c} through {@link #cOut}.
+     */
+    private static final class Product {
+        final INDArray a;
+        final INDArray b;
+        final INDArray c;
+        final FloatBuffer bIn;
+        final FloatBuffer cOut;
+        final boolean transB;
+
+        /** {@code b} is {@code rows x cols}; {@code c} has {@code a}'s rows and {@code b}'s (or b^T's) columns. */
+        Product(INDArray a, int rows, int cols, boolean transB) {
+            this.a = a;
+            this.transB = transB;
+            b = Nd4j.create(DataType.FLOAT, rows, cols);
+            c = Nd4j.create(DataType.FLOAT, a.size(0), transB ? rows : cols);
+            bIn = Buffers.view(b);
+            cOut = Buffers.view(c);
+        }
+
+        void run() {
+            Nd4j.gemm(a, b, c, false, transB, 1.0, 0.0);
+        }
     }
 
     @Override
@@ -253,9 +312,15 @@ final class DynamicConvKernel implements Kernel {
         int step = sdss ? 2 : 1;
         if (kp > 0) {
             Im2colConvKernel.im2col(src, keptChannels, m, is, os, win, 1, 1, step, x);
-            xNative.put(0, x, 0, kp * nc);
-            Buffers.sgemm(false, cout, nc, k1, wn, kp, xNative, nc, zNative, nc);
-            zNative.get(0, z, 0, cout * nc);
+            if (m == cin && first != null) {
+                first.bIn.put(0, x, 0, kp * nc);
+                first.run();
+                first.cOut.get(0, z, 0, cout * nc);
+            } else {
+                xNative.put(0, x, 0, kp * nc);
+                Buffers.sgemm(false, cout, nc, k1, wn, kp, xNative, nc, zNative, nc);
+                zNative.get(0, z, 0, cout * nc);
+            }
             macs += (long) cout * nc * k1;
             if (k1 < kp) {
                 transpose(x, kp, nc, k1, xt);
@@ -317,6 +382,12 @@ final class DynamicConvKernel implements Kernel {
         }
     }
 
+    /** The bits of {@code max(v, 0)} (negative zero too becomes +0), without a branch. */
+    private static int reluBits(float v) {
+        int b = Float.floatToRawIntBits(v);
+        return b & ~(b >> 31);
+    }
+
     /** Max, min and sum after ReLU of the grid neighbours {@code nb[a..e)} in the channel at {@code base}. */
     private void neighbours(int base, int a, int e) {
         float mx = 0f;
@@ -361,28 +432,41 @@ final class DynamicConvKernel implements Kernel {
         float sig = scaled(knobs.sdssSig(), rms);
         float sim = scaled(knobs.sdssSim(), rms);
         int allowed = (int) Math.floor(knobs.sdssCols() * cout);
+        // channel by channel (each channel's plane stays in cache): zero or interpolate every off-grid output,
+        // counting per position the channels that fail both tests
+        Arrays.fill(fails, 0);
+        float[] d = dst;
+        for (int o = 0; o < cout; o++) {
+            int base = o * p;
+            for (int i = 0; i < rest.length; i++) {
+                int a = nbStart[i];
+                int e = nbStart[i + 1];
+                // the grid neighbours after ReLU, as bits: a non-negative float orders like its bits, so max and
+                // min are integer ones, and nothing below branches on the data (the outcomes are near coin flips)
+                int b = reluBits(d[base + nb[a]]);
+                int mxb = b;
+                int mnb = b;
+                float sum = Float.intBitsToFloat(b);
+                for (int t = a + 1; t < e; t++) {
+                    b = reluBits(d[base + nb[t]]);
+                    mxb = Math.max(mxb, b);
+                    mnb = Math.min(mnb, b);
+                    sum += Float.intBitsToFloat(b);
+                }
+                float mx = Float.intBitsToFloat(mxb);
+                float mn = Float.intBitsToFloat(mnb);
+                // significant = mx > sig; a significant output fails when mx - mn > sim: the sign bit of
+                // (threshold - value) is 1 exactly when the value exceeds the threshold, also an infinite one
+                int significant = Float.floatToRawIntBits(sig - mx) >>> 31;
+                d[base + rest[i]] = sum * invCount[i] * significant;
+                fails[i] += significant & (Float.floatToRawIntBits(sim - (mx - mn)) >>> 31);
+            }
+        }
+        overhead += restOverhead;
         int nsel = 0;
         for (int i = 0; i < rest.length; i++) {
-            int pos = rest[i];
-            int a = nbStart[i];
-            int e = nbStart[i + 1];
-            int fails = 0;
-            for (int o = 0; o < cout; o++) {
-                int base = o * p;
-                neighbours(base, a, e);
-                float mx = nbMax;
-                float mn = nbMin;
-                float sum = nbSum;
-                if (mx <= sig) {
-                    dst[base + pos] = 0f;
-                } else {
-                    dst[base + pos] = sum / (e - a);
-                    fails += mx - mn <= sim ? 0 : 1;
-                }
-            }
-            overhead += (long) cout * (3L * (e - a) + 3);
-            if (fails > allowed) {
-                selected[nsel++] = pos;
+            if (fails[i] > allowed) {
+                selected[nsel++] = rest[i];
             } else {
                 sdssSkipped += (long) cout * kp;
             }
@@ -402,9 +486,25 @@ final class DynamicConvKernel implements Kernel {
         for (int j = 0; j < nsel; j++) {
             im2colRow(selected[j], m, xt, j * kp);
         }
-        xNative.put(0, xt, 0, nsel * kp);
-        Buffers.sgemm(true, cout, nsel, k1, wn, kp, xNative, kp, zNative, nsel);
-        zNative.get(0, z, 0, cout * nsel);
+        if (m == cin && k1 == kp) {
+            int bucket = (nsel + BUCKET - 1) / BUCKET;
+            Product g = restProducts[bucket];
+            if (g == null) {
+                g = new Product(wArr, Math.min(bucket * BUCKET, rest.length), k, true);
+                restProducts[bucket] = g;
+            }
+            int cols = (int) g.c.size(1);
+            g.bIn.put(0, xt, 0, nsel * kp);
+            g.run();
+            // the product's columns past nsel are stale patches, never read
+            for (int o = 0; o < cout; o++) {
+                g.cOut.get(o * cols, z, o * nsel, nsel);
+            }
+        } else {
+            xNative.put(0, xt, 0, nsel * kp);
+            Buffers.sgemm(true, cout, nsel, k1, wn, kp, xNative, kp, zNative, nsel);
+            zNative.get(0, z, 0, cout * nsel);
+        }
         macs += (long) cout * nsel * k1;
         finish(wa, kp, k1, xt, nsel, selected);
     }

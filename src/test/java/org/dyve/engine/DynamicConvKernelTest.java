@@ -137,6 +137,27 @@ class DynamicConvKernelTest {
     }
 
     @Test
+    void sdssByColumnsComputesTheSelectedPositionsExactlyInBucketsOfColumns() {
+        Random r = new Random(11);
+        Shape in = new Shape(5, 23, 21);
+        float[] bias = new float[6];
+        java.util.Arrays.fill(bias, 100f); // every output positive: no neighbour is insignificant
+        Convolution c = conv(6, 5, Window.square(3, 1, 1), random(6 * 5 * 9, r), bias);
+        // similarity off: every off-grid position fails, all 351 of them are gathered (11 buckets) and computed
+        Engine e = Engine.of(new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
+                List.of()), 1, Map.of("c", ConvEffort.EXACT.withSdss(0, -1, 0)));
+        for (int run = 0; run < 2; run++) {
+            float[] x = random(in.size(), r);
+            e.setInput("x", 0, x);
+            e.run(1);
+            assertClose(Nets.run(in, c, x), e.output("r", 0), "run " + run);
+        }
+        Work work = e.work().get(0);
+        assertEquals(work.denseMacs(), work.macs());
+        assertEquals(0, work.sdssSkipped());
+    }
+
+    @Test
     void spetStopsNeuronsWhosePartialSumIsBelowTheThreshold() {
         Shape in = new Shape(2, 1, 2);
         // channel 0 has the larger filter norm, so it is summed first; f = 0.5 -> one channel before the check
