@@ -15,13 +15,19 @@ import org.junit.jupiter.api.Test;
 /** The calibrator's shortcuts measure exactly what a whole-network run measures. */
 class CalibratorTest {
 
+    private Network net;
+
+    /** SqueezeNet's calibrator on 20 samples: one full batch and a partial one. */
+    private Calibrator calibrator() {
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        net = d.load();
+        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@even");
+        return new Calibrator(net, d.preprocessing(net), data, 20);
+    }
+
     @Test
     void aLayerMeasuredFromItsCachedDenseInputsEqualsTheWholeNetwork() {
-        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
-        Network net = d.load();
-        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@even");
-        // 20 samples: one full batch and a partial one
-        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 20);
+        Calibrator cal = calibrator();
         ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
         // in network order (the cache advances), then back to an earlier layer (the cache restarts); the
         // expand 3x3 layers' range also needs the expand 1x1 output beside their own input
@@ -38,10 +44,7 @@ class CalibratorTest {
 
     @Test
     void aTrialRunFromItsLayerOnTheCombinationsCachedActivationsEqualsTheWholeNetwork() {
-        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
-        Network net = d.load();
-        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@even");
-        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 20);
+        Calibrator cal = calibrator();
         Calibrator.Combination comb = cal.new Combination();
         ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
         // a late layer, then an earlier one (its cut is computed from the input), then one between (from the
