@@ -56,6 +56,8 @@ public final class Calibrator {
     private final int[] labels;
     private final int[] dense;
     private final int denseCorrect;
+    /** The dense network's work per layer over the samples. */
+    private final List<org.dyve.engine.Work> denseWork;
 
     /** Preprocesses the first {@code limit} samples of {@code data} and records the dense network's answers. */
     public Calibrator(Network net, Preprocessing pre, Dataset data, int limit) {
@@ -71,7 +73,9 @@ public final class Calibrator {
             labels[i] = s.label();
         }
         input = Map.of(net.input().name(), List.copyOf(inputs));
-        dense = top1(Engine.of(net, BATCH), input);
+        Engine e = Engine.of(net, BATCH);
+        dense = top1(e, input);
+        denseWork = e.work();
         int c = 0;
         for (int i = 0; i < n; i++) {
             c += dense[i] == labels[i] ? 1 : 0;
@@ -165,29 +169,6 @@ public final class Calibrator {
         return measure(layers, List.of());
     }
 
-    /** The dense inputs of layers {@code [prefixAt, end)} per sample, kept while the sweep walks the layers. */
-    private Map<String, List<float[]>> prefix;
-    private int prefixAt;
-
-    /**
-     * Measures one layer's knobs alone, as {@link #measure(Map)} would, but runs only the layers from that one on:
-     * the dense activations before it are computed once per layer (from the previous layer's, when the layers
-     * come in network order) and kept.
-     */
-    Measure measureAlone(String layer, ConvEffort setting) {
-        int li = net.indexOf(layer);
-        if (li < 0) {
-            throw new IllegalArgumentException(net.name() + " has no layer " + layer);
-        }
-        if (prefix == null || prefixAt > li) {
-            prefix = input;
-            prefixAt = 0;
-        }
-        prefix = prefix(prefixAt, prefix, li, Map.of());
-        prefixAt = li;
-        return measure(Engine.range(net, li, net.layers().size(), BATCH, Map.of(layer, setting)), prefix);
-    }
-
     /** Runs knobs and early exits over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers, List<EarlyExit> exits) {
         return measure(Engine.of(net, BATCH, layers, exits), input);
@@ -217,10 +198,10 @@ public final class Calibrator {
     private static final int CHAIN_CUTS = 6;
 
     /**
-     * The knob combination being built by the greedy phase, with its activations kept at a few cuts (the input
-     * of a calibrated layer) so that a trial adding one layer's knob runs only from that layer on: the layers
-     * before it are the combination's, already computed. Exact: a trial measures what {@link #measure(Map)}
-     * measures.
+     * The knob combination being built (none during the sweep, then the greedy phase's), with its activations
+     * kept at a few cuts (the input of a calibrated layer) so that a trial of one layer's knob runs only from that
+     * layer on: the layers before it are the combination's, already computed. Exact: a trial measures what
+     * {@link #measure(Map)} measures.
      */
     final class Combination {
         private Map<String, ConvEffort> layers = Map.of();
@@ -235,9 +216,7 @@ public final class Calibrator {
 
         Combination() {
             cuts.put(0, input);
-            Engine e = Engine.of(net, BATCH);
-            top1(e, input);
-            work = new ArrayList<>(e.work());
+            work = new ArrayList<>(denseWork);
         }
 
         /** The knobs kept so far. */
@@ -484,14 +463,15 @@ public final class Calibrator {
                 first = false;
             }
         }
-        // 1. each setting alone, running only the layers from its own on (the ones before are dense and computed
-        // once per layer, advancing from the previous layer's)
+        // 1. each setting alone, running only the layers from its own on (the ones before are dense, computed
+        // once per layer from the previous layer's cut); 2. then the greedy phase goes on from the same cuts
+        Combination combination = new Combination();
         List<Candidate> measured = new ArrayList<>();
         int total = layers.size() * settings("x").size();
         int done = 0;
         for (String layer : layers) {
             for (Candidate c : settings(layer)) {
-                Measure m = measureAlone(layer, c.setting());
+                Measure m = combination.measure(Map.of(layer, c.setting()), net.indexOf(layer));
                 listener.progress("sweep", ++done, total);
                 if (m.saved() > 0) {
                     measured.add(new Candidate(layer, c.knob(), c.setting(), m.saved(), labels.length - m.agree(),
@@ -499,12 +479,9 @@ public final class Calibrator {
                 }
             }
         }
-        prefix = null;
-        prefixAt = 0;
         measured.sort(Comparator.comparingDouble((Candidate c) -> -c.saved() / (c.disagree() + 0.5))
                 .thenComparing(Candidate::layer).thenComparing(Candidate::knob));
         // 2. greedy combination under the largest budget, each trial run from its layer on
-        Combination combination = new Combination();
         Set<String> used = new HashSet<>();
         List<EffortProfile> kept = new ArrayList<>();
         done = 0;

@@ -28,12 +28,13 @@ class CalibratorTest {
     @Test
     void aLayerMeasuredFromItsCachedDenseInputsEqualsTheWholeNetwork() {
         Calibrator cal = calibrator();
+        Calibrator.Combination none = cal.new Combination();
         ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
-        // in network order (the cache advances), then back to an earlier layer (the cache restarts); the
-        // expand 3x3 layers' range also needs the expand 1x1 output beside their own input
+        // in network order (each cut from the previous one), then back to an earlier layer (its cut is kept);
+        // the expand 3x3 layers' range also needs the expand 1x1 output beside their own input
         for (String layer : new String[] {"fire2/conv3x3_2", "fire3/conv1x1_2", "fire9/conv3x3_2", "conv_final",
             "fire3/conv3x3_2"}) {
-            Calibrator.Measure alone = cal.measureAlone(layer, sdss);
+            Calibrator.Measure alone = none.measure(Map.of(layer, sdss), net.indexOf(layer));
             Calibrator.Measure whole = cal.measure(Map.of(layer, sdss));
             assertTrue(whole.saved() > 0, layer + " saves nothing, the comparison would prove nothing");
             assertEquals(whole.correct(), alone.correct(), layer);
