@@ -28,6 +28,8 @@ final class DynamicConvKernel implements Kernel {
     private final String name;
     private final ConvEffort knobs;
     private final boolean reluAfter;
+    /** SDSS applies: its knob is on and a plain ReLU is the output's only reader. */
+    private final boolean sdss;
     private final Shape is;
     private final Shape os;
     private final Window win;
@@ -79,7 +81,7 @@ final class DynamicConvKernel implements Kernel {
     private final FloatBuffer zNative;
     /** All weights ({@code cout x k}, {@link #order}ed) as an ND4J array, for the fixed-shape products. */
     private final INDArray wArr;
-    /** The grid's (or all positions') product when every map is kept and SPET is off. */
+    /** The grid's (or all positions') product, used when every map is kept and SPET is off. */
     private final Product first;
     /** SDSS's gathered-columns products, by bucket of {@link #BUCKET} columns, made on first use. */
     private final Product[] restProducts;
@@ -106,6 +108,7 @@ final class DynamicConvKernel implements Kernel {
         this.name = c.name();
         this.knobs = knobs;
         this.reluAfter = reluAfter;
+        this.sdss = reluAfter && knobs.sdssOn();
         this.is = is;
         this.os = os;
         this.win = c.window();
@@ -200,8 +203,7 @@ final class DynamicConvKernel implements Kernel {
         wkNative = Buffers.direct(wk.length);
         zNative = Buffers.direct(z.length);
         wArr = Nd4j.create(wOrdered, new long[] {cout, k}, DataType.FLOAT);
-        boolean sdss = reluAfter && knobs.sdssOn();
-        first = reluAfter && knobs.spetOn() ? null : new Product(wArr, k, sdss ? grid.length : p, false);
+        first = new Product(wArr, k, sdss ? grid.length : p, false);
         restProducts = new Product[(rest.length + BUCKET - 1) / BUCKET + 1];
         fails = new int[rest.length];
         invCount = new float[rest.length];
@@ -302,9 +304,10 @@ final class DynamicConvKernel implements Kernel {
             wn = wkNative;
         }
 
-        boolean sdss = reluAfter && knobs.sdssOn();
         boolean spet = reluAfter && knobs.spetOn() && m > 1;
         int k1 = spet ? Math.max(1, Math.min(m - 1, (int) Math.ceil(knobs.spetFraction() * m))) * kk : kp;
+        // every map kept and full sums: the products prepared at compile time fit
+        boolean prepared = m == cin && k1 == kp;
         int[] cols = sdss ? grid : all;
         int nc = cols.length;
 
@@ -312,7 +315,7 @@ final class DynamicConvKernel implements Kernel {
         int step = sdss ? 2 : 1;
         if (kp > 0) {
             Im2colConvKernel.im2col(src, keptChannels, m, is, os, win, 1, 1, step, x);
-            if (m == cin && first != null) {
+            if (prepared) {
                 first.bIn.put(0, x, 0, kp * nc);
                 first.run();
                 first.cOut.get(0, z, 0, cout * nc);
@@ -347,7 +350,7 @@ final class DynamicConvKernel implements Kernel {
         }
         finish(wa, kp, k1, xt, nc, cols);
         if (sdss && knobs.sdssColumns()) {
-            restColumns(wa, wn, m, kp, k1);
+            restColumns(wa, wn, m, kp, k1, prepared);
         } else if (sdss) {
             rest(wa, m, kp, k1);
         }
@@ -427,7 +430,7 @@ final class DynamicConvKernel implements Kernel {
      * more than {@code sdssCols} of its channels fail both tests; those positions are computed for all
      * channels by one SGEMM over their gathered patches (with SPET's check when on).
      */
-    private void restColumns(float[] wa, FloatBuffer wn, int m, int kp, int k1) {
+    private void restColumns(float[] wa, FloatBuffer wn, int m, int kp, int k1, boolean prepared) {
         double rms = gridRms();
         float sig = scaled(knobs.sdssSig(), rms);
         float sim = scaled(knobs.sdssSim(), rms);
@@ -486,7 +489,7 @@ final class DynamicConvKernel implements Kernel {
         for (int j = 0; j < nsel; j++) {
             im2colRow(selected[j], m, xt, j * kp);
         }
-        if (m == cin && k1 == kp) {
+        if (prepared) {
             int bucket = (nsel + BUCKET - 1) / BUCKET;
             Product g = restProducts[bucket];
             if (g == null) {
