@@ -1,6 +1,7 @@
 package org.dyve.stream;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * The per-stream decision rules of an {@link EffortController}, without the actor: reuse a frame's
@@ -39,6 +40,8 @@ final class EffortPolicy {
     private int maxBacklog;
     private int sinceMove;
     private int quietWindows;
+    /** Why the rung last moved ("why: from -> to"), told with the next computed frame; "" when it has been. */
+    private String move = "";
     /** Per rung: running mean service time (ms), NaN until a frame was computed there. */
     private final double[] cost;
 
@@ -69,13 +72,8 @@ final class EffortPolicy {
     Decision decide(float[] thumbnail, int backlog) {
         maxBacklog = Math.max(maxBacklog, backlog);
         sinceMove++;
-        String moved = "";
         if (pressureBacklog > 0 && backlog >= pressureBacklog && sinceMove > window / 2) {
-            int next = cheaper();
-            if (next != level) {
-                moved = String.format("backlog %d: %s -> %s", backlog, ladder.get(level), ladder.get(next));
-                moveTo(next);
-            }
+            moveTo(cheaper(), "backlog " + backlog);
         }
         if (reference != null && reuseThreshold > 0 && reused < maxReuse) {
             double diff = meanAbsDiff(thumbnail, reference);
@@ -87,7 +85,9 @@ final class EffortPolicy {
         }
         reference = thumbnail;
         reused = 0;
-        return new Decision(Action.COMPUTE, ladder.get(level), moved);
+        String why = move;
+        move = "";
+        return new Decision(Action.COMPUTE, ladder.get(level), why);
     }
 
     /**
@@ -116,17 +116,21 @@ final class EffortPolicy {
         boolean quiet = dropsInWindow == 0 && maxBacklog == 0;
         quietWindows = quiet ? quietWindows + 1 : 0;
         // without a target, drops and backlog move the rung cheaper and two quiet windows move it back
-        if (budgetMs > 0 && avg > budgetMs || dropsInWindow > 0) {
-            moveTo(cheaper());
+        String measured = latencyTarget ? "latency" : "service";
+        if (budgetMs > 0 && avg > budgetMs) {
+            moveTo(cheaper(), String.format(Locale.ROOT, "%s %.2f ms > %.2f ms", measured, avg,
+                    budgetMs));
+        } else if (dropsInWindow > 0) {
+            moveTo(cheaper(), dropsInWindow + " dropped");
         } else if (budgetMs > 0 && avg < 0.7 * budgetMs) {
             for (int r = level - 1; r >= 0; r--) {
                 if (Double.isNaN(cost[r]) || cost[r] < 0.9 * budgetMs) {
-                    moveTo(r);
+                    moveTo(r, String.format(Locale.ROOT, "%s %.2f ms < 0.7 x %.2f ms", measured, avg, budgetMs));
                     break;
                 }
             }
         } else if (budgetMs == 0 && pressureBacklog > 0 && quietWindows >= 2 && level > 0) {
-            moveTo(level - 1);
+            moveTo(level - 1, "2 quiet windows");
         }
         sum = 0;
         count = 0;
@@ -151,8 +155,9 @@ final class EffortPolicy {
         return next;
     }
 
-    private void moveTo(int rung) {
+    private void moveTo(int rung, String why) {
         if (rung != level) {
+            move = why + ": " + ladder.get(level) + " -> " + ladder.get(rung);
             level = rung;
             sinceMove = 0;
             quietWindows = 0;

@@ -44,13 +44,11 @@ public final class LayerStage {
     }
 
     /**
-     * @param rungs the effort ladder by rung name (knobs and early exits; this stage takes the exits its layers
-     *     write)
+     * @param engines one engine per effort rung for this stage's layer range (see {@link #compile}); the stage
+     *     owns them from now on
      */
-    static Behavior<Process> create(Network net, int from, int to, int maxBatch, Map<String, EffortProfile> rungs,
-            StageStats stats) {
+    static Behavior<Process> create(Network net, int from, int to, Map<String, Engine> engines, StageStats stats) {
         return Behaviors.setup(ctx -> {
-            Map<String, Engine> engines = new HashMap<>();
             List<String> inputs = net.rangeInputs(from, to);
             List<String> outputs = net.rangeOutputs(from, to);
             List<String> dropAfter = new ArrayList<>();
@@ -74,8 +72,10 @@ public final class LayerStage {
                     }
                 }
                 for (String effort : efforts) {
-                    Engine engine = engines.computeIfAbsent(effort, name -> compile(net, from, to, maxBatch,
-                            rungs, name));
+                    Engine engine = engines.get(effort);
+                    if (engine == null) {
+                        throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
+                    }
                     long start = System.nanoTime();
                     int[] slot = new int[in.size()];
                     int n = 0;
@@ -133,12 +133,21 @@ public final class LayerStage {
         });
     }
 
-    private static Engine compile(Network net, int from, int to, int maxBatch, Map<String, EffortProfile> rungs,
-            String effort) {
-        EffortProfile p = rungs.get(effort);
-        if (p == null) {
-            throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
+    /**
+     * Compiles one engine per rung (knobs and the exits this range's layers write) for layers {@code [from, to)}
+     * and runs each {@code warmUpRuns} times on zeros, so the first frames of a live source meet compiled code and
+     * allocated buffers rather than a stage still warming up (which would drop them).
+     */
+    static Map<String, Engine> compile(Network net, int from, int to, int maxBatch, List<EffortProfile> ladder,
+            int warmUpRuns) {
+        Map<String, Engine> engines = new HashMap<>();
+        for (EffortProfile p : ladder) {
+            Engine e = Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
+            for (int r = 0; r < warmUpRuns; r++) {
+                e.run(1);
+            }
+            engines.put(p.name(), e);
         }
-        return Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
+        return engines;
     }
 }

@@ -139,8 +139,6 @@ public final class StreamPipeline {
         Preprocessing pre = d.preprocessing(net);
         int id = STREAMS.incrementAndGet();
         List<String> names = ladder.stream().map(EffortProfile::name).toList();
-        Map<String, EffortProfile> rungs = new HashMap<>();
-        ladder.forEach(e -> rungs.put(e.name(), e));
         ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
@@ -159,7 +157,8 @@ public final class StreamPipeline {
                     + net.layers().get(r[1] - 1).name() + "]");
             stats.add(st);
             ActorRef<LayerStage.Process> ref = system.systemActorOf(
-                    LayerStage.create(net, r[0], r[1], Math.max(1, s.maxBatch()), rungs, st), "layer-stage-" + id + "-" + k,
+                    LayerStage.create(net, r[0], r[1], LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()),
+                            ladder, s.warmUpRuns()), st), "layer-stage-" + id + "-" + k,
                     DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
             stageRefs.add(ref);
             stages = stages.async().via(ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
@@ -293,9 +292,14 @@ public final class StreamPipeline {
                 int top = TopK.of(scores, 1)[0];
                 lastTop1 = top;
                 lastProb = p[top];
+                // the reason says where an exited frame left and why the effort level last moved, if it did
+                String reason = exited ? "exit@" + w.exitedAt() : null;
+                if (!dec.reason().isEmpty()) {
+                    reason = reason == null ? dec.reason() : reason + "; " + dec.reason();
+                }
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), exited ? FrameResult.Status.EARLY_EXIT
-                        : FrameResult.Status.COMPUTED, exited ? "exit@" + w.exitedAt() : null, top, d.label(top),
-                        p[top], dec.effort(), w.macs(), latency, f.label());
+                        : FrameResult.Status.COMPUTED, reason, top, d.label(top), p[top], dec.effort(), w.macs(),
+                        latency, f.label());
             }
             boolean ran = r.status() == FrameResult.Status.COMPUTED || r.status() == FrameResult.Status.EARLY_EXIT;
             controller.tell(new EffortController.Completed(f.seq(), ran ? dec.effort() : null,

@@ -11,6 +11,7 @@ import java.util.List;
  * @param split layer names before which a new stage starts; empty for a split balanced by measured cost
  * @param stageBuffer batches buffered between consecutive stages
  * @param maxBatch most frames a stage runs at once (batches form only while frames queue)
+ * @param warmUpRuns runs of every stage's engine per effort rung on zeros before the source starts
  * @param liveBuffer frames a live source may queue before its overflow policy applies
  * @param reuseThreshold mean absolute difference (0..255) of 16 x 16 grey thumbnails below which a frame reuses
  *     the previous result; 0 disables reuse
@@ -21,7 +22,8 @@ import java.util.List;
  * @param pressureBacklog frames waiting in a live source's buffer that move the controller to a cheaper rung at
  *     once, before the buffer overflows (0: only drops and targets move it)
  */
-public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int liveBuffer,
+public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
+        int liveBuffer,
         Overflow overflow,
         double reuseThreshold, int maxReuse, double targetFps, double latencyMs, int window, int pressureBacklog,
         Duration progress) {
@@ -30,21 +32,21 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
     public static StreamSettings from(Config root) {
         Config c = root.getConfig("dyve.stream");
         return new StreamSettings(c.getInt("stages"), c.getStringList("split"), c.getInt("stage-buffer"),
-                c.getInt("max-batch"), c.getInt("live-buffer"), Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
-                c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
+                c.getInt("max-batch"), c.getInt("warm-up-runs"), c.getInt("live-buffer"),
+                Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"), c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
                 c.getInt("controller.pressure-backlog"), c.getDuration("progress"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
-        return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, reuseThreshold,
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, reuseThreshold,
                 maxReuse, fps, latency, window, pressureBacklog, progress);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
-        return new StreamSettings(stages, split, stageBuffer, maxBatch, liveBuffer, overflow, threshold, maxReuse,
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold, maxReuse,
                 targetFps, latencyMs, window, pressureBacklog, progress);
     }
 }

@@ -242,18 +242,24 @@ class StreamTest {
         c.tell(new EffortController.Completed(4, "exact", 20, 30));
         c.tell(new EffortController.Completed(5, "exact", 20, 30));
         c.tell(new EffortController.Decide(6, a, 0, probe.getRef()));
-        assertEquals("fast", probe.receiveMessage().effort());
+        EffortController.Decided d6 = probe.receiveMessage();
+        assertEquals("fast", d6.effort());
+        assertEquals("service 20.00 ms > 10.00 ms: exact -> fast", d6.reason(), "the frame after a move says why");
         // drops in a window push further even when the time is within budget
         c.tell(new EffortController.Dropped(3));
         c.tell(new EffortController.Completed(6, "fast", 5, 8));
         c.tell(new EffortController.Completed(7, "fast", 5, 8));
         c.tell(new EffortController.Decide(8, b, 0, probe.getRef()));
-        assertEquals("fastest", probe.receiveMessage().effort());
+        EffortController.Decided d8 = probe.receiveMessage();
+        assertEquals("fastest", d8.effort());
+        assertEquals("3 dropped: fast -> fastest", d8.reason());
         // comfortably within budget, no drops: one step back towards exact
         c.tell(new EffortController.Completed(8, "fastest", 1, 2));
         c.tell(new EffortController.Completed(9, "fastest", 1, 2));
         c.tell(new EffortController.Decide(10, a, 0, probe.getRef()));
-        assertEquals("fast", probe.receiveMessage().effort());
+        EffortController.Decided d10 = probe.receiveMessage();
+        assertEquals("fast", d10.effort());
+        assertEquals("service 1.00 ms < 0.7 x 10.00 ms: fastest -> fast", d10.reason());
     }
 
     @Test
