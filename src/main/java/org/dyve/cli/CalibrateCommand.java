@@ -75,7 +75,8 @@ final class CalibrateCommand implements Runnable {
                         cal.denseTop1(), secs),
                 "Per layer: sfma = input-map variance threshold (x mean^2), sdss-sig / sdss-sim = SDSS thresholds"
                         + " (x RMS of the grid outputs), spet = SPET threshold after the first spet-fraction of the"
-                        + " input channels; -1 / off = knob off.",
+                        + " input channels, or with spet-proxy = true in units of the residual sigma of the low-rank"
+                        + " predictor under effort.proxies; -1 / off = knob off.",
                 probes.isEmpty() ? "No early exits (" + (noExits ? "--no-exits" : "no cut of the network with"
                         + " enough samples per class after the calibration ones") + ")."
                         : "Early exits: softmax probes on " + probes.stream().map(ExitProbe::tensor).toList()

@@ -12,12 +12,17 @@ import org.dyve.data.Preprocessing;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.ExitProbe;
+import org.dyve.engine.SpetProxy;
 import org.dyve.engine.Engine;
 import org.dyve.eval.TopK;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.eigen.Eigen;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Calibrates a model's effort ladder on held-out data without retraining (the recipe of
@@ -420,8 +425,106 @@ public final class Calibrator {
         return best;
     }
 
-    /** The knob settings tried per layer, alone and in combination. */
-    static List<Candidate> settings(String layer) {
+    /** Rows (output positions over all samples) a proxy is fitted on, at most. */
+    private static final int PROXY_ROWS = 32768;
+
+    /**
+     * Fits SPET's low-rank predictors for convolution {@code layer} on the dense pre-activations of the
+     * calibration samples, whose inputs {@code in} holds: the top principal directions of the output-channel
+     * vectors, and each channel's residual spread around the prediction, for ranks {@code cout / d} (at least 2)
+     * with {@code d} in {@link #PROXY_DIVISORS}.
+     */
+    List<SpetProxy> fitProxies(String layer, Map<String, List<float[]>> in) {
+        int at = net.indexOf(layer);
+        Convolution conv = (Convolution) net.layers().get(at);
+        Shape os = net.shape(conv.output());
+        int cout = os.c();
+        int plane = os.plane();
+        long all = (long) labels.length * plane;
+        int step = (int) Math.max(1, (all + PROXY_ROWS - 1) / PROXY_ROWS);
+        int rows = (int) ((all + step - 1) / step);
+        float[] y = new float[rows * cout];
+        Engine e = Engine.range(net, at, at + 1, BATCH, Map.of());
+        int row = 0;
+        long index = 0;
+        float[] out = new float[os.size()];
+        for (int i0 = 0; i0 < labels.length; i0 += BATCH) {
+            int m = load(e, in, i0);
+            e.run(m);
+            for (int j = 0; j < m; j++) {
+                e.getOutput(conv.output(), j, out);
+                for (int q = 0; q < plane; q++, index++) {
+                    if (index % step == 0) {
+                        for (int o = 0; o < cout; o++) {
+                            y[row * cout + o] = out[o * plane + q];
+                        }
+                        row++;
+                    }
+                }
+            }
+        }
+        INDArray ya = Nd4j.create(y, new long[] {row, cout}, DataType.FLOAT);
+        INDArray mean = ya.mean(0);
+        INDArray centred = ya.subRowVector(mean);
+        INDArray cov = centred.transpose().mmul(centred).divi(row);
+        // eigenvalues ascending; cov becomes the eigenvectors (columns)
+        INDArray lambda = Eigen.symmetricGeneralizedEigenvalues(cov, true);
+        float[][] v = cov.toFloatMatrix();
+        double[] l = lambda.toDoubleVector();
+        float[] bias = conv.bias() == null ? new float[cout] : conv.bias().data();
+        float[] mu = mean.toFloatVector();
+        List<SpetProxy> fitted = new ArrayList<>();
+        for (int d : PROXY_DIVISORS) {
+            int rank = Math.min(cout, Math.max(2, (cout + d - 1) / d));
+            if (fitted.isEmpty() || fitted.get(fitted.size() - 1).rank() != rank) {
+                fitted.add(proxy(rank, v, l, mu, bias));
+            }
+        }
+        return fitted;
+    }
+
+    /** Ranks of the fitted predictors: output channels / these. */
+    private static final int[] PROXY_DIVISORS = {16, 8};
+
+    /** The rank-{@code rank} predictor from the eigenvectors {@code v} (columns, ascending eigenvalues {@code l}). */
+    private static SpetProxy proxy(int rank, float[][] v, double[] l, float[] mu, float[] bias) {
+        int cout = mu.length;
+        float[] basis = new float[cout * rank];
+        double[] resid = new double[cout];
+        for (int i = 0; i < cout; i++) {
+            int top = i - (cout - rank);
+            for (int o = 0; o < cout; o++) {
+                if (top >= 0) {
+                    basis[o * rank + top] = v[o][i];
+                } else {
+                    resid[o] += Math.max(0, l[i]) * v[o][i] * v[o][i];
+                }
+            }
+        }
+        double[] proj = new double[rank];
+        for (int q = 0; q < rank; q++) {
+            for (int o = 0; o < cout; o++) {
+                proj[q] += basis[o * rank + q] * (bias[o] - mu[o]);
+            }
+        }
+        float[] offset = new float[cout];
+        float[] sigma = new float[cout];
+        for (int o = 0; o < cout; o++) {
+            double x = mu[o];
+            for (int q = 0; q < rank; q++) {
+                x += basis[o * rank + q] * proj[q];
+            }
+            offset[o] = (float) x;
+            sigma[o] = (float) Math.sqrt(resid[o]);
+        }
+        return new SpetProxy(rank, basis, offset, sigma);
+    }
+
+    /** SPET thresholds tried with the low-rank predictor, in units of its residual sigma. */
+    private static final double[] PROXY_THRESHOLDS = {-3, -2.5, -2, -1.5, -1, -0.5};
+
+    /** The knob settings tried per layer, alone and in combination ({@code proxy}: SPET's, may be null). */
+    static List<Candidate> settings(String layer, List<SpetProxy> proxies) {
         ConvEffort x = ConvEffort.EXACT;
         List<Candidate> out = new ArrayList<>();
         out.add(new Candidate(layer, "sfma", x.withSfma(0.05), 0, 0, 0));
@@ -433,6 +536,11 @@ public final class Calibrator {
         }
         for (double t : new double[] {-0.1, 0}) {
             out.add(new Candidate(layer, "spet", x.withSpet(0.5, t), 0, 0, 0));
+        }
+        for (SpetProxy proxy : proxies) {
+            for (double t : PROXY_THRESHOLDS) {
+                out.add(new Candidate(layer, "spet", x.withSpet(proxy, t), 0, 0, 0));
+            }
         }
         return out;
     }
@@ -467,10 +575,12 @@ public final class Calibrator {
         // once per layer from the previous layer's cut); 2. then the greedy phase goes on from the same cuts
         Combination combination = new Combination();
         List<Candidate> measured = new ArrayList<>();
-        int total = layers.size() * settings("x").size();
+        int total = layers.size() * (settings("x", List.of()).size() + PROXY_DIVISORS.length * PROXY_THRESHOLDS.length);
         int done = 0;
         for (String layer : layers) {
-            for (Candidate c : settings(layer)) {
+            // SPET's low-rank predictor, fitted on the dense inputs the sweep is about to use anyway
+            List<SpetProxy> proxies = fitProxies(layer, combination.inputsAt(net.indexOf(layer)));
+            for (Candidate c : settings(layer, proxies)) {
                 Measure m = combination.measure(Map.of(layer, c.setting()), net.indexOf(layer));
                 listener.progress("sweep", ++done, total);
                 if (m.saved() > 0) {
@@ -572,7 +682,7 @@ public final class Calibrator {
         return switch (c.knob()) {
             case "sfma" -> base.withSfma(s.sfma());
             case "sdss" -> base.withSdss(s.sdssSig(), s.sdssSim(), s.sdssCols());
-            default -> base.withSpet(s.spetFraction(), s.spet());
+            default -> s.proxy() != null ? base.withSpet(s.proxy(), s.spet()) : base.withSpet(s.spetFraction(), s.spet());
         };
     }
 }

@@ -20,6 +20,7 @@ import org.dyve.descriptor.Hocon;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.ExitProbe;
+import org.dyve.engine.SpetProxy;
 import org.dyve.model.Shape;
 
 /**
@@ -27,7 +28,9 @@ import org.dyve.model.Shape;
  * descriptor): {@code effort.ladder} lists profile names from exact to most aggressive,
  * {@code effort.profiles.<name>.layers.<layer>} holds each layer's knobs and
  * {@code effort.profiles.<name>.exits.<tensor>} each early exit's confidence threshold; the exits' probes are
- * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32).
+ * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32). A layer
+ * whose SPET predicts with a low-rank proxy ({@code spet-proxy = true}) finds it in {@code effort.proxies.<layer>}
+ * (rank, and basis, offset and sigma as base64 little-endian float32).
  */
 public final class EffortProfiles {
     private final List<EffortProfile> ladder;
@@ -100,9 +103,10 @@ public final class EffortProfiles {
                 Config lc = p.getConfig("layers");
                 for (String layer : lc.root().keySet()) {
                     Config k = lc.getConfig(quote(layer));
+                    boolean byProxy = k.hasPath("spet-proxy") && k.getBoolean("spet-proxy");
                     layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
                             k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
-                            k.getDouble("spet-fraction"), spet(k)));
+                            k.getDouble("spet-fraction"), spet(k), byProxy ? proxy(c, layer) : null));
                 }
                 List<EarlyExit> exits = new ArrayList<>();
                 if (p.hasPath("exits")) {
@@ -128,6 +132,12 @@ public final class EffortProfiles {
         }
         return new ExitProbe(tensor, new Shape(shape.get(0), shape.get(1), shape.get(2)), p.getInt("grid"),
                 floats(p.getString("weights")), floats(p.getString("bias")));
+    }
+
+    private static SpetProxy proxy(Config c, String layer) {
+        Config p = c.getConfig("effort.proxies." + quote(layer));
+        return new SpetProxy(p.getInt("rank"), floats(p.getString("basis")), floats(p.getString("offset")),
+                floats(p.getString("sigma")));
     }
 
     private static float[] floats(String base64) {
@@ -171,9 +181,9 @@ public final class EffortProfiles {
             for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();
                 b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
-                        + " sdss-cols = %s, spet-fraction = %s, spet = %s }%n", e.getKey(), num(k.sfma()),
+                        + " sdss-cols = %s, spet-fraction = %s, spet = %s%s }%n", e.getKey(), num(k.sfma()),
                         num(k.sdssSig()), num(k.sdssSim()), num(k.sdssCols()), num(k.spetFraction()),
-                        k.spetOn() ? num(k.spet()) : "off"));
+                        k.spetOn() ? num(k.spet()) : "off", k.proxy() != null ? ", spet-proxy = true" : ""));
             }
             b.append("      }\n");
             if (!p.exits().isEmpty()) {
@@ -197,6 +207,22 @@ public final class EffortProfiles {
                 b.append(String.format(Locale.ROOT, "    \"%s\" {%n      shape = [%d, %d, %d]%n      grid = %d%n"
                         + "      classes = %d%n      bias = \"%s\"%n      weights = \"%s\"%n    }%n", q.tensor(), sh.c(),
                         sh.h(), sh.w(), q.grid(), q.classes(), base64(q.bias()), base64(q.weights())));
+            }
+            b.append("  }\n");
+        }
+        Map<String, SpetProxy> proxies = new java.util.TreeMap<>();
+        ladder.forEach(p -> p.layers().forEach((layer, k) -> {
+            if (k.proxy() != null) {
+                proxies.putIfAbsent(layer, k.proxy());
+            }
+        }));
+        if (!proxies.isEmpty()) {
+            b.append("  proxies {\n");
+            for (var e : proxies.entrySet()) {
+                SpetProxy q = e.getValue();
+                b.append(String.format(Locale.ROOT, "    \"%s\" {%n      rank = %d%n      offset = \"%s\"%n"
+                        + "      sigma = \"%s\"%n      basis = \"%s\"%n    }%n", e.getKey(), q.rank(),
+                        base64(q.offset()), base64(q.sigma()), base64(q.basis())));
             }
             b.append("  }\n");
         }

@@ -19,13 +19,17 @@ package org.dyve.engine;
  *     summed before the saturation check, in (0, 1)
  * @param spet SPET: a neuron whose partial sum plus bias is below {@code spet} times what the unsummed inputs
  *     can still add ({@code ||w_rest|| * RMS(x_rest) * sqrt(n_rest)}, per output channel and input) is predicted
- *     saturated (output 0) and not finished; negative values are conservative
+ *     saturated (output 0) and not finished; negative values are conservative. With a {@code proxy}: a neuron
+ *     whose predicted pre-activation is below {@code spet} times the proxy's residual sigma
+ * @param proxy SPET's predictor: null for partial sums over the first {@code spetFraction} of the input
+ *     channels, else a low-rank projection of the whole pre-activation fitted on calibration data (used when
+ *     no input map was dropped by SFMA; otherwise SPET is off for that input)
  */
 public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sdssCols, double spetFraction,
-        double spet) {
+        double spet, SpetProxy proxy) {
 
     /** All knobs off: the layer is computed exactly. */
-    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY);
+    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY, null);
 
     public ConvEffort {
         if (!(spetFraction > 0 && spetFraction < 1)) {
@@ -50,7 +54,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SFMA's threshold replaced. */
     public ConvEffort withSfma(double t) {
-        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet);
+        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy);
     }
 
     /** This setting with SDSS's thresholds replaced (per-neuron granularity). */
@@ -60,7 +64,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SDSS's thresholds and granularity replaced. */
     public ConvEffort withSdss(double sig, double sim, double cols) {
-        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet);
+        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet, proxy);
     }
 
     /** Whether SDSS decides per output position (whole GEMM columns) rather than per neuron. */
@@ -68,8 +72,13 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
         return sdssCols >= 0;
     }
 
-    /** This setting with SPET's check point and threshold replaced. */
+    /** This setting with SPET's check point and threshold replaced (partial-sum predictor). */
     public ConvEffort withSpet(double fraction, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t, null);
+    }
+
+    /** This setting with SPET predicting by {@code p}, threshold {@code t} (in units of the proxy's sigma). */
+    public ConvEffort withSpet(SpetProxy p, double t) {
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, t, p);
     }
 }

@@ -91,6 +91,11 @@ final class DynamicConvKernel implements Kernel {
     private final float[] invCount;
     /** SDSS by columns: the decision overhead of all off-grid positions, per sample. */
     private final long restOverhead;
+    /** SPET's low-rank predictor when the knobs carry one (and a ReLU follows), else null. */
+    private final SpetProxy proxy;
+    /** {@code z = (U^T W) x} at the grid (or all) positions, {@code rank x nc}; null without a proxy. */
+    private final Product proxyProduct;
+    private final float[] zr;
 
     private long samples;
     private long macs;
@@ -213,6 +218,30 @@ final class DynamicConvKernel implements Kernel {
             invCount[i] = 1f / (nbStart[i + 1] - nbStart[i]);
         }
         restOverhead = ro;
+        proxy = reluAfter && knobs.spetOn() ? knobs.proxy() : null;
+        if (proxy != null) {
+            if (proxy.channels() != cout) {
+                throw new IllegalArgumentException(name + ": SPET proxy for " + proxy.channels()
+                        + " channels, the layer has " + cout);
+            }
+            int rank = proxy.rank();
+            float[] u = proxy.basis();
+            float[] pw = new float[rank * k];
+            for (int o = 0; o < cout; o++) {
+                for (int q = 0; q < rank; q++) {
+                    float uq = u[o * rank + q];
+                    for (int i = 0; i < k; i++) {
+                        pw[q * k + i] += uq * wOrdered[o * k + i];
+                    }
+                }
+            }
+            proxyProduct = new Product(Nd4j.create(pw, new long[] {rank, k}, DataType.FLOAT), k,
+                    sdss ? grid.length : p, false);
+            zr = new float[rank * (sdss ? grid.length : p)];
+        } else {
+            proxyProduct = null;
+            zr = null;
+        }
     }
 
     /** Columns per bucket of SDSS's gathered-columns products. */
@@ -304,7 +333,9 @@ final class DynamicConvKernel implements Kernel {
             wn = wkNative;
         }
 
-        boolean spet = reluAfter && knobs.spetOn() && m > 1;
+        // the low-rank predictor projects every input map; the partial-sum one needs at least two
+        boolean byProxy = proxy != null && m == cin;
+        boolean spet = reluAfter && knobs.spetOn() && knobs.proxy() == null && m > 1;
         int k1 = spet ? Math.max(1, Math.min(m - 1, (int) Math.ceil(knobs.spetFraction() * m))) * kk : kp;
         // every map kept and full sums: the products prepared at compile time fit
         boolean prepared = m == cin && k1 == kp;
@@ -315,7 +346,12 @@ final class DynamicConvKernel implements Kernel {
         int step = sdss ? 2 : 1;
         if (kp > 0) {
             Im2colConvKernel.im2col(src, keptChannels, m, is, os, win, 1, 1, step, x);
-            if (prepared) {
+            if (byProxy) {
+                proxyProduct.bIn.put(0, x, 0, k * nc);
+                proxyProduct.run();
+                proxyProduct.cOut.get(0, zr, 0, proxy.rank() * nc);
+                transpose(x, k, nc, 0, xt);
+            } else if (prepared) {
                 first.bIn.put(0, x, 0, kp * nc);
                 first.run();
                 first.cOut.get(0, z, 0, cout * nc);
@@ -324,8 +360,10 @@ final class DynamicConvKernel implements Kernel {
                 Buffers.sgemm(false, cout, nc, k1, wn, kp, xNative, nc, zNative, nc);
                 zNative.get(0, z, 0, cout * nc);
             }
-            macs += (long) cout * nc * k1;
-            if (k1 < kp) {
+            if (!byProxy) {
+                macs += (long) cout * nc * k1;
+            }
+            if (k1 < kp && !byProxy) {
                 transpose(x, kp, nc, k1, xt);
             }
         } else {
@@ -348,7 +386,11 @@ final class DynamicConvKernel implements Kernel {
             }
             overhead += 2L * (kp - k1) * (nc + cout);
         }
-        finish(wa, kp, k1, xt, nc, cols);
+        if (byProxy) {
+            finishByProxy(nc, cols);
+        } else {
+            finish(wa, kp, k1, xt, nc, cols);
+        }
         if (sdss && knobs.sdssColumns()) {
             restColumns(wa, wn, m, kp, k1, prepared);
         } else if (sdss) {
@@ -383,6 +425,41 @@ final class DynamicConvKernel implements Kernel {
         if (rem > 0) {
             overhead += (long) cout * nc;
         }
+    }
+
+    /**
+     * SPET with the low-rank predictor at output positions {@code pos[j]}: each neuron's pre-activation is
+     * predicted from {@link #zr} ({@code rank} MACs); those predicted below {@code spet} times their residual
+     * sigma are 0, the others are computed in full from the position-major patches in {@link #xt}. The
+     * projection's MACs count as executed, so SPET's skipped MACs are net of them.
+     */
+    private void finishByProxy(int nc, int[] pos) {
+        int r = proxy.rank();
+        float[] u = proxy.basis();
+        float[] off = proxy.offset();
+        float[] sigma = proxy.sigma();
+        long computed = 0;
+        for (int o = 0; o < cout; o++) {
+            float t = (float) (knobs.spet() * sigma[o]);
+            float b = biasEff[o];
+            int wrow = o * k;
+            for (int j = 0; j < nc; j++) {
+                float y = off[o];
+                for (int q = 0; q < r; q++) {
+                    y += u[o * r + q] * zr[q * nc + j];
+                }
+                float v = 0f;
+                if (y >= t) {
+                    v = b + Dot.dot(wOrdered, wrow, xt, j * k, k);
+                    computed++;
+                }
+                dst[o * p + pos[j]] = v;
+            }
+        }
+        long projection = (long) r * nc * (k + cout);
+        macs += computed * k + projection;
+        spetSkipped += ((long) cout * nc - computed) * k - projection;
+        overhead += (long) cout * nc;
     }
 
     /** The bits of {@code max(v, 0)} (negative zero too becomes +0), without a branch. */

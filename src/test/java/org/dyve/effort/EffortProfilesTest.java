@@ -24,6 +24,7 @@ import org.dyve.engine.Work;
 import org.dyve.eval.TopK;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.ExitProbe;
+import org.dyve.engine.SpetProxy;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
 import org.junit.jupiter.api.Test;
@@ -35,8 +36,10 @@ class EffortProfilesTest {
     @Test
     void hoconRoundTrip() {
         EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT,
-                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25),
-                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1)), List.of(), 1.25, 0.3, 97.5),
+                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25, null),
+                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1), "conv3", ConvEffort.EXACT.withSpet(
+                        new SpetProxy(2, new float[] {1, 0, 0.5f, -0.5f, 0, 1}, new float[] {0.1f, -2, 3e-5f},
+                        new float[] {1, 2, 0.25f}), -1.5)), List.of(), 1.25, 0.3, 97.5),
                 new EffortProfile("loss-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm1",
                         new Shape(2, 4, 4), 2, new float[] {1.5f, -2e-7f, 3, 4, 5, 6, 7, 8, 0.1f, 0.2f, 0.3f, 0.4f,
                             -1, -2, -3, Float.MIN_VALUE, 9, 8, 7, 6, 5, 4, 3, 2}, new float[] {0.5f, -0.25f, 1e-3f}),

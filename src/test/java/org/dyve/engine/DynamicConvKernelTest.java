@@ -174,6 +174,31 @@ class DynamicConvKernelTest {
     }
 
     @Test
+    void spetByProxyComputesOnlyTheNeuronsItsLowRankPredictionDoesNotSaturate() {
+        Shape in = new Shape(2, 1, 2);
+        // y0 = x0, y1 = x1; the rank-1 proxy follows channel 0 (z = x0) and predicts channel 1 as 0.5 always
+        Convolution c = conv(2, 2, Window.square(1, 1, 0), new float[] {1, 0, 0, 1}, new float[] {0, 0});
+        SpetProxy proxy = new SpetProxy(1, new float[] {1, 0}, new float[] {0, 0.5f}, new float[] {1, 2});
+        float[] x = {-3, 2, -5, 4};
+        // threshold -1 sigma: y0 at position 0 is predicted -3 < -1 (stopped); 2, 0.5, 0.5 >= -1, -2 (computed)
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSpet(proxy, -1));
+        assertArrayEquals(new float[] {0, 2, 0, 4}, e.output("r", 0), 1e-6f);
+        Work work = e.work().get(0);
+        long projection = 1 * 2 * (2 + 2); // rank x positions x (K + cout)
+        assertEquals(3 * 2 + projection, work.macs(), "three neurons in full plus the projection");
+        assertEquals(2 - projection, work.spetSkipped(), "one neuron's K MACs, net of the projection");
+        assertEquals(work.denseMacs(), work.macs() + work.spetSkipped());
+        // a wrong call is the proxy's only error: predicted at -10 (< -2 sigma), channel 1 is stopped though y = 4
+        SpetProxy off = new SpetProxy(1, new float[] {1, 0}, new float[] {0, -10}, new float[] {1, 2});
+        e = runWithRelu(in, c, x, ConvEffort.EXACT.withSpet(off, -1));
+        assertArrayEquals(new float[] {0, 2, 0, 0}, e.output("r", 0), 1e-6f);
+        // with an input map dropped by SFMA the proxy does not apply: the layer is exact
+        e = runWithRelu(in, c, new float[] {-3, 2, 0, 0}, ConvEffort.EXACT.withSfma(0).withSpet(proxy, -1));
+        assertArrayEquals(new float[] {0, 2, 0, 0}, e.output("r", 0), 1e-6f);
+        assertEquals(0, e.work().get(0).spetSkipped());
+    }
+
+    @Test
     void knobsAreIgnoredWhenNoReluFollows() {
         Shape in = new Shape(1, 1, 3);
         Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
@@ -193,11 +218,23 @@ class DynamicConvKernelTest {
             x[i] = Math.max(0, x[i]); // post-ReLU-like input
         }
         java.util.Arrays.fill(x, 0, 144, 0f);
-        for (double cols : new double[] {-1, 0.25}) {
-            Engine e = runWithRelu(in, c, x, new ConvEffort(0, 0.5, 0.1, cols, 0.5, -0.2));
+        SpetProxy proxy = new SpetProxy(3, random(16 * 3, r), random(16, r), new float[16]);
+        for (int v = 0; v < 4; v++) {
+            double cols = v % 2 == 0 ? -1 : 0.25;
+            // with the proxy SFMA must keep every map for SPET to apply: off then
+            ConvEffort knobs = v < 2 ? new ConvEffort(0, 0.5, 0.1, cols, 0.5, -0.2, null)
+                    : new ConvEffort(-1, 0.5, 0.1, cols, 0.5, 0, proxy);
+            Engine e = runWithRelu(in, c, x, knobs);
             Work w = e.work().get(0);
+            float[] dense = Nets.run(in, c, x);
+            float[] got = e.output("y", 0);
+            for (int i = 0; i < got.length; i++) {
+                if (v >= 2 && got[i] != 0 && i % 2 == 0 && i / 12 % 2 == 0) {
+                    assertEquals(dense[i], got[i], 1e-4, "a grid neuron the proxy let through is exact");
+                }
+            }
             assertEquals(w.denseMacs(), w.macs() + w.sfmaSkipped() + w.sdssSkipped() + w.spetSkipped());
-            org.junit.jupiter.api.Assertions.assertTrue(w.sfmaSkipped() > 0 && w.sdssSkipped() > 0
+            org.junit.jupiter.api.Assertions.assertTrue((v >= 2 || w.sfmaSkipped() > 0) && w.sdssSkipped() > 0
                     && w.spetSkipped() > 0, w.toString());
         }
     }
