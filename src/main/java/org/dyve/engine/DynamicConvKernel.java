@@ -363,7 +363,7 @@ final class DynamicConvKernel implements Kernel {
             if (!byProxy) {
                 macs += (long) cout * nc * k1;
             }
-            if (k1 < kp && !byProxy) {
+            if (k1 < kp) {
                 transpose(x, kp, nc, k1, xt);
             }
         } else {
