@@ -523,7 +523,7 @@ public final class Calibrator {
     /** SPET thresholds tried with the low-rank predictor, in units of its residual sigma. */
     private static final double[] PROXY_THRESHOLDS = {-3, -2.5, -2, -1.5, -1, -0.5};
 
-    /** The knob settings tried per layer, alone and in combination ({@code proxy}: SPET's, may be null). */
+    /** The knob settings tried per layer, alone and in combination ({@code proxies}: SPET's low-rank predictors). */
     static List<Candidate> settings(String layer, List<SpetProxy> proxies) {
         ConvEffort x = ConvEffort.EXACT;
         List<Candidate> out = new ArrayList<>();
@@ -575,11 +575,14 @@ public final class Calibrator {
         // once per layer from the previous layer's cut); 2. then the greedy phase goes on from the same cuts
         Combination combination = new Combination();
         List<Candidate> measured = new ArrayList<>();
-        int total = layers.size() * (settings("x", List.of()).size() + PROXY_DIVISORS.length * PROXY_THRESHOLDS.length);
+        int perProxy = PROXY_THRESHOLDS.length;
+        int total = layers.size() * (settings("x", List.of()).size() + PROXY_DIVISORS.length * perProxy);
         int done = 0;
         for (String layer : layers) {
-            // SPET's low-rank predictor, fitted on the dense inputs the sweep is about to use anyway
+            // SPET's low-rank predictors, fitted on the dense inputs the sweep is about to use anyway (ranks that
+            // coincide on a narrow layer are fitted once)
             List<SpetProxy> proxies = fitProxies(layer, combination.inputsAt(net.indexOf(layer)));
+            total -= (PROXY_DIVISORS.length - proxies.size()) * perProxy;
             for (Candidate c : settings(layer, proxies)) {
                 Measure m = combination.measure(Map.of(layer, c.setting()), net.indexOf(layer));
                 listener.progress("sweep", ++done, total);

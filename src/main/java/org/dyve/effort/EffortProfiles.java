@@ -199,35 +199,45 @@ public final class EffortProfiles {
         }
         b.append("  }\n");
         Map<String, ExitProbe> probes = new java.util.TreeMap<>();
-        ladder.forEach(p -> p.exits().forEach(e -> probes.putIfAbsent(e.probe().tensor(), e.probe())));
-        if (!probes.isEmpty()) {
-            b.append("  probes {\n");
-            for (ExitProbe q : probes.values()) {
-                Shape sh = q.shape();
-                b.append(String.format(Locale.ROOT, "    \"%s\" {%n      shape = [%d, %d, %d]%n      grid = %d%n"
-                        + "      classes = %d%n      bias = \"%s\"%n      weights = \"%s\"%n    }%n", q.tensor(), sh.c(),
-                        sh.h(), sh.w(), q.grid(), q.classes(), base64(q.bias()), base64(q.weights())));
-            }
-            b.append("  }\n");
-        }
+        ladder.forEach(p -> p.exits().forEach(e -> share(probes, "probes", e.probe().tensor(), e.probe())));
+        section(b, "probes", probes, q -> String.format(Locale.ROOT, "      shape = [%d, %d, %d]%n      grid = %d%n"
+                + "      classes = %d%n      bias = \"%s\"%n      weights = \"%s\"%n", q.shape().c(), q.shape().h(),
+                q.shape().w(), q.grid(), q.classes(), base64(q.bias()), base64(q.weights())));
         Map<String, SpetProxy> proxies = new java.util.TreeMap<>();
         ladder.forEach(p -> p.layers().forEach((layer, k) -> {
             if (k.proxy() != null) {
-                proxies.putIfAbsent(layer, k.proxy());
+                share(proxies, "proxies", layer, k.proxy());
             }
         }));
-        if (!proxies.isEmpty()) {
-            b.append("  proxies {\n");
-            for (var e : proxies.entrySet()) {
-                SpetProxy q = e.getValue();
-                b.append(String.format(Locale.ROOT, "    \"%s\" {%n      rank = %d%n      offset = \"%s\"%n"
-                        + "      sigma = \"%s\"%n      basis = \"%s\"%n    }%n", e.getKey(), q.rank(),
-                        base64(q.offset()), base64(q.sigma()), base64(q.basis())));
-            }
-            b.append("  }\n");
-        }
+        section(b, "proxies", proxies, q -> String.format(Locale.ROOT, "      rank = %d%n      offset = \"%s\"%n"
+                + "      sigma = \"%s\"%n      basis = \"%s\"%n", q.rank(), base64(q.offset()), base64(q.sigma()),
+                base64(q.basis())));
         b.append("}\n");
         return b.toString();
+    }
+
+    /**
+     * Adds {@code item} under {@code key} to the data the rungs share ({@code effort.<section>}): the file holds one
+     * per key, so two rungs needing different ones under the same key cannot be written.
+     */
+    private static <T> void share(Map<String, T> into, String section, String key, T item) {
+        T had = into.putIfAbsent(key, item);
+        if (had != null && !had.equals(item)) {
+            throw new IllegalArgumentException("effort." + section + "." + key
+                    + ": two rungs need different values, the file holds one");
+        }
+    }
+
+    /** Writes {@code effort.<section>}, one block per key (its lines from {@code body}); nothing when empty. */
+    private static <T> void section(StringBuilder b, String section, Map<String, T> items,
+            java.util.function.Function<T, String> body) {
+        if (items.isEmpty()) {
+            return;
+        }
+        b.append("  ").append(section).append(" {\n");
+        items.forEach((key, v) -> b.append("    \"").append(key).append("\" {\n").append(body.apply(v))
+                .append("    }\n"));
+        b.append("  }\n");
     }
 
     /** A number as HOCON and profile names write it: {@code 2}, {@code 0.5}. */

@@ -235,9 +235,9 @@ final class DynamicConvKernel implements Kernel {
                     }
                 }
             }
-            proxyProduct = new Product(Nd4j.create(pw, new long[] {rank, k}, DataType.FLOAT), k,
-                    sdss ? grid.length : p, false);
-            zr = new float[rank * (sdss ? grid.length : p)];
+            int nc = (int) first.c.size(1);
+            proxyProduct = new Product(Nd4j.create(pw, new long[] {rank, k}, DataType.FLOAT), k, nc, false);
+            zr = new float[rank * nc];
         } else {
             proxyProduct = null;
             zr = null;

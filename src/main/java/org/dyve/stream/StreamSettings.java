@@ -23,30 +23,29 @@ import java.util.List;
  *     once, before the buffer overflows (0: only drops and targets move it)
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
-        int liveBuffer,
-        Overflow overflow,
-        double reuseThreshold, int maxReuse, double targetFps, double latencyMs, int window, int pressureBacklog,
-        Duration progress) {
+        int liveBuffer, Overflow overflow, double reuseThreshold, int maxReuse, double targetFps, double latencyMs,
+        int window, int pressureBacklog, Duration progress) {
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
         Config c = root.getConfig("dyve.stream");
         return new StreamSettings(c.getInt("stages"), c.getStringList("split"), c.getInt("stage-buffer"),
                 c.getInt("max-batch"), c.getInt("warm-up-runs"), c.getInt("live-buffer"),
-                Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"), c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
+                Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
+                c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
                 c.getInt("controller.pressure-backlog"), c.getDuration("progress"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
-        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, reuseThreshold,
-                maxReuse, fps, latency, window, pressureBacklog, progress);
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow,
+                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
-        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold, maxReuse,
-                targetFps, latencyMs, window, pressureBacklog, progress);
+        return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold,
+                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress);
     }
 }

@@ -51,6 +51,24 @@ class EffortProfilesTest {
     }
 
     @Test
+    void twoRungsCannotWriteDifferentProxiesForOneLayer() {
+        SpetProxy r1 = new SpetProxy(1, new float[] {1, 0}, new float[] {0, 0}, new float[] {1, 1});
+        SpetProxy r2 = new SpetProxy(2, new float[] {1, 0, 0, 1}, new float[] {0, 0}, new float[] {1, 1});
+        EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT,
+                new EffortProfile("a", 0.5, Map.of("conv3", ConvEffort.EXACT.withSpet(r1, -1)), List.of(), 1.1, 0, 99),
+                new EffortProfile("b", 1, Map.of("conv3", ConvEffort.EXACT.withSpet(r2, -1)), List.of(), 1.2, 0, 98)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ladder.toHocon(List.of()));
+        assertEquals("effort.proxies.conv3: two rungs need different values, the file holds one", e.getMessage());
+        // the same proxy in two rungs is written once
+        EffortProfiles shared = new EffortProfiles(List.of(EffortProfile.EXACT,
+                new EffortProfile("a", 0.5, Map.of("conv3", ConvEffort.EXACT.withSpet(r1, -1)), List.of(), 1.1, 0, 99),
+                new EffortProfile("b", 1, Map.of("conv3", ConvEffort.EXACT.withSpet(r1, -2)), List.of(), 1.2, 0, 98)));
+        String text = shared.toHocon(List.of());
+        assertEquals(text.indexOf("rank = 1"), text.lastIndexOf("rank = 1"), text);
+        assertEquals(shared.ladder(), EffortProfiles.parse(ConfigFactory.parseString(text), "test").ladder());
+    }
+
+    @Test
     void badProfileFilesFailWithOneLineNamingTheFile(@TempDir Path dir) throws Exception {
         Path syntax = dir.resolve("syntax.effort.conf");
         Files.writeString(syntax, "effort { ladder = [exact, \n");

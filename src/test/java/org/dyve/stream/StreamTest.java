@@ -239,27 +239,31 @@ class StreamTest {
         assertEquals(false, d4.reuse(), "difference 50: compute");
         assertEquals("exact", d4.effort());
         // service time 20 ms over a 10 ms budget for a whole window: one step cheaper
-        c.tell(new EffortController.Completed(4, "exact", 20, 30));
-        c.tell(new EffortController.Completed(5, "exact", 20, 30));
-        c.tell(new EffortController.Decide(6, a, 0, probe.getRef()));
-        EffortController.Decided d6 = probe.receiveMessage();
+        EffortController.Decided d6 = windowThenDecide(c, probe, 4, "exact", 20, 30, a);
         assertEquals("fast", d6.effort());
         assertEquals("service 20.00 ms > 10.00 ms: exact -> fast", d6.reason(), "the frame after a move says why");
         // drops in a window push further even when the time is within budget
         c.tell(new EffortController.Dropped(3));
-        c.tell(new EffortController.Completed(6, "fast", 5, 8));
-        c.tell(new EffortController.Completed(7, "fast", 5, 8));
-        c.tell(new EffortController.Decide(8, b, 0, probe.getRef()));
-        EffortController.Decided d8 = probe.receiveMessage();
+        EffortController.Decided d8 = windowThenDecide(c, probe, 6, "fast", 5, 8, b);
         assertEquals("fastest", d8.effort());
         assertEquals("3 dropped: fast -> fastest", d8.reason());
         // comfortably within budget, no drops: one step back towards exact
-        c.tell(new EffortController.Completed(8, "fastest", 1, 2));
-        c.tell(new EffortController.Completed(9, "fastest", 1, 2));
-        c.tell(new EffortController.Decide(10, a, 0, probe.getRef()));
-        EffortController.Decided d10 = probe.receiveMessage();
+        EffortController.Decided d10 = windowThenDecide(c, probe, 8, "fastest", 1, 2, a);
         assertEquals("fast", d10.effort());
         assertEquals("service 1.00 ms < 0.7 x 10.00 ms: fastest -> fast", d10.reason());
+    }
+
+    /**
+     * Completes frames {@code seq} and {@code seq + 1} (a window of two) at {@code rung} with the given service
+     * time and latency, then asks for the decision on frame {@code seq + 2} (thumbnail {@code thumb}).
+     */
+    private static EffortController.Decided windowThenDecide(ActorRef<EffortController.Command> c,
+            TestProbe<EffortController.Decided> probe, long seq, String rung, double serviceMs, double latencyMs,
+            float[] thumb) {
+        c.tell(new EffortController.Completed(seq, rung, serviceMs, latencyMs));
+        c.tell(new EffortController.Completed(seq + 1, rung, serviceMs, latencyMs));
+        c.tell(new EffortController.Decide(seq + 2, thumb, 0, probe.getRef()));
+        return probe.receiveMessage();
     }
 
     @Test
