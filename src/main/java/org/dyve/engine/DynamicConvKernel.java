@@ -96,6 +96,10 @@ final class DynamicConvKernel implements Kernel {
     /** {@code z = (U^T W) x} at the grid (or all) positions, {@code rank x nc}; null without a proxy. */
     private final Product proxyProduct;
     private final float[] zr;
+    /** {@code U^T W} ({@code rank x k}), the projection one position at a time; null without a proxy. */
+    private final float[] proxyWeights;
+    /** SDSS per neuron: the channels of one off-grid position left to compute. */
+    private final int[] need;
 
     private long samples;
     private long macs;
@@ -238,10 +242,13 @@ final class DynamicConvKernel implements Kernel {
             int nc = (int) first.c.size(1);
             proxyProduct = new Product(Nd4j.create(pw, new long[] {rank, k}, DataType.FLOAT), k, nc, false);
             zr = new float[rank * nc];
+            proxyWeights = pw;
         } else {
             proxyProduct = null;
             zr = null;
+            proxyWeights = null;
         }
+        need = new int[cout];
     }
 
     /** Columns per bucket of SDSS's gathered-columns products. */
@@ -394,7 +401,7 @@ final class DynamicConvKernel implements Kernel {
         if (sdss && knobs.sdssColumns()) {
             restColumns(wa, wn, m, kp, k1, prepared);
         } else if (sdss) {
-            rest(wa, m, kp, k1);
+            rest(wa, m, kp, k1, byProxy);
         }
     }
 
@@ -589,51 +596,79 @@ final class DynamicConvKernel implements Kernel {
         finish(wa, kp, k1, xt, nsel, selected);
     }
 
-    /** SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). */
-    private void rest(float[] wa, int m, int kp, int k1) {
+    /**
+     * SDSS for the positions off the grid: zero, interpolate, or compute (with SPET's check). With the low-rank
+     * predictor ({@code byProxy}) a position whose channels to compute number at least twice its rank is projected
+     * once ({@code rank x (K + cout)} MACs), and only the channels it predicts above SPET's threshold are computed.
+     */
+    private void rest(float[] wa, int m, int kp, int k1, boolean byProxy) {
         double rms = gridRms();
         float sig = scaled(knobs.sdssSig(), rms);
         float sim = scaled(knobs.sdssSim(), rms);
         int rem = kp - k1;
+        int r = byProxy ? proxy.rank() : 0;
         for (int i = 0; i < rest.length; i++) {
             int pos = rest[i];
             int a = nbStart[i];
             int e = nbStart[i + 1];
-            boolean built = false;
+            int needed = 0;
             for (int o = 0; o < cout; o++) {
                 int base = o * p;
                 neighbours(base, a, e);
                 float mx = nbMax;
                 float mn = nbMin;
-                float sum = nbSum;
                 overhead += 3L * (e - a) + 2;
-                float v;
                 if (mx <= sig) {
-                    v = 0f;
+                    dst[base + pos] = 0f;
                     sdssSkipped += kp;
                 } else if (mx - mn <= sim) {
-                    v = sum / (e - a);
+                    dst[base + pos] = nbSum / (e - a);
                     sdssSkipped += kp;
                     overhead += 1;
                 } else {
-                    if (!built) {
-                        im2colRow(pos, m, xrow, 0);
-                        built = true;
+                    need[needed++] = o;
+                }
+            }
+            if (needed == 0) {
+                continue;
+            }
+            im2colRow(pos, m, xrow, 0);
+            boolean predict = byProxy && needed >= 2 * r;
+            if (predict) {
+                for (int q = 0; q < r; q++) {
+                    zr[q] = Dot.dot(proxyWeights, q * k, xrow, 0, k);
+                }
+                long projection = (long) r * (k + needed);
+                macs += projection;
+                spetSkipped -= projection;
+                overhead += needed;
+            }
+            for (int t = 0; t < needed; t++) {
+                int o = need[t];
+                if (predict) {
+                    float y = proxy.offset()[o];
+                    for (int q = 0; q < r; q++) {
+                        y += proxy.basis()[o * r + q] * zr[q];
                     }
-                    v = biasEff[o] + Dot.dot(wa, o * kp, xrow, 0, k1);
-                    macs += k1;
-                    if (rem > 0) {
-                        overhead += 1;
-                        if (v < thr[o]) {
-                            v = 0f;
-                            spetSkipped += rem;
-                        } else {
-                            v += Dot.dot(wa, o * kp + k1, xrow, k1, rem);
-                            macs += rem;
-                        }
+                    if (y < knobs.spet() * proxy.sigma()[o]) {
+                        dst[o * p + pos] = 0f;
+                        spetSkipped += kp;
+                        continue;
                     }
                 }
-                dst[base + pos] = v;
+                float v = biasEff[o] + Dot.dot(wa, o * kp, xrow, 0, k1);
+                macs += k1;
+                if (rem > 0) {
+                    overhead += 1;
+                    if (v < thr[o]) {
+                        v = 0f;
+                        spetSkipped += rem;
+                    } else {
+                        v += Dot.dot(wa, o * kp + k1, xrow, k1, rem);
+                        macs += rem;
+                    }
+                }
+                dst[o * p + pos] = v;
             }
         }
     }

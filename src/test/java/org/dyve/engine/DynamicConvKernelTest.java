@@ -199,6 +199,30 @@ class DynamicConvKernelTest {
     }
 
     @Test
+    void sdssOffGridNeuronsLeftToComputeAreGatedByTheLowRankPrediction() {
+        Shape in = new Shape(2, 1, 3);
+        // y0 = x0, y1 = x1; the rank-1 proxy projects on z = y0 - y1 and predicts channel 0 as z, channel 1 as -z
+        Convolution c = conv(2, 2, Window.square(1, 1, 0), new float[] {1, 0, 0, 1}, new float[] {0, 0});
+        SpetProxy proxy = new SpetProxy(1, new float[] {1, -1}, new float[] {0, 0}, new float[] {1, 1});
+        float[] x = {1, 9, 3, 1, 2, 3};
+        // grid 0 and 2: z = 0, every prediction >= -1 sigma, all four computed; off-grid position 1: SDSS (zero
+        // at <= 0, no interpolation) leaves both channels to compute, two >= twice the rank, so the position is
+        // projected: z = 7, channel 0 predicted 7 (computed), channel 1 predicted -7 (stopped, though y1 = 2)
+        Engine e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, -1).withSpet(proxy, -1));
+        assertArrayEquals(new float[] {1, 9, 3, 1, 0, 3}, e.output("r", 0), 1e-6f);
+        Work work = e.work().get(0);
+        long gridProjection = 1 * 2 * (2 + 2); // rank x grid positions x (K + cout)
+        long restProjection = 1 * (2 + 2); // rank x (K + channels left to compute)
+        assertEquals(4 * 2 + gridProjection + 2 + restProjection, work.macs());
+        assertEquals(2 - gridProjection - restProjection, work.spetSkipped(), "one neuron, net of the projections");
+        assertEquals(0, work.sdssSkipped());
+        assertEquals(work.denseMacs(), work.macs() + work.spetSkipped());
+        // without the proxy the off-grid neurons are computed in full
+        e = runWithRelu(in, c, x, ConvEffort.EXACT.withSdss(0, -1));
+        assertArrayEquals(new float[] {1, 9, 3, 1, 2, 3}, e.output("r", 0), 1e-6f);
+    }
+
+    @Test
     void knobsAreIgnoredWhenNoReluFollows() {
         Shape in = new Shape(1, 1, 3);
         Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
