@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dyve.bench.Stats;
 
 /**
  * Running totals of a stream, updated by the sink (one thread) and read at the end: frames by outcome,
@@ -15,7 +14,7 @@ public final class StreamSummary {
     private final long start = System.nanoTime();
     private final long rssStartKb = rssKb();
     private final Map<FrameResult.Status, Long> counts = new LinkedHashMap<>();
-    private final List<Double> latencies = new ArrayList<>();
+    private final LatencyHistogram latencies = new LatencyHistogram();
     private final List<StageStats> stages;
     private long macs;
     private long labelled;
@@ -65,9 +64,9 @@ public final class StreamSummary {
         return done / Math.max(1e-9, (end - start) / 1e9);
     }
 
+    /** The {@code p}-th latency percentile (ms) of frames with a result, within 0.5%. */
     public double latencyPercentile(double p) {
-        double[] v = latencies.stream().mapToDouble(Double::doubleValue).toArray();
-        return Stats.percentile(v, p);
+        return latencies.percentile(p);
     }
 
     /** MACs the dense network would have spent on every frame with a result, over those executed. */
