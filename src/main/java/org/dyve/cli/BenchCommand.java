@@ -36,7 +36,7 @@ final class BenchCommand implements Runnable {
     String data;
 
     @Option(names = "--effort", required = true, paramLabel = "PROFILE",
-            description = "An effort profile of the ladder, or all (every rung but exact, one row each).")
+            description = "An effort profile of the model, or all (every profile but exact, one row each).")
     String effort;
 
     @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw top-1 against MACs per image.")
@@ -70,7 +70,7 @@ final class BenchCommand implements Runnable {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         EffortProfiles ladder = EffortProfiles.load(d.id(), profiles);
-        List<EffortProfile> rungs = effort.equals("all") ? ladder.ladder().stream()
+        List<EffortProfile> rungs = effort.equals("all") ? ladder.all().stream()
                 .filter(p -> !p.name().equals(EffortProfile.EXACT.name())).toList() : List.of(ladder.get(effort));
         Preprocessing pre = d.preprocessing(net);
         Dataset ds = Dataset.open(data);

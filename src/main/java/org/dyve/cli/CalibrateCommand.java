@@ -77,6 +77,10 @@ final class CalibrateCommand implements Runnable {
                         + " (x RMS of the grid outputs), spet = SPET threshold after the first spet-fraction of the"
                         + " input channels, or with spet-proxy = true in units of the residual sigma of the low-rank"
                         + " predictor under effort.proxies; -1 / off = knob off.",
+                "ladder: the rungs the stream's effort controller walks, exact and fast-<b> (early exits alone,"
+                        + " within b points on these samples; they skip whole dense layers, so they are faster than"
+                        + " exact); macs-ladder: loss-<b>, the fewest MACs within b (knobs and exits; the dynamic"
+                        + " kernels are slower than the dense ones, so the controller leaves them alone).",
                 probes.isEmpty() ? "No early exits (" + (noExits ? "--no-exits" : "no cut of the network with"
                         + " enough samples per class after the calibration ones") + ")."
                         : "Early exits: softmax probes on " + probes.stream().map(ExitProbe::tensor).toList()
@@ -94,7 +98,7 @@ final class CalibrateCommand implements Runnable {
         w.printf("%s: %d calibration samples, dense top-1 %.2f%%, %.0f s%n", d.id(), cal.size(), cal.denseTop1(), secs);
         w.printf("| profile | budget (points) | MAC reduction | top-1 loss (points) | agreement | exits |%n"
                 + "|---|---|---|---|---|---|%n");
-        for (EffortProfile p : ladder.ladder()) {
+        for (EffortProfile p : ladder.all()) {
             w.printf("| %s | %.1f | %.3fx | %.2f | %.2f%% | %s |%n", p.name(), p.budget(), p.reduction(),
                     p.calibTop1Loss(), p.calibAgreement(), p.exits().isEmpty() ? "-" : p.exits().stream()
                     .map(e -> e.probe().tensor() + " >= " + e.threshold()).collect(Collectors.joining(", ")));

@@ -56,7 +56,7 @@ final class EvalCommand implements Runnable {
     boolean quiet;
 
     @Option(names = "--effort", paramLabel = "PROFILE", defaultValue = "exact",
-            description = "Effort profile of the model's ladder (exact, loss-0.5, ...; see dyve calibrate). With a"
+            description = "Effort profile of the model (exact, fast-0.5, loss-0.5, ...; see dyve calibrate). With a"
                     + " profile other than exact the dense network runs too, for agreement. Default: ${DEFAULT-VALUE}.")
     String effort;
 

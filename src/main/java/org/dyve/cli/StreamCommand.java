@@ -43,8 +43,8 @@ final class StreamCommand implements Runnable {
     String source;
 
     @Option(names = "--effort", defaultValue = "auto", paramLabel = "PROFILE",
-            description = "auto (the controller moves along the model's effort ladder), exact, or one profile of"
-                    + " the ladder held for every frame. Default: auto.")
+            description = "auto (the controller moves along the model's effort ladder), exact, or one of the"
+                    + " model's profiles held for every frame. Default: auto.")
     String effort;
 
     @Option(names = "--profiles", paramLabel = "FILE",

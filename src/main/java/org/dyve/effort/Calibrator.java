@@ -2,7 +2,6 @@ package org.dyve.effort;
 
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -320,7 +319,8 @@ public final class Calibrator {
     }
 
     /** Confidence thresholds tried per exit; above 1 = exit off. */
-    private static final double[] THRESHOLDS = {0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995, 2};
+    private static final double[] THRESHOLDS = {0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
+        2};
 
     /** What a knob setting gives at each probe and at the end, per calibration sample. */
     private record ExitTable(int[] top, int[][] answer, float[][] confidence, double[] macsUpTo, double fullMacs) {
@@ -546,21 +546,23 @@ public final class Calibrator {
     }
 
     /**
-     * Builds the ladder {@code exact, loss-<b>...} for the given budgets (top-1 points, ascending), without
-     * early exits.
+     * Builds the profiles {@code loss-<b>...} for the given budgets (top-1 points, ascending), without early
+     * exits; the ladder holds only {@code exact} (see {@link #calibrate(List, List, Listener)}).
      */
     public EffortProfiles calibrate(List<Double> budgets, Listener listener) {
         return calibrate(budgets, List.of(), listener);
     }
 
     /**
-     * Builds the ladder {@code exact, loss-<b>...} for the given budgets (top-1 points, ascending). With
-     * {@code probes}, each rung also gets early-exit thresholds: every kept knob combination within the budget
-     * (and no knobs at all) is tried with the thresholds that save the most MACs within the budget, and the
-     * best pair wins.
+     * Builds a model's effort profiles for the given budgets (top-1 points, ascending). {@code loss-<b>} has the
+     * fewest MACs within budget {@code b}: the greedy combination of knobs and, with {@code probes}, early-exit
+     * thresholds (every kept knob combination within the budget, and no knobs at all, is tried with the
+     * thresholds that save the most MACs within the budget; the best pair wins). Those profiles run the dynamic
+     * convolution kernel, which is slower than the dense one on this engine (README), so the controller's ladder
+     * gets {@code fast-<b>} instead: early exits alone, the thresholds that save the most MACs within {@code b},
+     * which skip whole dense layers and so are faster than exact. Without probes the ladder is {@code exact}.
      */
     public EffortProfiles calibrate(List<Double> budgets, List<ExitProbe> probes, Listener listener) {
-        double maxBudget = budgets.stream().mapToDouble(Double::doubleValue).max().orElse(0.5);
         List<String> layers = new ArrayList<>();
         boolean first = true;
         for (Layer l : net.layers()) {
@@ -594,28 +596,42 @@ public final class Calibrator {
         }
         measured.sort(Comparator.comparingDouble((Candidate c) -> -c.saved() / (c.disagree() + 0.5))
                 .thenComparing(Candidate::layer).thenComparing(Candidate::knob));
-        // 2. greedy combination under the largest budget, each trial run from its layer on
-        Set<String> used = new HashSet<>();
+        // 2. greedy combination, each trial run from its layer on, budget by budget
+        // from the smallest (each goes on from the combination the one below kept, so a small budget is not left
+        // with a prefix of a large budget's choices); a layer's knob, once kept, is only replaced by a setting
+        // that saves more on its own
+        Map<String, Double> used = new java.util.HashMap<>();
+        Map<String, SpetProxy> proxies = new java.util.HashMap<>();
         List<EffortProfile> kept = new ArrayList<>();
         done = 0;
-        for (Candidate c : measured) {
-            listener.progress("combine", ++done, measured.size());
-            if (used.contains(c.layer() + "/" + c.knob()) || c.loss() > maxBudget) {
-                continue; // a layer's knob once; a setting over budget on its own is not worth a full measurement
-            }
-            Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
-            trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));
-            Measure m = combination.measure(trial, net.indexOf(c.layer()));
-            double loss = loss(m.correct());
-            if (loss <= maxBudget) {
-                combination.accept(trial);
-                used.add(c.layer() + "/" + c.knob());
-                kept.add(new EffortProfile("", maxBudget, trial, List.of(), m.denseMacs() / m.macs(), loss,
-                        100.0 * m.agree() / labels.length));
+        for (double b : budgets) {
+            for (Candidate c : measured) {
+                listener.progress("combine", ++done, measured.size() * budgets.size());
+                SpetProxy had = proxies.get(c.layer());
+                if (c.saved() <= used.getOrDefault(c.layer() + "/" + c.knob(), 0.0) || c.loss() > b
+                        || had != null && c.setting().proxy() != null && !had.equals(c.setting().proxy())) {
+                    // a setting over budget on its own is not worth a full measurement; the profiles file holds
+                    // one predictor per layer
+                    continue;
+                }
+                Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
+                trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));
+                Measure m = combination.measure(trial, net.indexOf(c.layer()));
+                double loss = loss(m.correct());
+                if (loss <= b) {
+                    combination.accept(trial);
+                    used.put(c.layer() + "/" + c.knob(), c.saved());
+                    if (c.setting().proxy() != null) {
+                        proxies.put(c.layer(), c.setting().proxy());
+                    }
+                    kept.add(new EffortProfile("", b, trial, List.of(), m.denseMacs() / m.macs(), loss,
+                            100.0 * m.agree() / labels.length));
+                }
             }
         }
         List<EffortProfile> ladder = new ArrayList<>();
         ladder.add(EffortProfile.EXACT);
+        List<EffortProfile> byMacs = new ArrayList<>();
         Map<Map<String, ConvEffort>, ExitTable> tables = new java.util.HashMap<>();
         done = 0;
         for (double b : budgets) {
@@ -626,27 +642,45 @@ public final class Calibrator {
                 }
             }
             if (!probes.isEmpty()) {
-                best = withExits(b, best, kept, probes, tables);
+                List<Map<String, ConvEffort>> options = new ArrayList<>();
+                options.add(Map.of());
+                for (EffortProfile p : kept) {
+                    if (p.calibTop1Loss() <= b + 1e-9) {
+                        options.add(p.layers());
+                    }
+                }
+                EffortProfile withExits = withExits(b, options, probes, tables);
+                if (withExits != null && (best == null || withExits.reduction() > best.reduction())) {
+                    best = withExits;
+                }
+                // a rung that exits no more than the one below it would be a step that changes nothing
+                EffortProfile fast = withExits(b, List.of(Map.of()), probes, tables);
+                if (fast != null && !fast.exits().isEmpty()
+                        && !fast.exits().equals(ladder.get(ladder.size() - 1).exits())) {
+                    ladder.add(rung("fast-", b, fast));
+                }
                 listener.progress("exits", ++done, budgets.size());
             }
             if (best != null) {
-                ladder.add(new EffortProfile(name(b), b, best.layers(), best.exits(), best.reduction(),
-                        best.calibTop1Loss(), best.calibAgreement()));
+                byMacs.add(rung("loss-", b, best));
             }
         }
-        return new EffortProfiles(ladder);
+        return new EffortProfiles(ladder, byMacs);
     }
 
-    /** The best knobs-plus-exits rung within {@code budget} (or {@code knobsOnly} when exits do not help). */
-    private EffortProfile withExits(double budget, EffortProfile knobsOnly, List<EffortProfile> kept,
-            List<ExitProbe> probes, Map<Map<String, ConvEffort>, ExitTable> tables) {
-        List<Map<String, ConvEffort>> options = new ArrayList<>();
-        options.add(Map.of());
-        for (EffortProfile p : kept) {
-            if (p.calibTop1Loss() <= budget + 1e-9) {
-                options.add(p.layers());
-            }
-        }
+    /** {@code p} named {@code prefix} + the budget {@code b}, with that budget. */
+    private static EffortProfile rung(String prefix, double b, EffortProfile p) {
+        return new EffortProfile(prefix + EffortProfiles.num(b), b, p.layers(), p.exits(), p.reduction(),
+                p.calibTop1Loss(), p.calibAgreement());
+    }
+
+    /**
+     * Of the knob combinations {@code options}, each with the exit thresholds that save the most MACs within
+     * {@code budget}, the one with the fewest MACs (measured again with its exits); null when no thresholds keep
+     * any option within the budget.
+     */
+    private EffortProfile withExits(double budget, List<Map<String, ConvEffort>> options, List<ExitProbe> probes,
+            Map<Map<String, ConvEffort>, ExitTable> tables) {
         double bestMacs = Double.MAX_VALUE;
         Map<String, ConvEffort> bestLayers = null;
         double[] bestTh = null;
@@ -660,7 +694,7 @@ public final class Calibrator {
             }
         }
         if (bestLayers == null) {
-            return knobsOnly;
+            return null;
         }
         List<EarlyExit> exits = new ArrayList<>();
         for (int q = 0; q < probes.size(); q++) {
@@ -669,15 +703,8 @@ public final class Calibrator {
             }
         }
         Measure m = measure(bestLayers, exits);
-        double loss = loss(m.correct());
-        EffortProfile p = new EffortProfile("", budget, bestLayers, exits, m.denseMacs() / m.macs(), loss,
+        return new EffortProfile("", budget, bestLayers, exits, m.denseMacs() / m.macs(), loss(m.correct()),
                 100.0 * m.agree() / labels.length);
-        return knobsOnly == null || p.reduction() > knobsOnly.reduction() ? p : knobsOnly;
-    }
-
-    /** Profile name for a budget: {@code loss-0.5}. */
-    public static String name(double budget) {
-        return "loss-" + EffortProfiles.num(budget);
     }
 
     private static ConvEffort merge(ConvEffort base, Candidate c) {

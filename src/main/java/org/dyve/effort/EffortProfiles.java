@@ -24,9 +24,11 @@ import org.dyve.engine.SpetProxy;
 import org.dyve.model.Shape;
 
 /**
- * A model's effort ladder, read from and written to HOCON ({@code models/<model>.effort.conf}, beside the
- * descriptor): {@code effort.ladder} lists profile names from exact to most aggressive,
- * {@code effort.profiles.<name>.layers.<layer>} holds each layer's knobs and
+ * A model's effort profiles, read from and written to HOCON ({@code models/<model>.effort.conf}, beside the
+ * descriptor): {@code effort.ladder} lists the rungs the stream's effort controller walks, from exact to the
+ * cheapest in time; the optional {@code effort.macs-ladder} lists further profiles that minimise MACs per accuracy
+ * budget (the paper's measure) but are not faster than exact on this engine, so the controller leaves them alone;
+ * {@code effort.profiles.<name>.layers.<layer>} holds each profile's knobs per layer and
  * {@code effort.profiles.<name>.exits.<tensor>} each early exit's confidence threshold; the exits' probes are
  * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32). A layer
  * whose SPET predicts with a low-rank proxy ({@code spet-proxy = true}) finds it in {@code effort.proxies.<layer>}
@@ -34,15 +36,34 @@ import org.dyve.model.Shape;
  */
 public final class EffortProfiles {
     private final List<EffortProfile> ladder;
+    private final List<EffortProfile> byMacs;
 
-    /** A ladder; its first rung should be {@link EffortProfile#EXACT}. */
+    /** A ladder and no other profiles; its first rung should be {@link EffortProfile#EXACT}. */
     public EffortProfiles(List<EffortProfile> ladder) {
-        this.ladder = List.copyOf(ladder);
+        this(ladder, List.of());
     }
 
-    /** The rungs from exact to most aggressive. */
+    /** A ladder (first rung {@link EffortProfile#EXACT}) and the profiles that minimise MACs instead of time. */
+    public EffortProfiles(List<EffortProfile> ladder, List<EffortProfile> byMacs) {
+        this.ladder = List.copyOf(ladder);
+        this.byMacs = List.copyOf(byMacs);
+    }
+
+    /** The rungs the effort controller walks, from exact to the cheapest in time. */
     public List<EffortProfile> ladder() {
         return ladder;
+    }
+
+    /** The profiles with the fewest MACs per budget, not on the ladder since they are not faster than exact. */
+    public List<EffortProfile> byMacs() {
+        return byMacs;
+    }
+
+    /** Every profile: the ladder's rungs, then {@link #byMacs()}. */
+    public List<EffortProfile> all() {
+        List<EffortProfile> out = new ArrayList<>(ladder);
+        out.addAll(byMacs);
+        return out;
     }
 
     /**
@@ -51,7 +72,7 @@ public final class EffortProfiles {
      * @throws DyveException naming the known profiles when there is no such profile
      */
     public EffortProfile get(String name) {
-        for (EffortProfile p : ladder) {
+        for (EffortProfile p : all()) {
             if (p.name().equals(name)) {
                 return p;
             }
@@ -60,7 +81,7 @@ public final class EffortProfiles {
             return EffortProfile.EXACT;
         }
         List<String> names = new ArrayList<>();
-        ladder.forEach(p -> names.add(p.name()));
+        all().forEach(p -> names.add(p.name()));
         throw new DyveException("unknown effort profile '" + name + "' (expected one of " + names
                 + "; run dyve calibrate to make more)");
     }
@@ -91,37 +112,45 @@ public final class EffortProfiles {
 
     static EffortProfiles parse(Config c, String source) {
         try {
-            List<EffortProfile> out = new ArrayList<>();
-            Config profiles = c.getConfig("effort.profiles");
-            for (String name : c.getStringList("effort.ladder")) {
-                if (name.equals("exact")) {
-                    out.add(EffortProfile.EXACT);
-                    continue;
-                }
-                Config p = profiles.getConfig(quote(name));
-                Map<String, ConvEffort> layers = new LinkedHashMap<>();
-                Config lc = p.getConfig("layers");
-                for (String layer : lc.root().keySet()) {
-                    Config k = lc.getConfig(quote(layer));
-                    boolean byProxy = k.hasPath("spet-proxy") && k.getBoolean("spet-proxy");
-                    layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
-                            k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
-                            k.getDouble("spet-fraction"), spet(k), byProxy ? proxy(c, layer) : null));
-                }
-                List<EarlyExit> exits = new ArrayList<>();
-                if (p.hasPath("exits")) {
-                    Config ec = p.getConfig("exits");
-                    for (String tensor : new java.util.TreeSet<>(ec.root().keySet())) {
-                        exits.add(new EarlyExit(probe(c, tensor), ec.getDouble(quote(tensor))));
-                    }
-                }
-                out.add(new EffortProfile(name, p.getDouble("budget"), layers, exits, p.getDouble("reduction"),
-                        p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
-            }
-            return new EffortProfiles(out);
+            List<EffortProfile> ladder = profiles(c, c.getStringList("effort.ladder"));
+            List<EffortProfile> byMacs = c.hasPath("effort.macs-ladder")
+                    ? profiles(c, c.getStringList("effort.macs-ladder")) : List.of();
+            return new EffortProfiles(ladder, byMacs);
         } catch (ConfigException | IllegalArgumentException e) {
             throw new ModelFormatException(source + ": malformed effort profiles (" + e.getMessage() + ")");
         }
+    }
+
+    /** The profiles {@code names} from {@code effort.profiles} ({@code exact} needs no entry). */
+    private static List<EffortProfile> profiles(Config c, List<String> names) {
+        List<EffortProfile> out = new ArrayList<>();
+        Config profiles = c.getConfig("effort.profiles");
+        for (String name : names) {
+            if (name.equals("exact")) {
+                out.add(EffortProfile.EXACT);
+                continue;
+            }
+            Config p = profiles.getConfig(quote(name));
+            Map<String, ConvEffort> layers = new LinkedHashMap<>();
+            Config lc = p.getConfig("layers");
+            for (String layer : lc.root().keySet()) {
+                Config k = lc.getConfig(quote(layer));
+                boolean byProxy = k.hasPath("spet-proxy") && k.getBoolean("spet-proxy");
+                layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
+                        k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
+                        k.getDouble("spet-fraction"), spet(k), byProxy ? proxy(c, layer) : null));
+            }
+            List<EarlyExit> exits = new ArrayList<>();
+            if (p.hasPath("exits")) {
+                Config ec = p.getConfig("exits");
+                for (String tensor : new java.util.TreeSet<>(ec.root().keySet())) {
+                    exits.add(new EarlyExit(probe(c, tensor), ec.getDouble(quote(tensor))));
+                }
+            }
+            out.add(new EffortProfile(name, p.getDouble("budget"), layers, exits, p.getDouble("reduction"),
+                    p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
+        }
+        return out;
     }
 
     private static ExitProbe probe(Config c, String tensor) {
@@ -165,12 +194,14 @@ public final class EffortProfiles {
     public String toHocon(List<String> header) {
         StringBuilder b = new StringBuilder();
         header.forEach(h -> b.append("# ").append(h).append('\n'));
-        b.append("effort {\n  ladder = [");
-        for (int i = 0; i < ladder.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append('"').append(ladder.get(i).name()).append('"');
+        b.append("effort {\n");
+        names(b, "ladder", ladder);
+        if (!byMacs.isEmpty()) {
+            names(b, "macs-ladder", byMacs);
         }
-        b.append("]\n  profiles {\n");
-        for (EffortProfile p : ladder) {
+        b.append("  profiles {\n");
+        List<EffortProfile> all = all();
+        for (EffortProfile p : all) {
             if (p.name().equals("exact")) {
                 continue;
             }
@@ -199,12 +230,12 @@ public final class EffortProfiles {
         }
         b.append("  }\n");
         Map<String, ExitProbe> probes = new java.util.TreeMap<>();
-        ladder.forEach(p -> p.exits().forEach(e -> share(probes, "probes", e.probe().tensor(), e.probe())));
+        all.forEach(p -> p.exits().forEach(e -> share(probes, "probes", e.probe().tensor(), e.probe())));
         section(b, "probes", probes, q -> String.format(Locale.ROOT, "      shape = [%d, %d, %d]%n      grid = %d%n"
                 + "      classes = %d%n      bias = \"%s\"%n      weights = \"%s\"%n", q.shape().c(), q.shape().h(),
                 q.shape().w(), q.grid(), q.classes(), base64(q.bias()), base64(q.weights())));
         Map<String, SpetProxy> proxies = new java.util.TreeMap<>();
-        ladder.forEach(p -> p.layers().forEach((layer, k) -> {
+        all.forEach(p -> p.layers().forEach((layer, k) -> {
             if (k.proxy() != null) {
                 share(proxies, "proxies", layer, k.proxy());
             }
@@ -214,6 +245,15 @@ public final class EffortProfiles {
                 base64(q.basis())));
         b.append("}\n");
         return b.toString();
+    }
+
+    /** Writes {@code effort.<key> = ["name", ...]}. */
+    private static void names(StringBuilder b, String key, List<EffortProfile> rungs) {
+        b.append("  ").append(key).append(" = [");
+        for (int i = 0; i < rungs.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append('"').append(rungs.get(i).name()).append('"');
+        }
+        b.append("]\n");
     }
 
     /**

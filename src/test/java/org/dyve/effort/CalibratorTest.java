@@ -3,12 +3,15 @@ package org.dyve.effort;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import org.dyve.Shared;
 import org.dyve.data.Dataset;
+import org.dyve.data.Sample;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.engine.ConvEffort;
+import org.dyve.engine.ExitProbe;
 import org.dyve.model.Network;
 import org.junit.jupiter.api.Test;
 
@@ -63,5 +66,55 @@ class CalibratorTest {
             comb.accept(trial);
         }
         assertEquals(3, comb.layers().size());
+    }
+
+    @Test
+    void theLadderHoldsExitOnlyRungsAndTheFewestMacsProfilesStayOffIt() {
+        ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
+        Network cifar = d.load();
+        Dataset all = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin"));
+        // 300 samples to calibrate on, probes on the 1,000 after them
+        Dataset data = new Dataset() {
+            @Override
+            public int size() {
+                return 1300;
+            }
+
+            @Override
+            public Sample get(int i) {
+                return all.get(i);
+            }
+
+            @Override
+            public String describe() {
+                return all.describe() + " (first 1300)";
+            }
+        };
+        Calibrator cal = new Calibrator(cifar, d.preprocessing(cifar), data, 300);
+        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { });
+        assertEquals(List.of("norm1", "norm2"), probes.stream().map(ExitProbe::tensor).toList());
+        List<Double> budgets = List.of(0.5, 2.0);
+        EffortProfiles p = cal.calibrate(budgets, probes, (phase, done, total) -> { });
+        assertEquals(EffortProfile.EXACT, p.ladder().get(0));
+        assertTrue(p.ladder().size() > 1, "no exit-only rung: " + p.ladder());
+        double previous = 1;
+        for (EffortProfile rung : p.ladder().subList(1, p.ladder().size())) {
+            assertTrue(rung.name().startsWith("fast-"), rung.name());
+            assertTrue(rung.layers().isEmpty(), rung.name() + " runs knobs: " + rung.layers());
+            assertTrue(!rung.exits().isEmpty() && rung.calibTop1Loss() <= rung.budget() + 1e-9, rung.toString());
+            assertTrue(rung.reduction() > previous, rung.name() + " is no cheaper than the rung below it");
+            previous = rung.reduction();
+        }
+        assertEquals(List.of("loss-0.5", "loss-2"), p.byMacs().stream().map(EffortProfile::name).toList());
+        for (EffortProfile q : p.byMacs()) {
+            assertTrue(q.calibTop1Loss() <= q.budget() + 1e-9, q.toString());
+            // exits alone were among its options, so it saves at least what the same budget's fast rung saves
+            for (EffortProfile rung : p.ladder()) {
+                if (rung.budget() == q.budget()) {
+                    assertTrue(q.reduction() >= rung.reduction() - 1e-9, q.name() + " vs " + rung.name());
+                }
+            }
+        }
+        assertTrue(p.byMacs().stream().anyMatch(q -> !q.layers().isEmpty()), "no knobs kept: " + p.byMacs());
     }
 }
