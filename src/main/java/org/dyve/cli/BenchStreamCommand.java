@@ -2,7 +2,6 @@ package org.dyve.cli;
 
 import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -13,7 +12,6 @@ import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.EffortProfile;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
-import org.dyve.stream.Frame;
 import org.dyve.stream.FrameSources;
 import org.dyve.stream.StreamPipeline;
 import org.dyve.stream.StreamSettings;
@@ -54,13 +52,9 @@ final class BenchStreamCommand implements Runnable {
             if (limit > 0) {
                 frames = frames.take(limit);
             }
-            List<Frame> all = frames.runWith(Sink.seq(), system).toCompletableFuture().join();
-            List<float[]> inputs = new ArrayList<>();
-            for (Frame f : all) {
-                if (f.image() != null) {
-                    inputs.add(pre.apply(f.image()));
-                }
-            }
+            // only the preprocessed inputs are kept (not the decoded frames as well)
+            List<float[]> inputs = frames.filter(f -> f.image() != null).map(f -> pre.apply(f.image()))
+                    .runWith(Sink.seq(), system).toCompletableFuture().join();
             int cores = Runtime.getRuntime().availableProcessors();
             Engine.setNativeThreads(cores);
             double best = 0;
