@@ -52,23 +52,7 @@ final class TrainCommand implements Runnable {
         PrintWriter w = spec.commandLine().getOut();
         Dataset train = Dataset.open("idx:" + data + "#train");
         if (limit > 0) {
-            Dataset full = train;
-            train = new Dataset() {
-                @Override
-                public int size() {
-                    return Math.min(limit, full.size());
-                }
-
-                @Override
-                public org.dyve.data.Sample get(int i) {
-                    return full.get(i);
-                }
-
-                @Override
-                public String describe() {
-                    return full.describe() + " (first " + limit + ")";
-                }
-            };
+            train = train.first(limit);
         }
         try {
             new FashionCnnTrainer(seed, epochs, batch, lr).train(train, out, s -> {

@@ -19,6 +19,27 @@ public interface Dataset {
     /** A short description such as {@code cifar10:test_batch.bin}. */
     String describe();
 
+    /** The first {@code n} samples (all when there are fewer). */
+    default Dataset first(int n) {
+        Dataset all = this;
+        return new Dataset() {
+            @Override
+            public int size() {
+                return Math.min(n, all.size());
+            }
+
+            @Override
+            public Sample get(int i) {
+                return all.get(i);
+            }
+
+            @Override
+            public String describe() {
+                return all.describe() + " (first " + n + ")";
+            }
+        };
+    }
+
     /**
      * Opens a data set from a specification: {@code cifar10:FILE.bin}, {@code images:DIR} or
      * {@code idx:DIR} (MNIST-style IDX files, gzip or not; test split unless {@code idx:DIR#train}). A suffix

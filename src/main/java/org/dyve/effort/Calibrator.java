@@ -635,20 +635,19 @@ public final class Calibrator {
         Map<Map<String, ConvEffort>, ExitTable> tables = new java.util.HashMap<>();
         done = 0;
         for (double b : budgets) {
+            // the kept combinations within the budget (and no knobs at all) are the options for exits
             EffortProfile best = null;
+            List<Map<String, ConvEffort>> options = new ArrayList<>();
+            options.add(Map.of());
             for (EffortProfile p : kept) {
-                if (p.calibTop1Loss() <= b + 1e-9 && (best == null || p.reduction() > best.reduction())) {
-                    best = p;
+                if (p.calibTop1Loss() <= b + 1e-9) {
+                    options.add(p.layers());
+                    if (best == null || p.reduction() > best.reduction()) {
+                        best = p;
+                    }
                 }
             }
             if (!probes.isEmpty()) {
-                List<Map<String, ConvEffort>> options = new ArrayList<>();
-                options.add(Map.of());
-                for (EffortProfile p : kept) {
-                    if (p.calibTop1Loss() <= b + 1e-9) {
-                        options.add(p.layers());
-                    }
-                }
                 EffortProfile withExits = withExits(b, options, probes, tables);
                 if (withExits != null && (best == null || withExits.reduction() > best.reduction())) {
                     best = withExits;

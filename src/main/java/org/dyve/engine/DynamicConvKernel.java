@@ -442,21 +442,13 @@ final class DynamicConvKernel implements Kernel {
      */
     private void finishByProxy(int nc, int[] pos) {
         int r = proxy.rank();
-        float[] u = proxy.basis();
-        float[] off = proxy.offset();
-        float[] sigma = proxy.sigma();
         long computed = 0;
         for (int o = 0; o < cout; o++) {
-            float t = (float) (knobs.spet() * sigma[o]);
             float b = biasEff[o];
             int wrow = o * k;
             for (int j = 0; j < nc; j++) {
-                float y = off[o];
-                for (int q = 0; q < r; q++) {
-                    y += u[o * r + q] * zr[q * nc + j];
-                }
                 float v = 0f;
-                if (y >= t) {
+                if (predictedActive(o, j, nc)) {
                     v = b + Dot.dot(wOrdered, wrow, xt, j * k, k);
                     computed++;
                 }
@@ -467,6 +459,20 @@ final class DynamicConvKernel implements Kernel {
         macs += computed * k + projection;
         spetSkipped += ((long) cout * nc - computed) * k - projection;
         overhead += (long) cout * nc;
+    }
+
+    /**
+     * Whether the low-rank predictor lets neuron {@code o} through: its prediction {@code offset + U z}, with
+     * {@code z} at {@code zr[q * stride + j]}, reaches {@code spet} times its residual sigma.
+     */
+    private boolean predictedActive(int o, int j, int stride) {
+        int r = proxy.rank();
+        float[] u = proxy.basis();
+        float y = proxy.offset()[o];
+        for (int q = 0; q < r; q++) {
+            y += u[o * r + q] * zr[q * stride + j];
+        }
+        return y >= (float) (knobs.spet() * proxy.sigma()[o]);
     }
 
     /** The bits of {@code max(v, 0)} (negative zero too becomes +0), without a branch. */
@@ -645,16 +651,10 @@ final class DynamicConvKernel implements Kernel {
             }
             for (int t = 0; t < needed; t++) {
                 int o = need[t];
-                if (predict) {
-                    float y = proxy.offset()[o];
-                    for (int q = 0; q < r; q++) {
-                        y += proxy.basis()[o * r + q] * zr[q];
-                    }
-                    if (y < knobs.spet() * proxy.sigma()[o]) {
-                        dst[o * p + pos] = 0f;
-                        spetSkipped += kp;
-                        continue;
-                    }
+                if (predict && !predictedActive(o, 0, 1)) {
+                    dst[o * p + pos] = 0f;
+                    spetSkipped += kp;
+                    continue;
                 }
                 float v = biasEff[o] + Dot.dot(wa, o * kp, xrow, 0, k1);
                 macs += k1;

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import org.dyve.Shared;
 import org.dyve.data.Dataset;
-import org.dyve.data.Sample;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.engine.ConvEffort;
@@ -72,24 +71,8 @@ class CalibratorTest {
     void theLadderHoldsExitOnlyRungsAndTheFewestMacsProfilesStayOffIt() {
         ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
         Network cifar = d.load();
-        Dataset all = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin"));
         // 300 samples to calibrate on, probes on the 1,000 after them
-        Dataset data = new Dataset() {
-            @Override
-            public int size() {
-                return 1300;
-            }
-
-            @Override
-            public Sample get(int i) {
-                return all.get(i);
-            }
-
-            @Override
-            public String describe() {
-                return all.describe() + " (first 1300)";
-            }
-        };
+        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
         Calibrator cal = new Calibrator(cifar, d.preprocessing(cifar), data, 300);
         List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { });
         assertEquals(List.of("norm1", "norm2"), probes.stream().map(ExitProbe::tensor).toList());
