@@ -20,6 +20,7 @@ import org.dyve.model.Shape;
  */
 public final class OrtComparison implements AutoCloseable {
     private static final int BLOCK = 5;
+    private static final long SETTLE_MS = 20;
 
     /**
      * One measurement.
@@ -163,8 +164,9 @@ public final class OrtComparison implements AutoCloseable {
                 engine.run(batch);
                 session.run(feed).close();
             }
-            // Alternate blocks rather than single runs: ONNX Runtime's worker threads spin for a while after
-            // each run and would otherwise steal the cores from the run that follows.
+            // Alternate blocks rather than single runs, with a pause between them: ONNX Runtime's worker threads
+            // spin for a while after each run and would otherwise steal the cores from the DyVE run that follows
+            // (2-3 ms of SqueezeNet's time on two cores).
             double[] dy = new double[reps];
             double[] ort = new double[reps];
             for (int done = 0; done < reps; done += BLOCK) {
@@ -174,15 +176,26 @@ public final class OrtComparison implements AutoCloseable {
                     engine.run(batch);
                     dy[done + i] = (System.nanoTime() - t0) / 1e6;
                 }
+                settle();
                 for (int i = 0; i < m; i++) {
                     long t0 = System.nanoTime();
                     session.run(feed).close();
                     ort[done + i] = (System.nanoTime() - t0) / 1e6;
                 }
+                settle();
             }
             return new Result(model, batch, reps, Stats.median(dy), Stats.median(ort), maxAbs, maxRel, agree);
         } catch (OrtException e) {
             throw new DyveException("ONNX Runtime: " + e.getMessage());
+        }
+    }
+
+    /** Lets the other side's worker threads go idle before a timed block. */
+    private static void settle() {
+        try {
+            Thread.sleep(SETTLE_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

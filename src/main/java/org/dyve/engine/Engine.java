@@ -199,10 +199,11 @@ public final class Engine {
 
     /**
      * Below this many MACs per run a layer runs its native op on one OpenMP thread: waking a second thread costs
-     * more than it saves (cifar10_full, batch 1, two cores: 0.43 ms per image on one thread, 1.2 ms with two and
-     * passive waiting). Measured on SqueezeNet by {@code dyve bench}; see the README.
+     * more than it saves on the tiniest layers. With OpenMP threads that spin briefly before sleeping (the
+     * launcher's {@code GOMP_SPINCOUNT}), every convolution of SqueezeNet gains from both cores (batch 1: 7.5 ms
+     * with this at 5 M, 6.7 ms at 0) and cifar10_full loses nothing; see the README.
      */
-    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 50_000_000L);
+    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 1_000_000L);
 
     private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
 
@@ -290,11 +291,15 @@ public final class Engine {
             return new DynamicConvKernel(c, is, os, in, out, knobs, reluFollows(c.output()));
         }
         if (l instanceof Convolution c) {
-            // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
-            if (c.dilationH() > 1 || c.dilationW() > 1) {
-                return new Im2colConvKernel(c, is, os, in, out);
+            if (PointwiseConvKernel.applies(c)) {
+                return new PointwiseConvKernel(c, is, os, in, out);
             }
-            return PointwiseConvKernel.applies(c) ? new PointwiseConvKernel(c, is, os, in, out)
+            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-conv") ? null : DnnlConvKernel.of(c, is, os, in, out);
+            if (k != null) {
+                return k;
+            }
+            // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
+            return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
                     : new ConvKernel(c, in, out);
         } else if (l instanceof Pooling p) {
             return NativePoolKernel.applies(p, is) ? new NativePoolKernel(p, in, out)
