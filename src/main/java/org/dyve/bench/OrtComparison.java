@@ -19,7 +19,7 @@ import org.dyve.model.Shape;
  * agree and times both in alternating blocks of runs, so the ratio is measured under the same conditions.
  */
 public final class OrtComparison implements AutoCloseable {
-    private static final int BLOCK = 5;
+    private static final int BLOCK = 20;
     private static final long SETTLE_MS = 20;
 
     /**

@@ -113,6 +113,9 @@ final class DnnlConvKernel implements Kernel {
                 desc(dstDims, memory.format_tag.any), new long[] {w.strideH(), w.strideW()},
                 new long[] {conv.dilationH() - 1, conv.dilationW() - 1}, new long[] {w.padH(), w.padW()},
                 new long[] {padB, padR});
+        // oneDNN fixes a convolution's thread count when it creates it: the one the engine uses for this run size
+        long macs = (long) n * os.size() * (is.c() / conv.group()) * w.kh() * w.kw();
+        Engine.useThreads(Engine.threadsFor(macs));
         var pd = new convolution_forward.primitive_desc(cd, ATTR, ENGINE);
         if (pd.impl_info_str().getString().contains("ref")) {
             p = new Plan(new primitive[0], new IntMemoryMap[0]);

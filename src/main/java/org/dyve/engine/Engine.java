@@ -198,23 +198,26 @@ public final class Engine {
     }
 
     /**
-     * Below this many MACs per run a layer runs its native op on one OpenMP thread: waking a second thread costs
-     * more than it saves on the tiniest layers. With OpenMP threads that spin briefly before sleeping (the
-     * launcher's {@code GOMP_SPINCOUNT}), every convolution of SqueezeNet gains from both cores (batch 1: 7.5 ms
-     * with this at 5 M, 6.7 ms at 0) and cifar10_full loses nothing; see the README.
+     * Below this many MACs per run a layer runs its native ops on one OpenMP thread. A second thread that has
+     * slept (the launcher lets OpenMP threads spin only briefly, {@code GOMP_SPINCOUNT}) can take milliseconds to
+     * wake on a virtual machine: with both threads on every convolution, cifar10_full at batch 1 took 0.21 ms back
+     * to back but 4.6 ms for each of the first three runs after 20 ms idle (one thread: 0.25 ms, 0.50 ms after
+     * idle); SqueezeNet's large layers gain from both cores either way (7.6 ms; 8.0 ms after idle). See the README.
      */
-    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 1_000_000L);
+    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 20_000_000L);
 
     private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
 
     /** The OpenMP team size last set on each thread (an OpenMP setting is per calling thread). */
     private static final ThreadLocal<int[]> OMP_THREADS = ThreadLocal.withInitial(() -> new int[] {-1});
 
-    private static int threadsFor(long macs) {
+    /** The native threads a run of {@code macs} multiply-accumulates uses. */
+    static int threadsFor(long macs) {
         return macs >= PARALLEL_MACS ? maxThreads : 1;
     }
 
-    private static void useThreads(int threads) {
+    /** Sets the OpenMP team size for the calling thread's next native ops. */
+    static void useThreads(int threads) {
         int[] last = OMP_THREADS.get();
         if (last[0] != threads) {
             org.nd4j.nativeblas.NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);

@@ -135,16 +135,17 @@ public final class LayerStage {
 
     /**
      * Compiles one engine per rung (knobs and the exits this range's layers write) for layers {@code [from, to)}
-     * and runs each {@code warmUpRuns} times on zeros, so the first frames of a live source meet compiled code and
-     * allocated buffers rather than a stage still warming up (which would drop them).
+     * and runs each {@code warmUpRuns} times on zeros, every batch size up to {@code maxBatch} at least once (the
+     * dense convolutions set up one oneDNN primitive per batch size on first use), so the first frames of a live
+     * source meet compiled code and allocated buffers rather than a stage still warming up (which would drop them).
      */
     static Map<String, Engine> compile(Network net, int from, int to, int maxBatch, List<EffortProfile> ladder,
             int warmUpRuns) {
         Map<String, Engine> engines = new HashMap<>();
         for (EffortProfile p : ladder) {
             Engine e = Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
-            for (int r = 0; r < warmUpRuns; r++) {
-                e.run(1);
+            for (int r = 0; r < Math.max(warmUpRuns, maxBatch); r++) {
+                e.run(1 + r % maxBatch);
             }
             engines.put(p.name(), e);
         }
