@@ -14,7 +14,7 @@ public final class EffortController {
     }
 
     /** Messages the controller understands. */
-    public sealed interface Command permits Decide, Completed, Dropped, Stop {
+    public sealed interface Command permits Decide, Completed, Dropped, Pressure, Stop {
     }
 
     /** The stream has ended. */
@@ -37,6 +37,13 @@ public final class EffortController {
 
     /** A live source dropped {@code frames} frames. */
     public record Dropped(long frames) implements Command {
+    }
+
+    /**
+     * A live source's buffer has {@code backlog} frames waiting, the last of them frame {@code seq} (told as it
+     * fills, before any leaves).
+     */
+    public record Pressure(int backlog, long seq) implements Command {
     }
 
     /** The answer to {@link Decide}. */
@@ -63,6 +70,10 @@ public final class EffortController {
                 })
                 .onMessage(Dropped.class, d -> {
                     policy.dropped(d.frames());
+                    return Behaviors.same();
+                })
+                .onMessage(Pressure.class, p -> {
+                    policy.pressure(p.backlog(), p.seq());
                     return Behaviors.same();
                 })
                 .onMessage(Stop.class, s -> Behaviors.stopped())

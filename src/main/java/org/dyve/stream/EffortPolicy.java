@@ -11,9 +11,9 @@ import java.util.Locale;
  * measurement, not the ladder's order: when the recent average service time or latency misses the target or
  * frames were dropped, it moves to the next cheaper rung not yet tried, else to the fastest measured rung if it
  * is clearly faster than the current one; when the target is comfortably met, back to the nearest more exact
- * rung not measured too slow for it. A live source's backlog acts sooner: a frame that left the live buffer with
- * {@code pressureBacklog} or more frames still waiting moves the rung cheaper at once (then not again for half a
- * window), so effort drops before frames do; after two windows with no backlog and no drops it moves one rung back
+ * rung not measured too slow for it. A live source's backlog acts sooner: {@code pressureBacklog} or more frames
+ * waiting in the live buffer (as it fills, or when a frame leaves it) move the rung cheaper at once (then not again
+ * for half a window of decisions), so effort drops before frames do; after two windows with no backlog and no drops it moves one rung back
  * towards exact. Mutable; owned by one actor.
  */
 final class EffortPolicy {
@@ -64,17 +64,16 @@ final class EffortPolicy {
         this.pressureBacklog = pressureBacklog;
         cost = new double[this.ladder.size()];
         java.util.Arrays.fill(cost, Double.NaN);
+        // the first pressure may act at once
+        sinceMove = this.window;
     }
 
     /**
      * Decides for a frame given its thumbnail (16 x 16 grey, 0..255) and the live-buffer backlog it left behind.
      */
     Decision decide(float[] thumbnail, int backlog) {
-        maxBacklog = Math.max(maxBacklog, backlog);
         sinceMove++;
-        if (pressureBacklog > 0 && backlog >= pressureBacklog && sinceMove > window / 2) {
-            moveTo(cheaper(), "backlog " + backlog);
-        }
+        pressure(backlog, -1);
         if (reference != null && reuseThreshold > 0 && reused < maxReuse) {
             double diff = meanAbsDiff(thumbnail, reference);
             if (diff < reuseThreshold) {
@@ -103,6 +102,18 @@ final class EffortPolicy {
         count++;
         if (count >= window) {
             adjust();
+        }
+    }
+
+    /**
+     * A live source's buffer holds {@code backlog} frames waiting, the newest frame {@code seq} (-1 when told by a
+     * frame leaving it): at {@code pressureBacklog} or more the rung moves cheaper at once, unless it moved in the
+     * last half window of decisions.
+     */
+    void pressure(int backlog, long seq) {
+        maxBacklog = Math.max(maxBacklog, backlog);
+        if (pressureBacklog > 0 && backlog >= pressureBacklog && sinceMove > window / 2) {
+            moveTo(cheaper(), "backlog " + backlog + (seq >= 0 ? " at frame " + seq : ""));
         }
     }
 

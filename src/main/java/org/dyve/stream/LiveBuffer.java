@@ -1,6 +1,7 @@
 package org.dyve.stream;
 
 import java.util.ArrayDeque;
+import java.util.function.ObjIntConsumer;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -14,7 +15,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * A bounded buffer for live sources that never backpressures its producer (unless the policy is
  * {@link Overflow#BACKPRESSURE}): on overflow it drops a frame by the policy and leaves a dropped-frame marker
  * in its place, merging consecutive drops into one marker, so memory stays bounded and every drop reaches the
- * sink with its reason.
+ * sink with its reason. It can also report its backlog as it builds up ({@code pressureAt} frames waiting), so an
+ * effort controller can act before the first drop even while no frame leaves (a stalled first frame).
  */
 final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
     private final Inlet<Frame> in = Inlet.create("LiveBuffer.in");
@@ -22,13 +24,27 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
     private final FlowShape<Frame, Frame> shape = FlowShape.of(in, out);
     private final int capacity;
     private final Overflow policy;
+    private final int pressureAt;
+    private final ObjIntConsumer<Frame> onPressure;
 
     LiveBuffer(int capacity, Overflow policy) {
+        this(capacity, policy, 0, null);
+    }
+
+    /**
+     * @param pressureAt frames waiting at which {@code onPressure} is told (each time the backlog rises to it); 0 =
+     *     never
+     * @param onPressure called on the stream's thread with the frame that brought the backlog to {@code pressureAt}
+     *     and the backlog; must not block
+     */
+    LiveBuffer(int capacity, Overflow policy, int pressureAt, ObjIntConsumer<Frame> onPressure) {
         if (capacity < 1) {
             throw new IllegalArgumentException("live buffer capacity must be positive, found " + capacity);
         }
         this.capacity = capacity;
         this.policy = policy;
+        this.pressureAt = onPressure == null ? 0 : pressureAt;
+        this.onPressure = onPressure;
     }
 
     @Override
@@ -92,6 +108,9 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                 queue.addLast(f);
                 if (!f.isDropped()) {
                     frames++;
+                    if (frames == pressureAt) {
+                        onPressure.accept(f, frames);
+                    }
                 }
             }
 

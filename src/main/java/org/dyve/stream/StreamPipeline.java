@@ -179,7 +179,8 @@ public final class StreamPipeline {
         }
         Source<Frame, UniqueKillSwitch> src = frames.viaMat(KillSwitches.single(), Keep.right());
         if (FrameSources.isLive(sourceSpec)) {
-            src = src.via(new LiveBuffer(s.liveBuffer(), s.overflow()));
+            src = src.via(new LiveBuffer(s.liveBuffer(), s.overflow(), s.pressureBacklog(),
+                    (f, backlog) -> controller.tell(new EffortController.Pressure(backlog, f.seq()))));
         }
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
         Source<FrameResult, UniqueKillSwitch> results = src

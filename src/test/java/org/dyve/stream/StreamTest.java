@@ -85,6 +85,33 @@ class StreamTest {
     }
 
     @Test
+    void liveBufferReportsItsBacklogAsItFillsBeforeItDrops() {
+        // nothing is pulled (a first frame stalled downstream): the backlog of 2 is reported while frames are
+        // only waiting, before the buffer of 4 drops anything; the controller can move before the first drop
+        TestProbe<Long> pressure = KIT.createTestProbe(Long.class);
+        Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
+                .via(new LiveBuffer(4, Overflow.DROP_OLDEST, 2, (f, backlog) -> pressure.getRef().tell(f.seq() * 10 + backlog)))
+                .toMat(TestSink.probe(classic()), Keep.both()).run(KIT.system());
+        p.first().sendNext(frame(0));
+        p.first().sendNext(frame(1));
+        assertEquals(12L, pressure.receiveMessage(), "backlog 2 reported when frame 1 arrives to wait");
+        for (int i = 2; i < 6; i++) {
+            p.first().sendNext(frame(i));
+        }
+        p.second().request(5);
+        Frame marker = p.second().expectNext();
+        assertEquals(2, marker.droppedCount(), "frames 0 and 1 dropped, after the report");
+        for (int i = 2; i < 6; i++) {
+            assertEquals(i, p.second().expectNext().seq());
+        }
+        // drained, the backlog rises to 2 again: reported again
+        p.first().sendNext(frame(6));
+        p.first().sendNext(frame(7));
+        assertEquals(72L, pressure.receiveMessage());
+        p.first().sendComplete();
+    }
+
+    @Test
     void liveBufferCanDropTheNewestInstead() {
         Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
                 .via(new LiveBuffer(3, Overflow.DROP_NEWEST)).toMat(TestSink.probe(classic()), Keep.both())
@@ -294,6 +321,18 @@ class StreamTest {
             assertEquals(w < 2 ? "fastest" : "fast", probe.receiveMessage().effort(), "after window " + w);
             seq++;
         }
+    }
+
+    @Test
+    void aBacklogReportedBeforeAnyDecisionMovesTheRungAtOnce() {
+        // the first frame is still in the pipeline (no decision since) when the live buffer reports 3 waiting
+        EffortPolicy policy = new EffortPolicy(List.of("exact", "fast"), 0, 0, 0, false, 16, 2);
+        policy.pressure(1, 4);
+        assertEquals("exact", policy.effort(), "below the pressure backlog nothing moves");
+        policy.pressure(3, 5);
+        assertEquals("fast", policy.effort());
+        EffortPolicy.Decision d = policy.decide(new float[256], 0);
+        assertEquals("backlog 3 at frame 5: exact -> fast", d.reason(), "the next computed frame says why");
     }
 
     @Test
