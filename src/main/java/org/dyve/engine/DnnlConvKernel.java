@@ -8,7 +8,6 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
-import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
@@ -23,12 +22,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * primitive is made per run size on first use (batches smaller than the engine's are not padded).
  */
 final class DnnlConvKernel implements Kernel {
-    private static final engine ENGINE = new engine(dnnl.dnnl_cpu, 0);
-    private static final primitive_attr ATTR = new primitive_attr();
-
-    static {
-        ATTR.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-    }
+    private static final engine ENGINE = Dnnl.ENGINE;
+    private static final primitive_attr ATTR = Dnnl.ATTR;
 
     private final Convolution conv;
     private final Shape is;
@@ -45,14 +40,7 @@ final class DnnlConvKernel implements Kernel {
     private final Object[] keep;
     private final stream stream = new stream(ENGINE);
     /** Per run size {@code n} (index {@code n}), made on first use. */
-    private final Plan[] plans;
-
-    /**
-     * One run size's primitives in order (reorder the input, convolve, reorder the output; reorders only where
-     * oneDNN's layout is not NCHW) with their arguments; {@code steps} is empty when oneDNN has only reference code.
-     */
-    private record Plan(primitive[] steps, IntMemoryMap[] args) {
-    }
+    private final Dnnl.Plan[] plans;
 
     /**
      * The oneDNN kernel for {@code c}, or null when oneDNN has nothing better than its reference code for it on this
@@ -61,7 +49,7 @@ final class DnnlConvKernel implements Kernel {
     static DnnlConvKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
         try {
             DnnlConvKernel k = new DnnlConvKernel(c, is, os, in, out);
-            return k.plan(1).steps.length == 0 ? null : k;
+            return k.plan(1) == Dnnl.Plan.NONE ? null : k;
         } catch (RuntimeException | UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
             return null;
         }
@@ -81,7 +69,7 @@ final class DnnlConvKernel implements Kernel {
         FloatBuffer bb = Buffers.direct(b.length).put(0, b);
         bias = new memory(desc(new long[] {c.numOutput()}, memory.format_tag.x), ENGINE, new Pointer(bb));
         keep = new Object[] {wb, bb, input, output};
-        plans = new Plan[(int) input.size(0) + 1];
+        plans = new Dnnl.Plan[(int) input.size(0) + 1];
     }
 
     private long[] weightDims() {
@@ -92,11 +80,11 @@ final class DnnlConvKernel implements Kernel {
     }
 
     private static memory.desc desc(long[] dims, memory.format_tag tag) {
-        return new memory.desc(dims, memory.data_type.f32, tag);
+        return Dnnl.desc(dims, tag);
     }
 
-    private Plan plan(int n) {
-        Plan p = plans[n];
+    private Dnnl.Plan plan(int n) {
+        Dnnl.Plan p = plans[n];
         if (p != null) {
             return p;
         }
@@ -117,15 +105,14 @@ final class DnnlConvKernel implements Kernel {
         long macs = (long) n * os.size() * (is.c() / conv.group()) * w.kh() * w.kw();
         Engine.useThreads(Engine.threadsFor(macs));
         var pd = new convolution_forward.primitive_desc(cd, ATTR, ENGINE);
-        if (pd.impl_info_str().getString().contains("ref")) {
-            p = new Plan(new primitive[0], new IntMemoryMap[0]);
-            plans[n] = p;
-            return p;
+        if (Dnnl.isReference(pd)) {
+            plans[n] = Dnnl.Plan.NONE;
+            return Dnnl.Plan.NONE;
         }
         memory weights = new memory(pd.weights_desc(), ENGINE);
         var toWeights = new reorder.primitive_desc(ENGINE, weightsUser, ENGINE, pd.weights_desc(), ATTR, false);
         stream s = new stream(ENGINE);
-        new reorder(toWeights).execute(s, args(toWeights, dnnl.DNNL_ARG_FROM, weightsUserMemory, dnnl.DNNL_ARG_TO,
+        new reorder(toWeights).execute(s, Dnnl.args(toWeights, dnnl.DNNL_ARG_FROM, weightsUserMemory, dnnl.DNNL_ARG_TO,
                 weights));
         s._wait();
         memory user = new memory(srcUser, ENGINE, in);
@@ -137,44 +124,25 @@ final class DnnlConvKernel implements Kernel {
         if (src != user) {
             var r = new reorder.primitive_desc(ENGINE, srcUser, ENGINE, pd.src_desc(), ATTR, false);
             steps.add(new reorder(r));
-            args.add(args(r, dnnl.DNNL_ARG_FROM, user, dnnl.DNNL_ARG_TO, src));
+            args.add(Dnnl.args(r, dnnl.DNNL_ARG_FROM, user, dnnl.DNNL_ARG_TO, src));
         }
         steps.add(new convolution_forward(pd));
-        IntMemoryMap a = args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst);
+        IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst);
         a.put(dnnl.DNNL_ARG_WEIGHTS, weights);
         a.put(dnnl.DNNL_ARG_BIAS, bias);
         args.add(a);
         if (dst != userDst) {
             var r = new reorder.primitive_desc(ENGINE, pd.dst_desc(), ENGINE, dstUser, ATTR, false);
             steps.add(new reorder(r));
-            args.add(args(r, dnnl.DNNL_ARG_FROM, dst, dnnl.DNNL_ARG_TO, userDst));
+            args.add(Dnnl.args(r, dnnl.DNNL_ARG_FROM, dst, dnnl.DNNL_ARG_TO, userDst));
         }
-        p = new Plan(steps.toArray(new primitive[0]), args.toArray(new IntMemoryMap[0]));
+        p = new Dnnl.Plan(steps.toArray(new primitive[0]), args.toArray(new IntMemoryMap[0]));
         plans[n] = p;
         return p;
     }
 
-    /**
-     * A primitive's arguments, with its own scratchpad: with oneDNN's default, library-owned scratchpad, primitives
-     * running at once on different threads (stream stages) would share one.
-     */
-    private static IntMemoryMap args(primitive_desc_base pd, int k1, memory m1, int k2, memory m2) {
-        IntMemoryMap a = new IntMemoryMap();
-        a.put(k1, m1);
-        a.put(k2, m2);
-        memory.desc scratch = pd.scratchpad_desc();
-        if (scratch.get_size() > 0) {
-            a.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(scratch, ENGINE));
-        }
-        return a;
-    }
-
     @Override
     public void run(int n) {
-        Plan p = plan(n);
-        for (int i = 0; i < p.steps.length; i++) {
-            p.steps[i].execute(stream, p.args[i]);
-        }
-        stream._wait();
+        plan(n).run(stream);
     }
 }

@@ -305,6 +305,10 @@ public final class Engine {
             return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
                     : new ConvKernel(c, in, out);
         } else if (l instanceof Pooling p) {
+            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-pool") ? null : DnnlPoolKernel.of(p, is, os, in, out);
+            if (k != null) {
+                return k;
+            }
             return NativePoolKernel.applies(p, is) ? new NativePoolKernel(p, in, out)
                     : new PoolKernel(p, is, os, in, out);
         } else if (l instanceof Lrn lrn) {

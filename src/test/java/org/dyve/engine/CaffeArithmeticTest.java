@@ -171,6 +171,47 @@ class CaffeArithmeticTest {
         assertArrayEquals(all, actual.data().asFloat(), 1e-5f);
     }
 
+    @Test
+    void oneDnnPoolingMatchesCaffesWindowsAndDivisors() {
+        // max and average with ceil rounding (overhang), explicit padding, excluded padding, global; batch 2
+        Random r = new Random(3);
+        Shape in = new Shape(3, 9, 8);
+        Object[][] cases = {
+            {Pooling.Mode.MAX, Window.square(3, 2, 0), false, false, true},
+            {Pooling.Mode.MAX, Window.square(3, 2, 1), false, false, true},
+            {Pooling.Mode.AVE, Window.square(3, 2, 0), false, false, true},
+            {Pooling.Mode.AVE, Window.square(3, 1, 1), false, false, true},
+            {Pooling.Mode.AVE, Window.square(3, 2, 1), false, true, true},
+            {Pooling.Mode.AVE, Window.square(3, 1, 0), true, false, true},
+            // padding and a rounded-up overhang: Caffe's divisor is neither of oneDNN's
+            {Pooling.Mode.AVE, Window.square(3, 2, 1), false, false, false},
+        };
+        float[] x = randT(r, 2, 3, 9, 8).data();
+        for (Object[] c : cases) {
+            Pooling p = new Pooling("p", "x", "y", (Pooling.Mode) c[0], (Window) c[1], (boolean) c[2],
+                    Pooling.Rounding.CEIL, (boolean) c[3]);
+            String what = java.util.Arrays.toString(c);
+            Shape os = p.outputShape(java.util.List.of(in));
+            var ia = org.nd4j.linalg.factory.Nd4j.create(x, new long[] {2, 3, 9, 8}, 'c');
+            var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, os.c(),
+                    os.h(), os.w());
+            new PoolKernel(p, in, os, ia, expected).run(2);
+            var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, os.c(),
+                    os.h(), os.w());
+            DnnlPoolKernel k = DnnlPoolKernel.of(p, in, os, ia, actual);
+            if (!(boolean) c[4]) {
+                assertEquals(null, k, what + ": left to DyVE's kernel");
+                continue;
+            }
+            if (k == null) {
+                org.junit.jupiter.api.Assertions.assertNotEquals("amd64", System.getProperty("os.arch"), what);
+                continue;
+            }
+            k.run(2);
+            assertArrayEquals(expected.data().asFloat(), actual.data().asFloat(), 1e-5f, what);
+        }
+    }
+
     private static Tensor randT(Random r, int... shape) {
         int n = 1;
         for (int d : shape) {

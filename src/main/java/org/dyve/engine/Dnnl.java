@@ -1,0 +1,61 @@
+package org.dyve.engine;
+
+import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc_base;
+import org.bytedeco.dnnl.stream;
+
+/** What the oneDNN kernels share: the CPU engine, primitive attributes, and a run size's chain of primitives. */
+final class Dnnl {
+    static final engine ENGINE = new engine(dnnl.dnnl_cpu, 0);
+    /**
+     * Every primitive gets its own scratchpad: with oneDNN's default, library-owned one, primitives running at once
+     * on different threads (stream stages) would share it.
+     */
+    static final primitive_attr ATTR = new primitive_attr();
+
+    static {
+        ATTR.set_scratchpad_mode(dnnl.scratchpad_mode.user);
+    }
+
+    private Dnnl() {
+    }
+
+    /** An f32 memory descriptor. */
+    static memory.desc desc(long[] dims, memory.format_tag tag) {
+        return new memory.desc(dims, memory.data_type.f32, tag);
+    }
+
+    /** Whether oneDNN chose its reference code (then libnd4j's or DyVE's own kernel is faster). */
+    static boolean isReference(primitive_desc_base pd) {
+        return pd.impl_info_str().getString().contains("ref");
+    }
+
+    /** A primitive's two main arguments and, when it needs one, its own scratchpad. */
+    static IntMemoryMap args(primitive_desc_base pd, int k1, memory m1, int k2, memory m2) {
+        IntMemoryMap a = new IntMemoryMap();
+        a.put(k1, m1);
+        a.put(k2, m2);
+        memory.desc scratch = pd.scratchpad_desc();
+        if (scratch.get_size() > 0) {
+            a.put(dnnl.DNNL_ARG_SCRATCHPAD, new memory(scratch, ENGINE));
+        }
+        return a;
+    }
+
+    /** One run size's primitives in order with their arguments; empty when oneDNN has only reference code. */
+    record Plan(primitive[] steps, IntMemoryMap[] args) {
+        static final Plan NONE = new Plan(new primitive[0], new IntMemoryMap[0]);
+
+        void run(stream s) {
+            for (int i = 0; i < steps.length; i++) {
+                steps[i].execute(s, args[i]);
+            }
+            s._wait();
+        }
+    }
+}
