@@ -295,7 +295,9 @@ public final class Engine {
         }
         if (l instanceof Convolution c) {
             if (PointwiseConvKernel.applies(c)) {
-                return new PointwiseConvKernel(c, is, os, in, out);
+                Kernel k = Boolean.getBoolean("dyve.engine.nd4j-pointwise") ? null
+                        : DnnlPointwiseKernel.of(c, is, os, in, out);
+                return k != null ? k : new PointwiseConvKernel(c, is, os, in, out);
             }
             Kernel k = Boolean.getBoolean("dyve.engine.nd4j-conv") ? null : DnnlConvKernel.of(c, is, os, in, out);
             if (k != null) {

@@ -172,6 +172,32 @@ class CaffeArithmeticTest {
     }
 
     @Test
+    void oneDnnPointwiseProductMatchesTheGemmKernelWithItsBias() {
+        Random r = new Random(9);
+        Shape in = new Shape(5, 4, 3);
+        Convolution c = new Convolution("c", "x", "y", 7, Window.square(1, 1, 0), 1, 1, 1, randT(r, 7, 5, 1, 1),
+                randT(r, 7));
+        Shape os = c.outputShape(java.util.List.of(in));
+        var ia = org.nd4j.linalg.factory.Nd4j.create(randT(r, 2, 5, 4, 3).data(), new long[] {2, 5, 4, 3}, 'c');
+        var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
+        new PointwiseConvKernel(c, in, os, ia, expected).run(2);
+        var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
+        DnnlPointwiseKernel k = DnnlPointwiseKernel.of(c, in, os, ia, actual);
+        if (k == null) {
+            org.junit.jupiter.api.Assertions.assertNotEquals("amd64", System.getProperty("os.arch"),
+                    "oneDNN declined a 1x1 convolution on x86-64");
+            org.junit.jupiter.api.Assumptions.abort("oneDNN has no optimised matrix product on this CPU");
+        }
+        k.run(1);
+        float[] one = actual.data().asFloat();
+        float[] all = expected.data().asFloat();
+        assertArrayEquals(java.util.Arrays.copyOf(all, os.size()), java.util.Arrays.copyOf(one, os.size()), 1e-5f);
+        assertEquals(0f, one[os.size()], "a run of one sample wrote the second sample's output");
+        k.run(2);
+        assertArrayEquals(all, actual.data().asFloat(), 1e-5f);
+    }
+
+    @Test
     void oneDnnPoolingMatchesCaffesWindowsAndDivisors() {
         // max and average with ceil rounding (overhang), explicit padding, excluded padding, global; batch 2
         Random r = new Random(3);
