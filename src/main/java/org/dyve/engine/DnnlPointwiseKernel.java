@@ -1,13 +1,12 @@
 package org.dyve.engine;
 
-import java.nio.FloatBuffer;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
-import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.dnnl.primitive_attr;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,54 +17,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * the batch; the bias is added by a per-channel binary post-op (a bias argument broadcast over the positions sends
  * oneDNN 2.5 to its reference code). No reorder, no per-call set-up.
  */
-final class DnnlPointwiseKernel implements Kernel {
+final class DnnlPointwiseKernel extends DnnlKernel {
     private final Shape is;
     private final Shape os;
-    private final Pointer in;
-    private final Pointer out;
     private final memory weights;
     private final memory bias;
-    private final org.bytedeco.dnnl.primitive_attr attr = new org.bytedeco.dnnl.primitive_attr();
-    /** The buffers behind the memories above and the engine's input and output, kept reachable. */
-    private final Object[] keep;
-    private final stream stream = new stream(Dnnl.ENGINE);
-    private final Dnnl.Plan[] plans;
+    private final primitive_attr attr = new primitive_attr();
 
     /** The kernel for {@code c} (see {@link PointwiseConvKernel#applies}), or null when oneDNN cannot run it well. */
     static DnnlPointwiseKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
-        try {
-            DnnlPointwiseKernel k = new DnnlPointwiseKernel(c, is, os, in, out);
-            return k.plan(1) == Dnnl.Plan.NONE ? null : k;
-        } catch (RuntimeException | UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
-            return null;
-        }
+        return usable(() -> new DnnlPointwiseKernel(c, is, os, in, out));
     }
 
     private DnnlPointwiseKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output) {
+        super(input, output);
         this.is = is;
         this.os = os;
-        this.in = new Pointer(Buffers.view(input));
-        this.out = new Pointer(Buffers.view(output));
-        float[] w = c.weight().data();
-        FloatBuffer wb = Buffers.direct(w.length).put(0, w);
-        weights = new memory(Dnnl.desc(new long[] {1, os.c(), is.c()}, memory.format_tag.abc), Dnnl.ENGINE,
-                new Pointer(wb));
-        float[] b = c.bias() == null ? new float[c.numOutput()] : c.bias().data();
-        FloatBuffer bb = Buffers.direct(b.length).put(0, b);
-        bias = new memory(Dnnl.desc(new long[] {1, os.c(), 1}, memory.format_tag.abc), Dnnl.ENGINE, new Pointer(bb));
-        keep = new Object[] {wb, bb, input, output};
+        weights = constant(c.weight().data(), Dnnl.desc(new long[] {1, os.c(), is.c()}, memory.format_tag.abc));
+        bias = constant(c.bias() == null ? new float[c.numOutput()] : c.bias().data(),
+                Dnnl.desc(new long[] {1, os.c(), 1}, memory.format_tag.abc));
         attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-        var addBias = new org.bytedeco.dnnl.post_ops();
+        var addBias = new post_ops();
         addBias.append_binary(dnnl.algorithm.binary_add, bias.get_desc());
         attr.set_post_ops(addBias);
-        plans = new Dnnl.Plan[(int) input.size(0) + 1];
     }
 
-    private Dnnl.Plan plan(int n) {
-        Dnnl.Plan p = plans[n];
-        if (p != null) {
-            return p;
-        }
+    @Override
+    Dnnl.Plan makePlan(int n) {
         int hw = os.plane();
         memory.desc x = Dnnl.desc(new long[] {n, is.c(), hw}, memory.format_tag.abc);
         memory.desc y = Dnnl.desc(new long[] {n, os.c(), hw}, memory.format_tag.abc);
@@ -73,21 +51,13 @@ final class DnnlPointwiseKernel implements Kernel {
         Engine.useThreads(Engine.threadsFor((long) n * hw * is.c() * os.c()));
         var pd = new matmul.primitive_desc(new matmul.desc(weights.get_desc(), x, y), attr, Dnnl.ENGINE);
         if (Dnnl.isReference(pd)) {
-            p = Dnnl.Plan.NONE;
-        } else {
-            IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_WEIGHTS, new memory(x, Dnnl.ENGINE, in), dnnl.DNNL_ARG_DST,
-                    new memory(y, Dnnl.ENGINE, out));
-            a.put(dnnl.DNNL_ARG_SRC, weights);
-            // DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1: the first post-op's second operand
-            a.put(dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | dnnl.DNNL_ARG_SRC_1, bias);
-            p = new Dnnl.Plan(new primitive[] {new matmul(pd)}, new IntMemoryMap[] {a});
+            return Dnnl.Plan.NONE;
         }
-        plans[n] = p;
-        return p;
-    }
-
-    @Override
-    public void run(int n) {
-        plan(n).run(stream);
+        IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_WEIGHTS, new memory(x, Dnnl.ENGINE, in), dnnl.DNNL_ARG_DST,
+                new memory(y, Dnnl.ENGINE, out));
+        a.put(dnnl.DNNL_ARG_SRC, weights);
+        // DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1: the first post-op's second operand
+        a.put(dnnl.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE | dnnl.DNNL_ARG_SRC_1, bias);
+        return new Dnnl.Plan(new primitive[] {new matmul(pd)}, new IntMemoryMap[] {a});
     }
 }

@@ -1,11 +1,10 @@
 package org.dyve.engine;
 
+import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.primitive;
-import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.dyve.model.Pooling;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
@@ -18,17 +17,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@code exclude_padding}, with padding and no rounded-up overhang its {@code include_padding}; other average
  * poolings (padding and overhang) stay in DyVE's kernel.
  */
-final class DnnlPoolKernel implements Kernel {
+final class DnnlPoolKernel extends DnnlKernel {
     private final Window w;
     private final dnnl.algorithm algorithm;
     private final Shape is;
     private final Shape os;
-    private final Pointer in;
-    private final Pointer out;
-    /** The engine's buffers behind {@link #in} and {@link #out}, kept reachable. */
-    private final Object[] keep;
-    private final stream stream = new stream(Dnnl.ENGINE);
-    private final Dnnl.Plan[] plans;
 
     /** The oneDNN kernel for {@code p}, or null (an average oneDNN cannot divide as Caffe does, or reference code). */
     static DnnlPoolKernel of(Pooling p, Shape is, Shape os, INDArray in, INDArray out) {
@@ -36,30 +29,19 @@ final class DnnlPoolKernel implements Kernel {
                 == null) {
             return null;
         }
-        try {
-            DnnlPoolKernel k = new DnnlPoolKernel(p, is, os, in, out);
-            return k.plan(1) == Dnnl.Plan.NONE ? null : k;
-        } catch (RuntimeException | UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
-            return null;
-        }
+        return usable(() -> new DnnlPoolKernel(p, is, os, in, out));
     }
 
     private DnnlPoolKernel(Pooling p, Shape is, Shape os, INDArray input, INDArray output) {
+        super(input, output);
         this.w = p.windowFor(is);
         this.algorithm = algorithm(p, w, padBottom(w, is, os), padRight(w, is, os));
         this.is = is;
         this.os = os;
-        this.in = new Pointer(Buffers.view(input));
-        this.out = new Pointer(Buffers.view(output));
-        keep = new Object[] {input, output};
-        plans = new Dnnl.Plan[(int) input.size(0) + 1];
     }
 
-    private Dnnl.Plan plan(int n) {
-        Dnnl.Plan p = plans[n];
-        if (p != null) {
-            return p;
-        }
+    @Override
+    Dnnl.Plan makePlan(int n) {
         memory.desc src = Dnnl.desc(new long[] {n, is.c(), is.h(), is.w()}, memory.format_tag.nchw);
         memory.desc dst = Dnnl.desc(new long[] {n, os.c(), os.h(), os.w()}, memory.format_tag.nchw);
         long padB = padBottom(w, is, os);
@@ -68,11 +50,9 @@ final class DnnlPoolKernel implements Kernel {
                 new long[] {w.strideH(), w.strideW()}, new long[] {w.kh(), w.kw()}, new long[] {w.padH(), w.padW()},
                 new long[] {padB, padR});
         var pd = new pooling_forward.primitive_desc(d, Dnnl.ATTR, Dnnl.ENGINE);
-        p = Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
-                new org.bytedeco.dnnl.IntMemoryMap[] {Dnnl.args(pd, dnnl.DNNL_ARG_SRC, new memory(src, Dnnl.ENGINE, in),
+        return Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
+                new IntMemoryMap[] {Dnnl.args(pd, dnnl.DNNL_ARG_SRC, new memory(src, Dnnl.ENGINE, in),
                     dnnl.DNNL_ARG_DST, new memory(dst, Dnnl.ENGINE, out))});
-        plans[n] = p;
-        return p;
     }
 
     /** The bottom padding that gives Caffe's output height (more than the top one after ceil rounding). */
@@ -93,10 +73,5 @@ final class DnnlPoolKernel implements Kernel {
             return dnnl.algorithm.pooling_avg_exclude_padding;
         }
         return padB == w.padH() && padR == w.padW() ? dnnl.algorithm.pooling_avg_include_padding : null;
-    }
-
-    @Override
-    public void run(int n) {
-        plan(n).run(stream);
     }
 }

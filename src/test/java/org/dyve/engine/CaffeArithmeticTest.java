@@ -153,22 +153,8 @@ class CaffeArithmeticTest {
         var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, 4, 3);
         new Im2colConvKernel(c, in, os, ia, expected).run(2);
         var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, 4, 3);
-        DnnlConvKernel k = DnnlConvKernel.of(c, in, os, ia, actual);
-        if (k == null) {
-            // elsewhere (e.g. arm64 without an optimised oneDNN build) libnd4j's convolution stands in
-            org.junit.jupiter.api.Assertions.assertNotEquals("amd64", System.getProperty("os.arch"),
-                    "oneDNN declined a plain 3x3 convolution on x86-64");
-            org.junit.jupiter.api.Assumptions.abort("oneDNN has no optimised convolution on this CPU");
-        }
-        k.run(1);
-        float[] one = actual.data().asFloat();
-        float[] all = expected.data().asFloat();
-        assertArrayEquals(java.util.Arrays.copyOf(all, os.size()), java.util.Arrays.copyOf(one, os.size()), 1e-5f);
-        for (int i = os.size(); i < one.length; i++) {
-            assertEquals(0f, one[i], "a run of one sample wrote the second sample's output at " + i);
-        }
-        k.run(2);
-        assertArrayEquals(all, actual.data().asFloat(), 1e-5f);
+        checkRunSizes(DnnlConvKernel.of(c, in, os, ia, actual), actual, expected.data().asFloat(), os.size(),
+                "a plain 3x3 convolution");
     }
 
     @Test
@@ -182,19 +168,31 @@ class CaffeArithmeticTest {
         var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
         new PointwiseConvKernel(c, in, os, ia, expected).run(2);
         var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
-        DnnlPointwiseKernel k = DnnlPointwiseKernel.of(c, in, os, ia, actual);
+        checkRunSizes(DnnlPointwiseKernel.of(c, in, os, ia, actual), actual, expected.data().asFloat(), os.size(),
+                "a 1x1 convolution");
+    }
+
+    /**
+     * Runs oneDNN kernel {@code k} (engine batch 2) on one sample, then on two, against {@code all}, the reference
+     * output of both; a run of one must not touch the second sample. Where oneDNN declines ({@code k} null) the
+     * engine's other kernels stand in, which is only expected off x86-64 (e.g. arm64 without an optimised build).
+     */
+    private static void checkRunSizes(Kernel k, org.nd4j.linalg.api.ndarray.INDArray actual, float[] all,
+            int sampleSize, String what) {
         if (k == null) {
             org.junit.jupiter.api.Assertions.assertNotEquals("amd64", System.getProperty("os.arch"),
-                    "oneDNN declined a 1x1 convolution on x86-64");
-            org.junit.jupiter.api.Assumptions.abort("oneDNN has no optimised matrix product on this CPU");
+                    "oneDNN declined " + what + " on x86-64");
+            org.junit.jupiter.api.Assumptions.abort("oneDNN has no optimised kernel for " + what + " on this CPU");
         }
         k.run(1);
         float[] one = actual.data().asFloat();
-        float[] all = expected.data().asFloat();
-        assertArrayEquals(java.util.Arrays.copyOf(all, os.size()), java.util.Arrays.copyOf(one, os.size()), 1e-5f);
-        assertEquals(0f, one[os.size()], "a run of one sample wrote the second sample's output");
+        assertArrayEquals(java.util.Arrays.copyOf(all, sampleSize), java.util.Arrays.copyOf(one, sampleSize), 1e-5f,
+                what + ", one sample");
+        for (int i = sampleSize; i < one.length; i++) {
+            assertEquals(0f, one[i], what + ": a run of one sample wrote the second sample's output at " + i);
+        }
         k.run(2);
-        assertArrayEquals(all, actual.data().asFloat(), 1e-5f);
+        assertArrayEquals(all, actual.data().asFloat(), 1e-5f, what + ", two samples");
     }
 
     @Test
