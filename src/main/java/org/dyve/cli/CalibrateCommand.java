@@ -99,7 +99,7 @@ final class CalibrateCommand implements Runnable {
         w.printf("| profile | budget (points) | MAC reduction | top-1 loss (points) | agreement | exits |%n"
                 + "|---|---|---|---|---|---|%n");
         for (EffortProfile p : ladder.all()) {
-            w.printf("| %s | %.1f | %.3fx | %.2f | %.2f%% | %s |%n", p.name(), p.budget(), p.reduction(),
+            w.printf("| %s | %.2f | %.3fx | %.2f | %.2f%% | %s |%n", p.name(), p.budget(), p.reduction(),
                     p.calibTop1Loss(), p.calibAgreement(), p.exits().isEmpty() ? "-" : p.exits().stream()
                     .map(e -> e.probe().tensor() + " >= " + e.threshold()).collect(Collectors.joining(", ")));
         }

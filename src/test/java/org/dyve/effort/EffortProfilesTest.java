@@ -156,4 +156,37 @@ class EffortProfilesTest {
         assertTrue(ladder.size() > 1 && ladder.stream().skip(1).allMatch(r -> r.layers().isEmpty()
                 && !r.exits().isEmpty()), ladder.toString());
     }
+
+    @Test
+    void bundledLadderMeetsTheMacTargetWithinHalfAPointOnTheWholeTestSet() {
+        // the bar for cifar10_full: >= 1.6x fewer MACs at <= 0.5 points of top-1 on the test set;
+        // measured for loss-0.4 (knobs and exits, calibrated on other images): 1.67x at -0.32 points
+        ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
+        EffortProfile p = EffortProfiles.load("cifar10_full", null).get("loss-0.4");
+        Engine dense = Engine.of(net, 1);
+        Engine dyve = p.engine(net, 1);
+        float[] s = new float[10];
+        int cd = 0;
+        int cv = 0;
+        for (int i = 0; i < data.size(); i++) {
+            var smp = data.get(i);
+            float[] x = pre.apply(smp.image());
+            dense.setInput("data", 0, x);
+            dense.run(1);
+            dense.getOutput(net.output(), 0, s);
+            cd += TopK.of(s, 1)[0] == smp.label() ? 1 : 0;
+            dyve.setInput("data", 0, x);
+            dyve.run(1);
+            dyve.getOutput(net.output(), 0, s);
+            cv += TopK.of(s, 1)[0] == smp.label() ? 1 : 0;
+        }
+        WorkSummary w = WorkSummary.of(dyve.work());
+        double loss = 100.0 * (cd - cv) / data.size();
+        assertEquals(5000, data.size());
+        assertTrue(w.reduction() >= 1.6, "reduction " + w.reduction());
+        assertTrue(loss <= 0.5, "top-1 " + cd + " -> " + cv + " of " + data.size());
+    }
 }
