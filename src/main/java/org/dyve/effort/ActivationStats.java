@@ -41,7 +41,7 @@ public final class ActivationStats {
         double[] zeroBlocks = new double[m];
         double[] zeroMaps = new double[m];
         double[] constIn = new double[m];
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.unfused(net, 1);
         int n = Math.min(count, data.size());
         for (int s = 0; s < n; s++) {
             e.setInput(net.input().name(), 0, pre.apply(data.get(s).image()));

@@ -4,6 +4,7 @@ import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
@@ -23,6 +24,19 @@ final class Dnnl {
     }
 
     private Dnnl() {
+    }
+
+    /** Attributes with a private scratchpad, and a ReLU applied to the result when {@code relu}. */
+    static primitive_attr attr(boolean relu) {
+        if (!relu) {
+            return ATTR;
+        }
+        primitive_attr a = new primitive_attr();
+        a.set_scratchpad_mode(dnnl.scratchpad_mode.user);
+        post_ops ops = new post_ops();
+        ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
+        a.set_post_ops(ops);
+        return a;
     }
 
     /** An f32 memory descriptor. */

@@ -7,6 +7,7 @@ import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.dyve.model.Convolution;
@@ -26,20 +27,27 @@ final class DnnlConvKernel extends DnnlKernel {
     private final memory.desc weightsUser;
     private final memory weightsUserMemory;
     private final memory bias;
+    private final primitive_attr attr;
 
     /**
      * The oneDNN kernel for {@code c}, or null when oneDNN has nothing better than its reference code for it on this
      * CPU (then libnd4j's convolution is used).
      */
     static DnnlConvKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
-        return usable(() -> new DnnlConvKernel(c, is, os, in, out));
+        return of(c, is, os, in, out, false);
     }
 
-    private DnnlConvKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output) {
+    /** As {@link #of(Convolution, Shape, Shape, INDArray, INDArray)}, then a ReLU on the output if {@code relu}. */
+    static DnnlConvKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out, boolean relu) {
+        return usable(() -> new DnnlConvKernel(c, is, os, in, out, relu));
+    }
+
+    private DnnlConvKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, boolean relu) {
         super(input, output);
         this.conv = c;
         this.is = is;
         this.os = os;
+        this.attr = Dnnl.attr(relu);
         weightsUser = Dnnl.desc(weightDims(), c.group() == 1 ? memory.format_tag.oihw : memory.format_tag.goihw);
         weightsUserMemory = constant(c.weight().data(), weightsUser);
         bias = constant(c.bias() == null ? new float[c.numOutput()] : c.bias().data(),
@@ -71,7 +79,7 @@ final class DnnlConvKernel extends DnnlKernel {
         // oneDNN fixes a convolution's thread count when it creates it: the one the engine uses for this run size
         long macs = (long) n * os.size() * (is.c() / conv.group()) * w.kh() * w.kw();
         Engine.useThreads(Engine.threadsFor(macs));
-        var pd = new convolution_forward.primitive_desc(cd, Dnnl.ATTR, Dnnl.ENGINE);
+        var pd = new convolution_forward.primitive_desc(cd, attr, Dnnl.ENGINE);
         if (Dnnl.isReference(pd)) {
             return Dnnl.Plan.NONE;
         }

@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A 1x1, stride-1, unpadded, ungrouped convolution as one oneDNN matrix product made once per run size: per sample
  * the NCHW input is the {@code C x HW} matrix, so {@code out[s] = W x in[s] + b} with the weights broadcast over
  * the batch; the bias is added by a per-channel binary post-op (a bias argument broadcast over the positions sends
- * oneDNN 2.5 to its reference code). No reorder, no per-call set-up.
+ * oneDNN 2.5 to its reference code), then the ReLU that follows, if fused. No reorder, no per-call set-up.
  */
 final class DnnlPointwiseKernel extends DnnlKernel {
     private final Shape is;
@@ -26,10 +26,15 @@ final class DnnlPointwiseKernel extends DnnlKernel {
 
     /** The kernel for {@code c} (see {@link PointwiseConvKernel#applies}), or null when oneDNN cannot run it well. */
     static DnnlPointwiseKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
-        return usable(() -> new DnnlPointwiseKernel(c, is, os, in, out));
+        return of(c, is, os, in, out, false);
     }
 
-    private DnnlPointwiseKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output) {
+    /** As {@link #of(Convolution, Shape, Shape, INDArray, INDArray)}, then a ReLU on the output if {@code relu}. */
+    static DnnlPointwiseKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out, boolean relu) {
+        return usable(() -> new DnnlPointwiseKernel(c, is, os, in, out, relu));
+    }
+
+    private DnnlPointwiseKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, boolean relu) {
         super(input, output);
         this.is = is;
         this.os = os;
@@ -39,6 +44,9 @@ final class DnnlPointwiseKernel extends DnnlKernel {
         attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
         var addBias = new post_ops();
         addBias.append_binary(dnnl.algorithm.binary_add, bias.get_desc());
+        if (relu) {
+            addBias.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
+        }
         attr.set_post_ops(addBias);
     }
 

@@ -44,6 +44,8 @@ public final class Engine {
     private final Map<String, FloatBuffer> views = new HashMap<>();
     private final Kernel[] kernels;
     private final Map<String, ConvEffort> effort;
+    /** Convolution outputs whose ReLU the convolution's kernel applies (the ReLU layer then does nothing). */
+    private final java.util.Set<String> fused = new java.util.HashSet<>();
     private long samplesRun;
     /** Samples each kernel ran on (fewer than {@link #samplesRun} after early exits). */
     private final long[] ran;
@@ -66,6 +68,11 @@ public final class Engine {
     private float[] feat = new float[0];
 
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
+        this(net, from, to, batch, effort, exits, true);
+    }
+
+    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
+            boolean fuse) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -98,7 +105,16 @@ public final class Engine {
                 out = allocate(os);
             }
             buffers.put(l.output(), out);
-            kernels[i - from] = compile(l, out);
+            // a plain ReLU that is a convolution's only reader, next in the range and in place: the oneDNN kernel
+            // applies it on its output, and the ReLU layer has nothing left to do
+            boolean reluNext = fuse && l instanceof Convolution && i + 1 < to && reluFollows(l.output())
+                    && net.layers().get(i + 1).inputs().contains(l.output()) && net.layers().get(i + 1).inPlace()
+                    && consumers.getOrDefault(l.output(), 0) == 1;
+            if (l instanceof Relu && fused.contains(in0)) {
+                kernels[i - from] = n -> { };
+            } else {
+                kernels[i - from] = compile(l, out, reluNext);
+            }
         }
         ran = new long[kernels.length];
         this.exits = List.copyOf(exits);
@@ -231,6 +247,15 @@ public final class Engine {
     }
 
     /**
+     * Compiles the whole network, computed exactly, with every layer's output as the network defines it: no ReLU is
+     * fused into the convolution before it, so an {@link Observer} sees convolution outputs before their ReLU
+     * (otherwise the same results as {@link #of(Network, int)}).
+     */
+    public static Engine unfused(Network net, int batch) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false);
+    }
+
+    /**
      * Compiles the whole network with dynamic effort: every convolution that {@code effort} gives knobs for
      * (other than {@link ConvEffort#EXACT}) and {@link DynamicConvKernel} supports (group 1, no dilation) runs
      * with them; all other layers run their dense kernels. {@link #work} then reports the operations executed
@@ -284,7 +309,8 @@ public final class Engine {
         return Nd4j.create(DataType.FLOAT, batch, s.c(), s.h(), s.w());
     }
 
-    private Kernel compile(Layer l, INDArray out) {
+    /** Compiles layer {@code l}; {@code relu}: fuse the ReLU that follows a convolution if its kernel can. */
+    private Kernel compile(Layer l, INDArray out, boolean relu) {
         INDArray in = buffers.get(l.inputs().get(0));
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
@@ -296,12 +322,13 @@ public final class Engine {
         if (l instanceof Convolution c) {
             if (PointwiseConvKernel.applies(c)) {
                 Kernel k = Boolean.getBoolean("dyve.engine.nd4j-pointwise") ? null
-                        : DnnlPointwiseKernel.of(c, is, os, in, out);
-                return k != null ? k : new PointwiseConvKernel(c, is, os, in, out);
+                        : DnnlPointwiseKernel.of(c, is, os, in, out, relu);
+                return k != null ? fusedIf(relu, c, k) : new PointwiseConvKernel(c, is, os, in, out);
             }
-            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-conv") ? null : DnnlConvKernel.of(c, is, os, in, out);
+            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-conv") ? null
+                    : DnnlConvKernel.of(c, is, os, in, out, relu);
             if (k != null) {
-                return k;
+                return fusedIf(relu, c, k);
             }
             // libnd4j 1.0.0-M2.1's oneDNN helper fails on dilated convolutions
             return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
@@ -339,6 +366,13 @@ public final class Engine {
             return n -> { };
         }
         throw new UnsupportedOperationException("no dense kernel for " + l.type());
+    }
+
+    private Kernel fusedIf(boolean relu, Convolution c, Kernel k) {
+        if (relu) {
+            fused.add(c.output());
+        }
+        return k;
     }
 
     /** Whether a tensor's only reader is a plain ReLU, so negative values never matter. */

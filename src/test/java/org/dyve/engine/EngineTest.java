@@ -3,6 +3,7 @@ package org.dyve.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
@@ -172,5 +173,42 @@ class EngineTest {
         e.run(1);
         // ch0: 2*(3-1)/2+0.5 = 2.5 (+3 = 5.5), 2*(5-1)/2+0.5 = 4.5 (+5 = 9.5); ch1: (0+1)/0.5 = 2 (+0), (1+1)/0.5 = 4 (+1)
         assertArrayEquals(new float[] {5.5f, 9.5f, 2f, 5f}, e.output("y", 0), 1e-6f);
+    }
+
+    @Test
+    void aReluFusedIntoItsConvolutionGivesTheSameOutputsButObserversSeeOnlyTheUnfusedOnesNegative() {
+        // conv 3x3 then an in-place ReLU, and a 1x1 conv then an in-place ReLU: the fused engine's outputs equal the
+        // unfused one's; an observer right after a convolution sees its negative outputs only when unfused
+        Random r = new Random(4);
+        Shape in = new Shape(3, 6, 6);
+        org.dyve.model.Convolution c3 = new org.dyve.model.Convolution("c3", "x", "a", 4,
+                org.dyve.model.Window.square(3, 1, 1), 1, 1, 1, org.dyve.TestNets.rand(r, 4, 3, 3, 3), org.dyve.TestNets.rand(r, 4));
+        org.dyve.model.Convolution c1 = new org.dyve.model.Convolution("c1", "ra", "b", 5,
+                org.dyve.model.Window.square(1, 1, 0), 1, 1, 1, org.dyve.TestNets.rand(r, 5, 4, 1, 1), org.dyve.TestNets.rand(r, 5));
+        Network net = new Network("f", List.of(new Input("x", in)), List.of(c3,
+                new org.dyve.model.Relu("r3", "a", "ra", 0f), c1, new org.dyve.model.Relu("r1", "b", "rb", 0f)),
+                List.of());
+        float[] x = org.dyve.TestNets.rand(r, 3, 6, 6).data();
+        Engine fused = Engine.of(net, 1);
+        Engine unfused = Engine.unfused(net, 1);
+        int[] negatives = new int[2];
+        fused.setInput("x", 0, x);
+        fused.run(1, (layer, e) -> negatives[0] += layer == 0 ? countNegative(e.output("a", 0)) : 0);
+        unfused.setInput("x", 0, x);
+        unfused.run(1, (layer, e) -> negatives[1] += layer == 0 ? countNegative(e.output("a", 0)) : 0);
+        assertArrayEquals(unfused.output("rb", 0), fused.output("rb", 0), 1e-5f);
+        assertEquals(0, countNegative(fused.output("rb", 0)));
+        assertTrue(negatives[1] > 0, "the unfused convolution's raw outputs include negatives");
+        if ("amd64".equals(System.getProperty("os.arch"))) {
+            assertEquals(0, negatives[0], "fused on x86-64: the convolution's output is already ReLU'd");
+        }
+    }
+
+    private static int countNegative(float[] v) {
+        int n = 0;
+        for (float f : v) {
+            n += f < 0 ? 1 : 0;
+        }
+        return n;
     }
 }
