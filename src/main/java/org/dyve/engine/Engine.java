@@ -3,9 +3,11 @@ package org.dyve.engine;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.dyve.ShapeMismatchException;
 import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
@@ -45,7 +47,7 @@ public final class Engine {
     private final Kernel[] kernels;
     private final Map<String, ConvEffort> effort;
     /** Convolution outputs whose ReLU the convolution's kernel applies (the ReLU layer then does nothing). */
-    private final java.util.Set<String> fused = new java.util.HashSet<>();
+    private final Set<String> fused = new HashSet<>();
     private long samplesRun;
     /** Samples each kernel ran on (fewer than {@link #samplesRun} after early exits). */
     private final long[] ran;
@@ -222,6 +224,13 @@ public final class Engine {
      */
     static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 20_000_000L);
 
+    /**
+     * Whether convolutions and pooling may run as oneDNN primitives (else libnd4j's ops and DyVE's own kernels, as
+     * where oneDNN has only reference code): {@code -Ddyve.engine.onednn=false} compares the two or works around
+     * a CPU oneDNN mishandles.
+     */
+    static final boolean ONEDNN = !"false".equals(System.getProperty("dyve.engine.onednn"));
+
     private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
 
     /** The OpenMP team size last set on each thread (an OpenMP setting is per calling thread). */
@@ -321,12 +330,10 @@ public final class Engine {
         }
         if (l instanceof Convolution c) {
             if (PointwiseConvKernel.applies(c)) {
-                Kernel k = Boolean.getBoolean("dyve.engine.nd4j-pointwise") ? null
-                        : DnnlPointwiseKernel.of(c, is, os, in, out, relu);
+                Kernel k = ONEDNN ? DnnlPointwiseKernel.of(c, is, os, in, out, relu) : null;
                 return k != null ? fusedIf(relu, c, k) : new PointwiseConvKernel(c, is, os, in, out);
             }
-            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-conv") ? null
-                    : DnnlConvKernel.of(c, is, os, in, out, relu);
+            Kernel k = ONEDNN ? DnnlConvKernel.of(c, is, os, in, out, relu) : null;
             if (k != null) {
                 return fusedIf(relu, c, k);
             }
@@ -334,7 +341,7 @@ public final class Engine {
             return c.dilationH() > 1 || c.dilationW() > 1 ? new Im2colConvKernel(c, is, os, in, out)
                     : new ConvKernel(c, in, out);
         } else if (l instanceof Pooling p) {
-            Kernel k = Boolean.getBoolean("dyve.engine.nd4j-pool") ? null : DnnlPoolKernel.of(p, is, os, in, out);
+            Kernel k = ONEDNN ? DnnlPoolKernel.of(p, is, os, in, out) : null;
             if (k != null) {
                 return k;
             }
