@@ -471,7 +471,7 @@ public final class Calibrator {
         INDArray lambda = Eigen.symmetricGeneralizedEigenvalues(cov, true);
         float[][] v = cov.toFloatMatrix();
         double[] l = lambda.toDoubleVector();
-        float[] bias = conv.bias() == null ? new float[cout] : conv.bias().data();
+        float[] bias = conv.biasValues();
         float[] mu = mean.toFloatVector();
         List<SpetProxy> fitted = new ArrayList<>();
         for (int d : PROXY_DIVISORS) {

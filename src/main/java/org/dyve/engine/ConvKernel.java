@@ -27,8 +27,7 @@ final class ConvKernel implements Kernel {
         int cin = (int) in.size(1) / g;
         int cout = c.numOutput() / g;
         INDArray w = weights(c.weight());
-        INDArray b = c.bias() == null ? Nd4j.zeros(DataType.FLOAT, c.numOutput())
-                : Nd4j.createFromArray(c.bias().data());
+        INDArray b = Nd4j.createFromArray(c.biasValues());
         if (g == 1) {
             groupIn = null;
             groupOut = null;

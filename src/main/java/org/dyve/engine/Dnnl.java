@@ -26,17 +26,23 @@ final class Dnnl {
     private Dnnl() {
     }
 
-    /** Attributes with a private scratchpad, and a ReLU applied to the result when {@code relu}. */
-    static primitive_attr attr(boolean relu) {
-        if (!relu) {
-            return ATTR;
+    /** Attributes with a private scratchpad and post-ops {@code ops}, then a ReLU on the result when {@code relu}. */
+    static primitive_attr attr(post_ops ops, boolean relu) {
+        if (relu) {
+            ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
         }
         primitive_attr a = new primitive_attr();
         a.set_scratchpad_mode(dnnl.scratchpad_mode.user);
-        post_ops ops = new post_ops();
-        ops.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
         a.set_post_ops(ops);
         return a;
+    }
+
+    /**
+     * The padding after the input (bottom or right) that gives Caffe's output size {@code out} for a window spanning
+     * {@code span} inputs: more than {@code padBegin} after ceil rounding, possibly less after floor rounding.
+     */
+    static long padEnd(int out, int stride, int span, int in, int padBegin) {
+        return (long) (out - 1) * stride + span - in - padBegin;
     }
 
     /** An f32 memory descriptor. */

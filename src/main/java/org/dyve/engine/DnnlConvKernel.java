@@ -6,6 +6,7 @@ import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
@@ -32,14 +33,9 @@ final class DnnlConvKernel extends DnnlKernel {
     private final primitive_attr attr;
 
     /**
-     * The oneDNN kernel for {@code c}, or null when oneDNN has nothing better than its reference code for it on this
-     * CPU (then libnd4j's convolution is used).
+     * The oneDNN kernel for {@code c}, then a ReLU on the output if {@code relu}; or null when oneDNN has nothing
+     * better than its reference code for it on this CPU (then libnd4j's convolution is used).
      */
-    static DnnlConvKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
-        return of(c, is, os, in, out, false);
-    }
-
-    /** As {@link #of(Convolution, Shape, Shape, INDArray, INDArray)}, then a ReLU on the output if {@code relu}. */
     static DnnlConvKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out, boolean relu) {
         return usable(() -> new DnnlConvKernel(c, is, os, in, out, relu));
     }
@@ -49,10 +45,10 @@ final class DnnlConvKernel extends DnnlKernel {
         this.conv = c;
         this.is = is;
         this.os = os;
-        this.attr = Dnnl.attr(relu);
+        this.attr = Dnnl.attr(new post_ops(), relu);
         weightsUser = Dnnl.desc(weightDims(), c.group() == 1 ? memory.format_tag.oihw : memory.format_tag.goihw);
         weightsUserMemory = constant(c.weight().data(), weightsUser);
-        bias = constant(c.bias() == null ? new float[c.numOutput()] : c.bias().data(),
+        bias = constant(c.biasValues(),
                 Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x));
     }
 
@@ -71,12 +67,10 @@ final class DnnlConvKernel extends DnnlKernel {
         memory.desc srcUser = Dnnl.desc(srcDims, memory.format_tag.nchw);
         memory.desc dstUser = Dnnl.desc(dstDims, memory.format_tag.nchw);
         // Caffe rounds the output size down: the right/bottom padding is what that size uses of the declared one
-        long padB = (long) (os.h() - 1) * w.strideH() + (long) (w.kh() - 1) * conv.dilationH() + 1 - is.h() - w.padH();
-        long padR = (long) (os.w() - 1) * w.strideW() + (long) (w.kw() - 1) * conv.dilationW() + 1 - is.w() - w.padW();
-        long[] pads = {padB, padR};
+        long[] pads = {Dnnl.padEnd(os.h(), w.strideH(), (w.kh() - 1) * conv.dilationH() + 1, is.h(), w.padH()),
+            Dnnl.padEnd(os.w(), w.strideW(), (w.kw() - 1) * conv.dilationW() + 1, is.w(), w.padW())};
         // oneDNN fixes a convolution's thread count when it creates it: the one the engine uses for this run size
-        long macs = (long) n * os.size() * (is.c() / conv.group()) * w.kh() * w.kw();
-        Engine.useThreads(Engine.threadsFor(macs));
+        Engine.useThreads(Engine.threadsFor(n * conv.macs(List.of(is), os)));
         convolution_forward.primitive_desc pd = null;
         if (is.c() / conv.group() <= FEW_CHANNELS) {
             // a first layer (RGB input): oneDNN's direct JIT kernel reads NCHW as it is, no input reorder

@@ -1,5 +1,6 @@
 package org.dyve.engine;
 
+import java.util.List;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
@@ -18,36 +19,32 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * oneDNN 2.5 to its reference code), then the ReLU that follows, if fused. No reorder, no per-call set-up.
  */
 final class DnnlPointwiseKernel extends DnnlKernel {
+    private final Convolution conv;
     private final Shape is;
     private final Shape os;
     private final memory weights;
     private final memory bias;
-    private final primitive_attr attr = new primitive_attr();
+    private final primitive_attr attr;
 
-    /** The kernel for {@code c} (see {@link PointwiseConvKernel#applies}), or null when oneDNN cannot run it well. */
-    static DnnlPointwiseKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out) {
-        return of(c, is, os, in, out, false);
-    }
-
-    /** As {@link #of(Convolution, Shape, Shape, INDArray, INDArray)}, then a ReLU on the output if {@code relu}. */
+    /**
+     * The kernel for {@code c} (see {@link PointwiseConvKernel#applies}), then a ReLU on the output if {@code relu};
+     * or null when oneDNN cannot run it well.
+     */
     static DnnlPointwiseKernel of(Convolution c, Shape is, Shape os, INDArray in, INDArray out, boolean relu) {
         return usable(() -> new DnnlPointwiseKernel(c, is, os, in, out, relu));
     }
 
     private DnnlPointwiseKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, boolean relu) {
         super(input, output);
+        this.conv = c;
         this.is = is;
         this.os = os;
         weights = constant(c.weight().data(), Dnnl.desc(new long[] {1, os.c(), is.c()}, memory.format_tag.abc));
-        bias = constant(c.bias() == null ? new float[c.numOutput()] : c.bias().data(),
+        bias = constant(c.biasValues(),
                 Dnnl.desc(new long[] {1, os.c(), 1}, memory.format_tag.abc));
-        attr.set_scratchpad_mode(dnnl.scratchpad_mode.user);
         var addBias = new post_ops();
         addBias.append_binary(dnnl.algorithm.binary_add, bias.get_desc());
-        if (relu) {
-            addBias.append_eltwise(1f, dnnl.algorithm.eltwise_relu, 0f, 0f);
-        }
-        attr.set_post_ops(addBias);
+        attr = Dnnl.attr(addBias, relu);
     }
 
     @Override
@@ -56,7 +53,7 @@ final class DnnlPointwiseKernel extends DnnlKernel {
         memory.desc x = Dnnl.desc(new long[] {n, is.c(), hw}, memory.format_tag.abc);
         memory.desc y = Dnnl.desc(new long[] {n, os.c(), hw}, memory.format_tag.abc);
         // as for the convolutions: the thread count is fixed when the primitive is made
-        Engine.useThreads(Engine.threadsFor((long) n * hw * is.c() * os.c()));
+        Engine.useThreads(Engine.threadsFor(n * conv.macs(List.of(is), os)));
         var pd = new matmul.primitive_desc(new matmul.desc(weights.get_desc(), x, y), attr, Dnnl.ENGINE);
         if (Dnnl.isReference(pd)) {
             return Dnnl.Plan.NONE;

@@ -19,49 +19,43 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class DnnlPoolKernel extends DnnlKernel {
     private final Window w;
-    private final dnnl.algorithm algorithm;
     private final Shape is;
     private final Shape os;
+    /** Bottom and right padding (see {@link Dnnl#padEnd}). */
+    private final long[] pads;
+    /** Null for an average oneDNN cannot divide as Caffe does. */
+    private final dnnl.algorithm algorithm;
 
     /** The oneDNN kernel for {@code p}, or null (an average oneDNN cannot divide as Caffe does, or reference code). */
     static DnnlPoolKernel of(Pooling p, Shape is, Shape os, INDArray in, INDArray out) {
-        if (algorithm(p, p.windowFor(is), padBottom(p.windowFor(is), is, os), padRight(p.windowFor(is), is, os))
-                == null) {
-            return null;
-        }
         return usable(() -> new DnnlPoolKernel(p, is, os, in, out));
     }
 
     private DnnlPoolKernel(Pooling p, Shape is, Shape os, INDArray input, INDArray output) {
         super(input, output);
         this.w = p.windowFor(is);
-        this.algorithm = algorithm(p, w, padBottom(w, is, os), padRight(w, is, os));
         this.is = is;
         this.os = os;
+        // clamped at 0: where floor rounding leaves input unread, oneDNN rejects the sizes and DyVE's kernel runs
+        pads = new long[] {Math.max(0, Dnnl.padEnd(os.h(), w.strideH(), w.kh(), is.h(), w.padH())),
+            Math.max(0, Dnnl.padEnd(os.w(), w.strideW(), w.kw(), is.w(), w.padW()))};
+        this.algorithm = algorithm(p, w, pads[0], pads[1]);
     }
 
     @Override
     Dnnl.Plan makePlan(int n) {
+        if (algorithm == null) {
+            return Dnnl.Plan.NONE;
+        }
         memory.desc src = Dnnl.desc(new long[] {n, is.c(), is.h(), is.w()}, memory.format_tag.nchw);
         memory.desc dst = Dnnl.desc(new long[] {n, os.c(), os.h(), os.w()}, memory.format_tag.nchw);
-        long padB = padBottom(w, is, os);
-        long padR = padRight(w, is, os);
         var d = new pooling_forward.desc(dnnl.prop_kind.forward_inference, algorithm, src, dst,
                 new long[] {w.strideH(), w.strideW()}, new long[] {w.kh(), w.kw()}, new long[] {w.padH(), w.padW()},
-                new long[] {padB, padR});
+                pads);
         var pd = new pooling_forward.primitive_desc(d, Dnnl.ATTR, Dnnl.ENGINE);
         return Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
                 new IntMemoryMap[] {Dnnl.args(pd, dnnl.DNNL_ARG_SRC, new memory(src, Dnnl.ENGINE, in),
                     dnnl.DNNL_ARG_DST, new memory(dst, Dnnl.ENGINE, out))});
-    }
-
-    /** The bottom padding that gives Caffe's output height (more than the top one after ceil rounding). */
-    private static long padBottom(Window w, Shape is, Shape os) {
-        return Math.max(0, (long) (os.h() - 1) * w.strideH() + w.kh() - is.h() - w.padH());
-    }
-
-    private static long padRight(Window w, Shape is, Shape os) {
-        return Math.max(0, (long) (os.w() - 1) * w.strideW() + w.kw() - is.w() - w.padW());
     }
 
     private static dnnl.algorithm algorithm(Pooling p, Window w, long padB, long padR) {

@@ -153,7 +153,7 @@ final class DynamicConvKernel implements Kernel {
             }
         }
         wOrderedNative = Buffers.direct(wOrdered.length).put(0, wOrdered);
-        bias = c.bias() == null ? new float[cout] : c.bias().data();
+        bias = c.biasValues();
 
         int oh = os.h();
         int ow = os.w();

@@ -44,7 +44,7 @@ final class Im2colConvKernel implements Kernel {
         src = new float[is.size()];
         col = new float[k * p];
         res = new float[cout * p];
-        bias = c.bias() == null ? new float[c.numOutput()] : c.bias().data();
+        bias = c.biasValues();
         groupChannels = new int[g][cin];
         for (int i = 0; i < g; i++) {
             for (int ch = 0; ch < cin; ch++) {

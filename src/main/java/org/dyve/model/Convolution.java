@@ -54,6 +54,11 @@ public record Convolution(String name, String input, String output, int numOutpu
         return (long) out.size() * (in.get(0).c() / group) * window.kh() * window.kw();
     }
 
+    /** The bias per output channel, zeros when the layer has none. */
+    public float[] biasValues() {
+        return bias == null ? new float[numOutput] : bias.data();
+    }
+
     @Override
     public long parameters() {
         return weight.size() + (bias == null ? 0 : bias.size());

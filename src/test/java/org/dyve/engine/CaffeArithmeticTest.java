@@ -153,7 +153,7 @@ class CaffeArithmeticTest {
         var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, 4, 3);
         new Im2colConvKernel(c, in, os, ia, expected).run(2);
         var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 6, 4, 3);
-        checkRunSizes(DnnlConvKernel.of(c, in, os, ia, actual), actual, expected.data().asFloat(), os.size(),
+        checkRunSizes(DnnlConvKernel.of(c, in, os, ia, actual, false), actual, expected.data().asFloat(), os.size(),
                 "a plain 3x3 convolution");
     }
 
@@ -168,8 +168,8 @@ class CaffeArithmeticTest {
         var expected = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
         new PointwiseConvKernel(c, in, os, ia, expected).run(2);
         var actual = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 2, 7, 4, 3);
-        checkRunSizes(DnnlPointwiseKernel.of(c, in, os, ia, actual), actual, expected.data().asFloat(), os.size(),
-                "a 1x1 convolution");
+        checkRunSizes(DnnlPointwiseKernel.of(c, in, os, ia, actual, false), actual, expected.data().asFloat(),
+                os.size(), "a 1x1 convolution");
     }
 
     /**
