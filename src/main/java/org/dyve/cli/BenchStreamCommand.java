@@ -2,11 +2,13 @@ package org.dyve.cli;
 
 import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.effort.EffortProfile;
@@ -26,7 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench-stream", mixinStandardHelpOptions = true,
         description = "Measure in one run the bare engine's best throughput on a source's frames (decoded and"
                 + " preprocessed up front; batch 1 and 4, all cores) and the streaming pipeline's throughput on the"
-                + " same source, and print their ratio.")
+                + " same source, alternating, and print the median of their ratio.")
 final class BenchStreamCommand implements Runnable {
     @Mixin
     ModelOptions model;
@@ -37,49 +39,70 @@ final class BenchStreamCommand implements Runnable {
     @Option(names = "--limit", paramLabel = "N", description = "Frames to use (default: all).")
     long limit;
 
+    @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
+            description = "Measured runs of each, alternating (after one pipeline run to warm up); the ratio's median"
+                    + " is reported (default: ${DEFAULT-VALUE}).")
+    int repeat;
+
     @Spec
     CommandSpec spec;
 
+    /** One pipeline run over the source at the exact profile; its throughput. */
+    private double pipeline(ModelDescriptor d, Network net, StreamSettings s, ActorSystem<Void> system) {
+        StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit,
+                r -> { }).toCompletableFuture().join();
+        return sum.throughput();
+    }
+
+    /** The engine's throughput over {@code inputs}, batches filled in order. */
+    private static double engineFps(Engine e, String in, List<float[]> inputs) {
+        long t0 = System.nanoTime();
+        for (int start = 0; start < inputs.size(); start += e.batch()) {
+            int n = Math.min(e.batch(), inputs.size() - start);
+            for (int i = 0; i < n; i++) {
+                e.setInput(in, i, inputs.get(start + i));
+            }
+            e.run(n);
+        }
+        return inputs.size() / ((System.nanoTime() - t0) / 1e9);
+    }
+
     @Override
     public void run() {
+        if (repeat < 1) {
+            throw new DyveException("--repeat must be at least 1");
+        }
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         PrintWriter out = spec.commandLine().getOut();
         ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve-bench", ConfigFactory.load());
         try {
-            var frames = FrameSources.open(source, system.dispatchers().lookup(DispatcherSelector.blocking()));
+            StreamSettings s = StreamSettings.from(ConfigFactory.load());
+            // decoded and preprocessed exactly as the pipeline does it (FFmpeg sources: resized and cropped by
+            // FFmpeg), so all three measurements see the same frames
+            var decoding = FrameSources.Decoding.of(pre, s.decodeThreads());
+            Preprocessing framePre = FrameSources.isFfmpeg(source) ? pre.forInputSizedImages() : pre;
+            var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
+            var frames = FrameSources.open(source, blocking, decoding);
             if (limit > 0) {
                 frames = frames.take(limit);
             }
             // only the preprocessed inputs are kept (not the decoded frames as well)
-            List<float[]> inputs = frames.filter(f -> f.image() != null).map(f -> pre.apply(f.image()))
+            List<float[]> inputs = frames.filter(f -> f.image() != null).map(f -> framePre.apply(f.image()))
                     .runWith(Sink.seq(), system).toCompletableFuture().join();
             int cores = Runtime.getRuntime().availableProcessors();
             Engine.setNativeThreads(cores);
-            double best = 0;
-            for (int batch : new int[] {1, 4}) {
-                Engine e = Engine.of(net, batch);
-                String in = net.input().name();
+            String in = net.input().name();
+            Engine[] engines = {Engine.of(net, 1), Engine.of(net, 4)};
+            for (Engine e : engines) {
                 for (int i = 0; i < Math.min(8, inputs.size()); i++) {
-                    e.setInput(in, i % batch, inputs.get(i));
+                    e.setInput(in, i % e.batch(), inputs.get(i));
                     e.run(1);
                 }
-                long t0 = System.nanoTime();
-                for (int start = 0; start < inputs.size(); start += batch) {
-                    int n = Math.min(batch, inputs.size() - start);
-                    for (int i = 0; i < n; i++) {
-                        e.setInput(in, i, inputs.get(start + i));
-                    }
-                    e.run(n);
-                }
-                double fps = inputs.size() / ((System.nanoTime() - t0) / 1e9);
-                out.printf("engine alone, batch %d: %.1f frames/s%n", batch, fps);
-                best = Math.max(best, fps);
             }
             // the same frames end to end in one thread: decode, preprocess, infer at batch 1
-            Engine one = Engine.of(net, 1);
-            var again = FrameSources.open(source, system.dispatchers().lookup(DispatcherSelector.blocking()));
+            var again = FrameSources.open(source, blocking, decoding);
             if (limit > 0) {
                 again = again.take(limit);
             }
@@ -87,20 +110,38 @@ final class BenchStreamCommand implements Runnable {
             long[] done = {0};
             again.runWith(Sink.foreach(f -> {
                 if (f.image() != null) {
-                    one.setInput(net.input().name(), 0, pre.apply(f.image()));
-                    one.run(1);
+                    engines[0].setInput(in, 0, framePre.apply(f.image()));
+                    engines[0].run(1);
                     done[0]++;
                 }
             }), system).toCompletableFuture().join();
             double sequential = done[0] / ((System.nanoTime() - t0) / 1e9);
             out.printf("decode + preprocess + engine, one after another: %.1f frames/s%n", sequential);
-            StreamSettings s = StreamSettings.from(ConfigFactory.load());
-            StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit,
-                    r -> { })
-                    .toCompletableFuture().join();
-            out.printf("pipeline: %.1f frames/s (%d frames)%n", sum.throughput(), sum.framesIn());
-            out.printf("pipeline / best engine on pre-decoded frames = %.2f; pipeline / sequential end to end = %.2f%n",
-                    sum.throughput() / best, sum.throughput() / sequential);
+            // one pipeline run first, not counted, so that the actors' and the stream's code is compiled as the
+            // engine's already is
+            pipeline(d, net, s, system);
+            double[] ratios = new double[repeat];
+            double[] piped = new double[repeat];
+            for (int rep = 0; rep < repeat; rep++) {
+                Engine.setNativeThreads(cores); // the pipeline gives each stage a share of the cores
+                double[] fps = new double[engines.length];
+                for (int k = 0; k < engines.length; k++) {
+                    fps[k] = engineFps(engines[k], in, inputs);
+                }
+                double best = Math.max(fps[0], fps[1]);
+                piped[rep] = pipeline(d, net, s, system);
+                ratios[rep] = piped[rep] / best;
+                out.printf("run %d: engine alone %.1f (batch 1) / %.1f (batch 4) frames/s, pipeline %.1f frames/s,"
+                        + " ratio %.2f%n", rep + 1, fps[0], fps[1], piped[rep], ratios[rep]);
+                out.flush();
+            }
+            double[] sorted = ratios.clone();
+            Arrays.sort(sorted);
+            double[] fps = piped.clone();
+            Arrays.sort(fps);
+            out.printf("pipeline / best engine on pre-decoded frames: median %.2f (%.2f-%.2f over %d runs);"
+                    + " median pipeline / sequential end to end = %.2f%n", sorted[repeat / 2], sorted[0],
+                    sorted[repeat - 1], repeat, fps[repeat / 2] / sequential);
             out.flush();
         } finally {
             system.terminate();

@@ -27,6 +27,14 @@ public record Preprocessing(Shape input, boolean bgr, int resize, Tensor meanIma
     }
 
     /**
+     * The same preprocessing for images that were already resized and cropped to the input size elsewhere (by
+     * FFmpeg while decoding): channels, mean and scale only.
+     */
+    public Preprocessing forInputSizedImages() {
+        return new Preprocessing(input, bgr, 0, meanImage, mean, std, pixelScale, scale);
+    }
+
+    /**
      * Applies the preprocessing to one image.
      *
      * @throws DataException when the image cannot be fitted to the input (e.g. too small to crop)

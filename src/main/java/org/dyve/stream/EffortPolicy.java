@@ -195,21 +195,30 @@ final class EffortPolicy {
         int h = img.height();
         int w = img.width();
         int plane = h * w;
+        int channels = img.channels() == 1 ? 1 : 3;
         float[] d = img.data();
+        float[] cols = new float[w];
         for (int ty = 0; ty < n; ty++) {
             int y0 = ty * h / n;
             int y1 = Math.max(y0 + 1, (ty + 1) * h / n);
+            // sum the band's rows and channels column by column (a vectorisable pass), then box the columns
+            java.util.Arrays.fill(cols, 0f);
+            for (int c = 0; c < channels; c++) {
+                for (int y = y0; y < y1; y++) {
+                    int row = c * plane + y * w;
+                    for (int x = 0; x < w; x++) {
+                        cols[x] += d[row + x];
+                    }
+                }
+            }
             for (int tx = 0; tx < n; tx++) {
                 int x0 = tx * w / n;
                 int x1 = Math.max(x0 + 1, (tx + 1) * w / n);
                 double s = 0;
-                for (int y = y0; y < y1; y++) {
-                    for (int x = x0; x < x1; x++) {
-                        int i = y * w + x;
-                        s += img.channels() == 1 ? d[i] : (d[i] + d[plane + i] + d[2 * plane + i]) / 3.0;
-                    }
+                for (int x = x0; x < x1; x++) {
+                    s += cols[x];
                 }
-                t[ty * n + tx] = (float) (s / ((y1 - y0) * (x1 - x0)));
+                t[ty * n + tx] = (float) (s / ((double) channels * (y1 - y0) * (x1 - x0)));
             }
         }
         return t;

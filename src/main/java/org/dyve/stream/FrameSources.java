@@ -10,14 +10,17 @@ import java.util.concurrent.Executor;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.javadsl.Source;
 import org.bytedeco.ffmpeg.global.avutil;
-import org.bytedeco.ffmpeg.global.swscale;
+import org.bytedeco.javacv.FFmpegFrameFilter;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
+import org.bytedeco.javacv.FrameFilter;
 import org.bytedeco.javacv.FrameGrabber;
 import org.dyve.DyveException;
 import org.dyve.data.Dataset;
 import org.dyve.data.Image;
+import org.dyve.data.Preprocessing;
 
 /**
  * Frame sources by specification: {@code video:FILE}, {@code camera:DEVICE} (V4L2), {@code rtsp://...} /
@@ -29,29 +32,50 @@ public final class FrameSources {
     private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
     private static final int MAX_CONSECUTIVE_ERRORS = 50;
     private static final int MAX_BURST = 8;
+    /** The dispatcher FFmpeg sources run on (see reference.conf). */
+    private static final String DISPATCHER = "dyve.stream.source-dispatcher";
 
     private FrameSources() {
     }
 
     /**
-     * The size FFmpeg should scale decoded frames to (in C, area-averaging), so that Java never handles more
-     * pixels than preprocessing needs: {@code shortSide > 0} keeps the aspect ratio with that short side,
-     * else {@code width x height} exactly; {@link #NATIVE} keeps the source size.
+     * How FFmpeg decodes. With {@code width > 0} frames come out {@code width x height}, as the model's
+     * preprocessing would make them: with {@code resize > 0} scaled so that their short side is {@code resize}
+     * and centre-cropped (FFmpeg crops first and scales only what is kept), else scaled to exactly that size;
+     * all in C (area averaging), so Java never handles more pixels than the model sees. With {@code width = 0}
+     * frames keep the source's size. {@code threads} is FFmpeg's decoding threads (0: FFmpeg's choice).
      */
-    public record DecodeSize(int shortSide, int width, int height) {
-        /** Frames at the source's own size. */
-        public static final DecodeSize NATIVE = new DecodeSize(0, 0, 0);
+    public record Decoding(int width, int height, int resize, int threads) {
+        /** Frames at the source's own size, FFmpeg's choice of threads. */
+        public static final Decoding NATIVE = new Decoding(0, 0, 0, 0);
 
-        int[] target(int w, int h) {
-            if (shortSide > 0) {
-                double f = (double) shortSide / Math.min(w, h);
-                return f >= 1 ? new int[] {w, h} : new int[] {(int) Math.round(w * f), (int) Math.round(h * f)};
-            }
-            if (width > 0 && height > 0 && width < w && height < h) {
-                return new int[] {width, height};
-            }
-            return new int[] {w, h};
+        /** Frames at the model input's size, as {@code pre} resizes and crops them. */
+        public static Decoding of(Preprocessing pre, int threads) {
+            return new Decoding(pre.input().w(), pre.input().h(), pre.resize(), threads);
         }
+
+        /** The FFmpeg filter that turns {@code w x h} frames into these, or null when none is needed. */
+        String filter(int w, int h) {
+            if (width <= 0 || height <= 0) {
+                return null;
+            }
+            String crop = "";
+            if (resize > 0) {
+                // the source region that resizing the short side to `resize` and cropping the centre keeps
+                double f = (double) Math.min(w, h) / resize;
+                int cw = Math.min(w, (int) Math.round(width * f));
+                int ch = Math.min(h, (int) Math.round(height * f));
+                if (cw != w || ch != h) {
+                    crop = "crop=" + cw + ":" + ch + ",";
+                }
+            }
+            return crop + "scale=" + width + ":" + height + ":flags=area,format=rgb24";
+        }
+    }
+
+    /** Whether {@code spec} is read by FFmpeg (and so decoded as a {@link Decoding} says). */
+    public static boolean isFfmpeg(String spec) {
+        return spec.startsWith("video:") || spec.startsWith("camera:") || spec.contains("://");
     }
 
     /** Whether {@code spec} names a live source. */
@@ -66,25 +90,25 @@ public final class FrameSources {
      * @throws SourceException when the specification is malformed or names a missing file
      */
     public static Source<Frame, NotUsed> open(String spec, Executor blocking) {
-        return open(spec, blocking, DecodeSize.NATIVE);
+        return open(spec, blocking, Decoding.NATIVE);
     }
 
-    /** Like {@link #open(String, Executor)}, with FFmpeg sources scaled to {@code size} while decoding. */
-    public static Source<Frame, NotUsed> open(String spec, Executor blocking, DecodeSize size) {
+    /** Like {@link #open(String, Executor)}, with FFmpeg sources decoded as {@code decoding} says. */
+    public static Source<Frame, NotUsed> open(String spec, Executor blocking, Decoding decoding) {
         int colon = spec.indexOf(':');
         String kind = colon > 0 ? spec.substring(0, colon) : "";
         String rest = colon > 0 ? spec.substring(colon + 1) : "";
         if (spec.contains("://")) {
-            return ffmpeg(spec, spec, null, size);
+            return ffmpeg(spec, spec, null, decoding);
         }
         return switch (kind) {
             case "video" -> {
                 if (!Files.isRegularFile(Path.of(rest))) {
                     throw new SourceException(rest + ": video file not found");
                 }
-                yield ffmpeg(spec, rest, null, size);
+                yield ffmpeg(spec, rest, null, decoding);
             }
-            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2", size);
+            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2", decoding);
             case "synthetic" -> synthetic(spec, rest);
             case "images", "cifar10", "idx" -> dataset(spec, blocking);
             default -> throw new SourceException(spec + ": invalid source (expected video:FILE, camera:DEVICE,"
@@ -173,35 +197,46 @@ public final class FrameSources {
     }
 
     /** A source read by FFmpeg in process; errors in single frames become error frames, the stream goes on. */
-    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format, DecodeSize size) {
+    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format, Decoding decoding) {
         return Source.unfoldResource(() -> {
             avutil.av_log_set_level(avutil.AV_LOG_ERROR);
             FFmpegFrameGrabber g = new FFmpegFrameGrabber(target);
             if (format != null) {
                 g.setFormat(format);
             }
-            g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
+            if (decoding.threads() > 0) {
+                g.setVideoOption("threads", Integer.toString(decoding.threads()));
+            }
+            FFmpegFrameFilter filter = null;
             try {
+                g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
                 g.start();
-                int[] t = size.target(g.getImageWidth(), g.getImageHeight());
-                if (t[0] != g.getImageWidth() || t[1] != g.getImageHeight()) {
-                    // reopen with the output size fixed, so FFmpeg's scaler produces it from the first frame on
+                String graph = decoding.filter(g.getImageWidth(), g.getImageHeight());
+                if (graph != null) {
+                    // reopen delivering planar YUV (what most video is: no conversion at full size) into a filter
+                    // that crops, scales and converts only what the model sees
                     g.stop();
-                    g.setImageWidth(t[0]);
-                    g.setImageHeight(t[1]);
-                    g.setImageScalingFlags(swscale.SWS_AREA);
+                    g.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
                     g.start();
+                    filter = new FFmpegFrameFilter(graph, g.getImageWidth(), g.getImageHeight());
+                    filter.setPixelFormat(g.getPixelFormat());
+                    filter.start();
                 }
-            } catch (FrameGrabber.Exception | RuntimeException e) {
+            } catch (FrameGrabber.Exception | FrameFilter.Exception | RuntimeException e) {
                 try {
                     g.release();
-                } catch (FrameGrabber.Exception ignored) {
+                    if (filter != null) {
+                        filter.release();
+                    }
+                } catch (FrameGrabber.Exception | FrameFilter.Exception ignored) {
                     // nothing more to release
                 }
                 throw new SourceException(target + ": cannot open (" + firstLine(e) + ")");
             }
-            return new Grabber(spec, g);
-        }, Grabber::next, Grabber::close);
+            return new Grabber(spec, g, filter);
+        }, Grabber::next, Grabber::close)
+                // a thread of its own, so decoding neither hops between pooled threads nor waits for one
+                .addAttributes(ActorAttributes.dispatcher(DISPATCHER));
     }
 
     private static String firstLine(Throwable e) {
@@ -213,19 +248,33 @@ public final class FrameSources {
     private static final class Grabber {
         private final String spec;
         private final FFmpegFrameGrabber g;
+        /** Crops and scales decoded frames, or null. */
+        private final FFmpegFrameFilter filter;
         private long seq;
         private int errors;
+        /** The last frame's packed pixels, copied out of FFmpeg's buffer in one call. */
+        private final byte[][] packed = new byte[1][];
 
-        Grabber(String spec, FFmpegFrameGrabber g) {
+        Grabber(String spec, FFmpegFrameGrabber g, FFmpegFrameFilter filter) {
             this.spec = spec;
             this.g = g;
+            this.filter = filter;
         }
 
         Optional<Frame> next() {
             org.bytedeco.javacv.Frame f;
+            org.bytedeco.javacv.Frame image;
             try {
                 f = g.grabImage();
-            } catch (FrameGrabber.Exception | RuntimeException e) {
+                image = f;
+                if (f != null && filter != null) {
+                    filter.push(f);
+                    image = filter.pull();
+                    if (image == null) {
+                        throw new FrameFilter.Exception("the scaler returned no frame");
+                    }
+                }
+            } catch (FrameGrabber.Exception | FrameFilter.Exception | RuntimeException e) {
                 if (++errors > MAX_CONSECUTIVE_ERRORS) {
                     throw new SourceException(spec + ": " + MAX_CONSECUTIVE_ERRORS + " consecutive undecodable frames ("
                             + firstLine(e) + ")");
@@ -236,34 +285,42 @@ public final class FrameSources {
                 return Optional.empty();
             }
             errors = 0;
-            return Optional.of(Frame.of(seq++, spec, f.timestamp / 1000, toImage(f), -1));
+            return Optional.of(Frame.of(seq++, spec, f.timestamp / 1000, toImage(image, packed), -1));
         }
 
         void close() {
             try {
                 g.close();
-            } catch (FrameGrabber.Exception e) {
+                if (filter != null) {
+                    filter.close();
+                }
+            } catch (FrameGrabber.Exception | FrameFilter.Exception e) {
                 throw new SourceException(spec + ": cannot close (" + firstLine(e) + ")");
             }
         }
     }
 
-    /** Packed RGB24 (with row stride) to planar float RGB. */
-    static Image toImage(org.bytedeco.javacv.Frame f) {
+    /** Packed RGB24 (with row stride) to planar float RGB; {@code packed} is a scratch buffer, grown as needed. */
+    static Image toImage(org.bytedeco.javacv.Frame f, byte[][] packed) {
         int w = f.imageWidth;
         int h = f.imageHeight;
         int stride = f.imageStride;
         ByteBuffer b = (ByteBuffer) f.image[0];
+        int bytes = (h - 1) * stride + 3 * w;
+        if (packed[0] == null || packed[0].length < bytes) {
+            packed[0] = new byte[bytes];
+        }
+        byte[] p = packed[0];
+        b.get(0, p, 0, bytes);
         int plane = w * h;
         float[] d = new float[3 * plane];
-        byte[] row = new byte[3 * w];
         for (int y = 0; y < h; y++) {
-            b.get(y * stride, row);
             int i = y * w;
-            for (int x = 0, p = 0; x < w; x++, p += 3, i++) {
-                d[i] = row[p] & 0xFF;
-                d[plane + i] = row[p + 1] & 0xFF;
-                d[2 * plane + i] = row[p + 2] & 0xFF;
+            int end = i + w;
+            for (int q = y * stride; i < end; i++, q += 3) {
+                d[i] = p[q] & 0xFF;
+                d[plane + i] = p[q + 1] & 0xFF;
+                d[2 * plane + i] = p[q + 2] & 0xFF;
             }
         }
         return new Image(3, h, w, d);

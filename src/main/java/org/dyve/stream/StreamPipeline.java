@@ -170,10 +170,10 @@ public final class StreamPipeline {
         String output = net.output();
         boolean probabilities = net.outputIsSoftmax();
 
-        // let FFmpeg scale while decoding to what preprocessing resizes to anyway
-        FrameSources.DecodeSize size = pre.resize() > 0 ? new FrameSources.DecodeSize(pre.resize(), 0, 0)
-                : new FrameSources.DecodeSize(0, pre.input().w(), pre.input().h());
-        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking, size);
+        // FFmpeg resizes and crops while decoding, so those frames only need the rest of the preprocessing
+        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking,
+                FrameSources.Decoding.of(pre, s.decodeThreads()));
+        Preprocessing framePre = FrameSources.isFfmpeg(sourceSpec) ? pre.forInputSizedImages() : pre;
         if (limit > 0) {
             frames = frames.take(limit);
         }
@@ -184,7 +184,7 @@ public final class StreamPipeline {
         }
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
         Source<FrameResult, UniqueKillSwitch> results = src
-                .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, pre, input), blocking))
+                .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, framePre, input), blocking))
                 .mapAsync(1, w -> decide(system, controller, w))
                 // frames that queue while the first stage is busy travel together (up to max-batch): batches
                 // form only under load, so a lightly loaded live source still goes frame by frame

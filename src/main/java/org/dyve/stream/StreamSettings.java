@@ -21,10 +21,12 @@ import java.util.List;
  * @param window frames between two effort-ladder moves
  * @param pressureBacklog frames waiting in a live source's buffer that move the controller to a cheaper rung at
  *     once, before the buffer overflows (0: only drops and targets move it)
+ * @param progress interval of the live progress line
+ * @param decodeThreads FFmpeg's decoding threads per source (0: FFmpeg's choice)
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
         int liveBuffer, Overflow overflow, double reuseThreshold, int maxReuse, double targetFps, double latencyMs,
-        int window, int pressureBacklog, Duration progress) {
+        int window, int pressureBacklog, Duration progress, int decodeThreads) {
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
@@ -34,18 +36,18 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
                 Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
                 c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
-                c.getInt("controller.pressure-backlog"), c.getDuration("progress"));
+                c.getInt("controller.pressure-backlog"), c.getDuration("progress"), c.getInt("decode-threads"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow,
-                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress);
+                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold,
-                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress);
+                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads);
     }
 }
