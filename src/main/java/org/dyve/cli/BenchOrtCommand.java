@@ -53,7 +53,8 @@ final class BenchOrtCommand implements Runnable {
             description = "ONNX Runtime intra-op threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--profile", description = "Also print the dense engine's per-layer median times.")
+    @Option(names = "--profile",
+            description = "Also print per-layer median times (of the dense engine compiled layer by layer).")
     boolean profile;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the result as JSON.")

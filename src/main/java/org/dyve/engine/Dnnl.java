@@ -67,12 +67,23 @@ final class Dnnl {
         return a;
     }
 
-    /** One run size's primitives in order with their arguments; empty when oneDNN has only reference code. */
-    record Plan(primitive[] steps, IntMemoryMap[] args) {
+    /**
+     * One run size's primitives in order with their arguments and, when not null, the OpenMP team size each was made
+     * for (else the caller's); empty when oneDNN has only reference code.
+     */
+    record Plan(primitive[] steps, IntMemoryMap[] args, int[] threads) {
         static final Plan NONE = new Plan(new primitive[0], new IntMemoryMap[0]);
+
+        /** Primitives that run with the team size the engine set for their layer. */
+        Plan(primitive[] steps, IntMemoryMap[] args) {
+            this(steps, args, null);
+        }
 
         void run(stream s) {
             for (int i = 0; i < steps.length; i++) {
+                if (threads != null) {
+                    Engine.useThreads(threads[i]);
+                }
                 steps[i].execute(s, args[i]);
             }
             s._wait();

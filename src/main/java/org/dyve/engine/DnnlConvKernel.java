@@ -11,6 +11,7 @@ import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -22,6 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * primitive is made per run size on first use (batches smaller than the engine's are not padded).
  */
 final class DnnlConvKernel extends DnnlKernel {
+    /** The engine's input and output buffers. */
+    private final Pointer in;
+    private final Pointer out;
     /** Input channels (per group) up to which a convolution first tries oneDNN's kernels that read NCHW directly. */
     private static final int FEW_CHANNELS = 4;
     private final Convolution conv;
@@ -41,34 +45,75 @@ final class DnnlConvKernel extends DnnlKernel {
     }
 
     private DnnlConvKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, boolean relu) {
-        super(input, output);
+        super((int) input.size(0));
+        in = pointer(input);
+        out = pointer(output);
         this.conv = c;
         this.is = is;
         this.os = os;
         this.attr = Dnnl.attr(new post_ops(), relu);
-        weightsUser = Dnnl.desc(weightDims(), c.group() == 1 ? memory.format_tag.oihw : memory.format_tag.goihw);
+        weightsUser = Dnnl.desc(weightDims(), weightTag(c));
         weightsUserMemory = constant(c.weight().data(), weightsUser);
         bias = constant(c.biasValues(),
                 Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x));
     }
 
     private long[] weightDims() {
-        var w = conv.window();
-        int g = conv.group();
-        return g == 1 ? new long[] {conv.numOutput(), is.c(), w.kh(), w.kw()}
-                : new long[] {g, conv.numOutput() / g, is.c() / g, w.kh(), w.kw()};
+        return weightDims(conv, is);
+    }
+
+    /** oneDNN's weight dimensions of {@code c} on input {@code is}: (g,) o, i, h, w. */
+    static long[] weightDims(Convolution c, Shape is) {
+        var w = c.window();
+        int g = c.group();
+        return g == 1 ? new long[] {c.numOutput(), is.c(), w.kh(), w.kw()}
+                : new long[] {g, c.numOutput() / g, is.c() / g, w.kh(), w.kw()};
+    }
+
+    /** The user layout of {@code c}'s weights as the IR holds them. */
+    static memory.format_tag weightTag(Convolution c) {
+        return c.group() == 1 ? memory.format_tag.oihw : memory.format_tag.goihw;
+    }
+
+    /** Bottom and right padding giving Caffe's (floor-rounded) output size. */
+    static long[] pads(Convolution c, Shape is, Shape os) {
+        var w = c.window();
+        return new long[] {Dnnl.padEnd(os.h(), w.strideH(), (w.kh() - 1) * c.dilationH() + 1, is.h(), w.padH()),
+            Dnnl.padEnd(os.w(), w.strideW(), (w.kw() - 1) * c.dilationW() + 1, is.w(), w.padW())};
+    }
+
+    /**
+     * The convolution {@code c} reading {@code src} and writing {@code dst} (either may be {@code any}), weights in the
+     * layout oneDNN picks.
+     */
+    static convolution_forward.primitive_desc primitive(Convolution c, Shape is, memory.desc src, memory.desc bias,
+            memory.desc dst, long[] pads, primitive_attr attr) {
+        var w = c.window();
+        var cd = new convolution_forward.desc(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_direct,
+                src, Dnnl.desc(weightDims(c, is), memory.format_tag.any), bias, dst,
+                new long[] {w.strideH(), w.strideW()}, new long[] {c.dilationH() - 1, c.dilationW() - 1},
+                new long[] {w.padH(), w.padW()}, pads);
+        return new convolution_forward.primitive_desc(cd, attr, Dnnl.ENGINE);
+    }
+
+    /** The weights in {@code user} (laid out as {@code userDesc}) reordered into the layout {@code pd} wants. */
+    static memory weightsFor(convolution_forward.primitive_desc pd, memory.desc userDesc, memory user) {
+        memory weights = new memory(pd.weights_desc(), Dnnl.ENGINE);
+        var toWeights = reorder(userDesc, pd.weights_desc());
+        stream s = new stream(Dnnl.ENGINE);
+        new reorder(toWeights).execute(s, Dnnl.args(toWeights, dnnl.DNNL_ARG_FROM, user, dnnl.DNNL_ARG_TO, weights));
+        s._wait();
+        return weights;
     }
 
     @Override
     Dnnl.Plan makePlan(int n) {
-        var w = conv.window();
         long[] srcDims = {n, is.c(), is.h(), is.w()};
         long[] dstDims = {n, os.c(), os.h(), os.w()};
         memory.desc srcUser = Dnnl.desc(srcDims, memory.format_tag.nchw);
         memory.desc dstUser = Dnnl.desc(dstDims, memory.format_tag.nchw);
         // Caffe rounds the output size down: the right/bottom padding is what that size uses of the declared one
-        long[] pads = {Dnnl.padEnd(os.h(), w.strideH(), (w.kh() - 1) * conv.dilationH() + 1, is.h(), w.padH()),
-            Dnnl.padEnd(os.w(), w.strideW(), (w.kw() - 1) * conv.dilationW() + 1, is.w(), w.padW())};
+        long[] pads = pads(conv, is, os);
         // oneDNN fixes a convolution's thread count when it creates it: the one the engine uses for this run size
         Engine.useThreads(Engine.threadsFor(n * conv.macs(List.of(is), os)));
         convolution_forward.primitive_desc pd = null;
@@ -86,12 +131,7 @@ final class DnnlConvKernel extends DnnlKernel {
         if (Dnnl.isReference(pd)) {
             return Dnnl.Plan.NONE;
         }
-        memory weights = new memory(pd.weights_desc(), Dnnl.ENGINE);
-        var toWeights = reorder(weightsUser, pd.weights_desc());
-        stream s = new stream(Dnnl.ENGINE);
-        new reorder(toWeights).execute(s, Dnnl.args(toWeights, dnnl.DNNL_ARG_FROM, weightsUserMemory, dnnl.DNNL_ARG_TO,
-                weights));
-        s._wait();
+        memory weights = weightsFor(pd, weightsUser, weightsUserMemory);
         memory user = new memory(srcUser, Dnnl.ENGINE, in);
         memory userDst = new memory(dstUser, Dnnl.ENGINE, out);
         memory src = pd.src_desc().equals(srcUser) ? user : new memory(pd.src_desc(), Dnnl.ENGINE);
@@ -118,15 +158,10 @@ final class DnnlConvKernel extends DnnlKernel {
 
     /** The convolution reading {@code src}, writing the layout oneDNN picks, bottom/right padding {@code pads}. */
     private convolution_forward.primitive_desc primitive(memory.desc src, long[] dstDims, long[] pads) {
-        var w = conv.window();
-        var cd = new convolution_forward.desc(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_direct,
-                src, Dnnl.desc(weightDims(), memory.format_tag.any), bias.get_desc(),
-                Dnnl.desc(dstDims, memory.format_tag.any), new long[] {w.strideH(), w.strideW()},
-                new long[] {conv.dilationH() - 1, conv.dilationW() - 1}, new long[] {w.padH(), w.padW()}, pads);
-        return new convolution_forward.primitive_desc(cd, attr, Dnnl.ENGINE);
+        return primitive(conv, is, src, bias.get_desc(), Dnnl.desc(dstDims, memory.format_tag.any), pads, attr);
     }
 
-    private static reorder.primitive_desc reorder(memory.desc from, memory.desc to) {
+    static reorder.primitive_desc reorder(memory.desc from, memory.desc to) {
         return new reorder.primitive_desc(Dnnl.ENGINE, from, Dnnl.ENGINE, to, Dnnl.ATTR, false);
     }
 }

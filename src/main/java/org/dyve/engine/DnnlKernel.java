@@ -10,25 +10,25 @@ import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A layer run by oneDNN primitives on the engine's NCHW buffers: one {@link Dnnl.Plan} per run size, made on first
+ * Layers run by oneDNN primitives on the engine's buffers: one {@link Dnnl.Plan} per run size, made on first
  * use (batches smaller than the engine's are not padded), executed on the kernel's own stream. No allocation per
  * call.
  */
 abstract class DnnlKernel implements Kernel {
-    /** The engine's input and output buffers. */
-    final Pointer in;
-    final Pointer out;
     /** What the memories made here point into: a JavaCPP pointer made from a buffer does not keep it reachable. */
     private final List<Object> keep = new ArrayList<>();
     private final stream stream = new stream(Dnnl.ENGINE);
     private final Dnnl.Plan[] plans;
 
-    DnnlKernel(INDArray input, INDArray output) {
-        in = new Pointer(Buffers.view(input));
-        out = new Pointer(Buffers.view(output));
-        keep.add(input);
-        keep.add(output);
-        plans = new Dnnl.Plan[(int) input.size(0) + 1];
+    /** A kernel for runs of up to {@code batch} samples. */
+    DnnlKernel(int batch) {
+        plans = new Dnnl.Plan[batch + 1];
+    }
+
+    /** A pointer to an engine buffer, which stays reachable as long as this kernel. */
+    final Pointer pointer(INDArray buffer) {
+        keep.add(buffer);
+        return new Pointer(Buffers.view(buffer));
     }
 
     /**
@@ -64,7 +64,7 @@ abstract class DnnlKernel implements Kernel {
     }
 
     @Override
-    public final void run(int n) {
+    public void run(int n) {
         plan(n).run(stream);
     }
 }

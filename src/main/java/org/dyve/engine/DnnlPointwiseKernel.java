@@ -8,6 +8,7 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.javacpp.Pointer;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,6 +20,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * oneDNN 2.5 to its reference code), then the ReLU that follows, if fused. No reorder, no per-call set-up.
  */
 final class DnnlPointwiseKernel extends DnnlKernel {
+    /** The engine's input and output buffers. */
+    private final Pointer in;
+    private final Pointer out;
     private final Convolution conv;
     private final Shape is;
     private final Shape os;
@@ -35,7 +39,9 @@ final class DnnlPointwiseKernel extends DnnlKernel {
     }
 
     private DnnlPointwiseKernel(Convolution c, Shape is, Shape os, INDArray input, INDArray output, boolean relu) {
-        super(input, output);
+        super((int) input.size(0));
+        in = pointer(input);
+        out = pointer(output);
         this.conv = c;
         this.is = is;
         this.os = os;

@@ -5,6 +5,7 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.primitive;
+import org.bytedeco.javacpp.Pointer;
 import org.dyve.model.Pooling;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
@@ -18,13 +19,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * poolings (padding and overhang) stay in DyVE's kernel.
  */
 final class DnnlPoolKernel extends DnnlKernel {
-    private final Window w;
+    /** The engine's input and output buffers. */
+    private final Pointer in;
+    private final Pointer out;
+    private final Pooling pool;
     private final Shape is;
     private final Shape os;
-    /** Bottom and right padding (see {@link Dnnl#padEnd}). */
-    private final long[] pads;
-    /** Null for an average oneDNN cannot divide as Caffe does. */
-    private final dnnl.algorithm algorithm;
 
     /** The oneDNN kernel for {@code p}, or null (an average oneDNN cannot divide as Caffe does, or reference code). */
     static DnnlPoolKernel of(Pooling p, Shape is, Shape os, INDArray in, INDArray out) {
@@ -32,33 +32,48 @@ final class DnnlPoolKernel extends DnnlKernel {
     }
 
     private DnnlPoolKernel(Pooling p, Shape is, Shape os, INDArray input, INDArray output) {
-        super(input, output);
-        this.w = p.windowFor(is);
+        super((int) input.size(0));
+        in = pointer(input);
+        out = pointer(output);
+        this.pool = p;
         this.is = is;
         this.os = os;
-        // clamped at 0: where floor rounding leaves input unread, oneDNN rejects the sizes and DyVE's kernel runs
-        pads = new long[] {Math.max(0, Dnnl.padEnd(os.h(), w.strideH(), w.kh(), is.h(), w.padH())),
+    }
+
+    /**
+     * Bottom and right padding for Caffe's output size, clamped at 0: where floor rounding leaves input unread,
+     * oneDNN rejects the sizes and DyVE's kernel runs.
+     */
+    static long[] pads(Window w, Shape is, Shape os) {
+        return new long[] {Math.max(0, Dnnl.padEnd(os.h(), w.strideH(), w.kh(), is.h(), w.padH())),
             Math.max(0, Dnnl.padEnd(os.w(), w.strideW(), w.kw(), is.w(), w.padW()))};
-        this.algorithm = algorithm(p, w, pads[0], pads[1]);
+    }
+
+    /** The pooling primitive from {@code src} to {@code dst}, or null where oneDNN cannot pool as Caffe does. */
+    static pooling_forward.primitive_desc primitive(Pooling p, Shape is, Shape os, memory.desc src, memory.desc dst) {
+        Window w = p.windowFor(is);
+        long[] pads = pads(w, is, os);
+        dnnl.algorithm algorithm = algorithm(p, w, pads[0], pads[1]);
+        if (algorithm == null) {
+            return null;
+        }
+        var d = new pooling_forward.desc(dnnl.prop_kind.forward_inference, algorithm, src, dst,
+                new long[] {w.strideH(), w.strideW()}, new long[] {w.kh(), w.kw()}, new long[] {w.padH(), w.padW()},
+                pads);
+        return new pooling_forward.primitive_desc(d, Dnnl.ATTR, Dnnl.ENGINE);
     }
 
     @Override
     Dnnl.Plan makePlan(int n) {
-        if (algorithm == null) {
-            return Dnnl.Plan.NONE;
-        }
         memory.desc src = Dnnl.desc(new long[] {n, is.c(), is.h(), is.w()}, memory.format_tag.nchw);
         memory.desc dst = Dnnl.desc(new long[] {n, os.c(), os.h(), os.w()}, memory.format_tag.nchw);
-        var d = new pooling_forward.desc(dnnl.prop_kind.forward_inference, algorithm, src, dst,
-                new long[] {w.strideH(), w.strideW()}, new long[] {w.kh(), w.kw()}, new long[] {w.padH(), w.padW()},
-                pads);
-        var pd = new pooling_forward.primitive_desc(d, Dnnl.ATTR, Dnnl.ENGINE);
-        return Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
+        var pd = primitive(pool, is, os, src, dst);
+        return pd == null || Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
                 new IntMemoryMap[] {Dnnl.args(pd, dnnl.DNNL_ARG_SRC, new memory(src, Dnnl.ENGINE, in),
                     dnnl.DNNL_ARG_DST, new memory(dst, Dnnl.ENGINE, out))});
     }
 
-    private static dnnl.algorithm algorithm(Pooling p, Window w, long padB, long padR) {
+    static dnnl.algorithm algorithm(Pooling p, Window w, long padB, long padR) {
         if (p.mode() == Pooling.Mode.MAX) {
             return dnnl.algorithm.pooling_max;
         }

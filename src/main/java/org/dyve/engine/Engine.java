@@ -69,12 +69,19 @@ public final class Engine {
     private float[] act = new float[0];
     private float[] feat = new float[0];
 
+    /** Tensors that only a oneDNN segment holds in its blocked layout, written to their buffers when read. */
+    private final Map<String, DnnlSegmentKernel> hidden = new HashMap<>();
+
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
-        this(net, from, to, batch, effort, exits, true);
+        this(net, from, to, batch, effort, exits, true, SEGMENTS);
     }
 
+    /**
+     * @param fuse whether a convolution's kernel may apply the ReLU after it
+     * @param segments whether runs of layers may execute as one {@link DnnlSegmentKernel} (with {@code fuse})
+     */
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            boolean fuse) {
+            boolean fuse, boolean segments) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -97,16 +104,22 @@ public final class Engine {
             Layer l = net.layers().get(i);
             String in0 = l.inputs().get(0);
             Shape os = net.shape(l.output());
-            INDArray out;
             boolean alias = l.inPlace() && consumers.getOrDefault(in0, 0) == 1 && !net.outputs().contains(in0);
             if (l instanceof Flatten || l instanceof Identity) {
-                out = buffers.get(in0).reshape('c', batch, os.c(), os.h(), os.w());
-            } else if (alias) {
-                out = buffers.get(in0);
+                buffers.put(l.output(), buffers.get(in0).reshape('c', batch, os.c(), os.h(), os.w()));
             } else {
-                out = allocate(os);
+                buffers.put(l.output(), alias ? buffers.get(in0) : allocate(os));
             }
-            buffers.put(l.output(), out);
+        }
+        if (fuse && segments && ONEDNN) {
+            compileSegments(consumers, exits);
+        }
+        for (int i = from; i < to; i++) {
+            if (kernels[i - from] != null) {
+                continue;
+            }
+            Layer l = net.layers().get(i);
+            String in0 = l.inputs().get(0);
             // a plain ReLU that is a convolution's only reader, next in the range and in place: the oneDNN kernel
             // applies it on its output, and the ReLU layer has nothing left to do
             boolean reluNext = fuse && l instanceof Convolution && i + 1 < to && reluFollows(l.output())
@@ -115,7 +128,7 @@ public final class Engine {
             if (l instanceof Relu && fused.contains(in0)) {
                 kernels[i - from] = n -> { };
             } else {
-                kernels[i - from] = compile(l, out, reluNext);
+                kernels[i - from] = compile(l, buffers.get(l.output()), reluNext);
             }
         }
         ran = new long[kernels.length];
@@ -168,6 +181,77 @@ public final class Engine {
             outputs = sampleBuffers(net.rangeOutputs(from, to));
         }
     }
+
+    /**
+     * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution, no
+     * early exit inside) become one segment kernel each, its first layer's; the others of the run do nothing.
+     */
+    private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits) {
+        Set<Integer> exitLayers = new HashSet<>();
+        Set<String> probed = new HashSet<>();
+        for (EarlyExit e : exits) {
+            exitLayers.add(exitLayer(net, e.probe()));
+            probed.add(e.probe().tensor());
+        }
+        for (int a = from; a < to; ) {
+            int b = a;
+            int primitives = 0;
+            while (b < to && inSegment(net.layers().get(b))) {
+                Layer l = net.layers().get(b++);
+                primitives += l instanceof Relu || l instanceof Identity ? 0 : 1;
+                if (exitLayers.contains(b - 1)) {
+                    break;
+                }
+            }
+            if (primitives >= 2) {
+                Set<String> written = new HashSet<>();
+                for (int i = a; i < b; i++) {
+                    written.add(net.layers().get(i).output());
+                }
+                Set<String> external = new HashSet<>();
+                for (int i = 0; i < net.layers().size(); i++) {
+                    if (i < a || i >= b) {
+                        for (String t : net.layers().get(i).inputs()) {
+                            if (written.contains(t)) {
+                                external.add(t);
+                            }
+                        }
+                    }
+                }
+                for (String t : written) {
+                    if (net.outputs().contains(t) || probed.contains(t)) {
+                        external.add(t);
+                    }
+                }
+                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external);
+                if (k != null) {
+                    kernels[a - from] = k;
+                    for (int i = a + 1; i < b; i++) {
+                        kernels[i - from] = n -> { };
+                    }
+                    for (String t : written) {
+                        if (!external.contains(t)) {
+                            hidden.put(t, k);
+                        }
+                    }
+                }
+            }
+            a = Math.max(b, a + 1);
+        }
+    }
+
+    private boolean inSegment(Layer l) {
+        if (l instanceof Convolution c) {
+            ConvEffort knobs = effort.get(c.name());
+            if (knobs != null && !knobs.equals(ConvEffort.EXACT) && DynamicConvKernel.applies(c)) {
+                return false;
+            }
+        }
+        return DnnlSegmentKernel.supports(net, l);
+    }
+
+    /** Whether runs of layers may execute as oneDNN segments: {@code -Ddyve.engine.segments=false} compares. */
+    static final boolean SEGMENTS = !"false".equals(System.getProperty("dyve.engine.segments"));
 
     /**
      * The layer after which an exit is checked: the last that writes its tensor in the whole network, so that
@@ -241,6 +325,17 @@ public final class Engine {
         return macs >= PARALLEL_MACS ? maxThreads : 1;
     }
 
+    /**
+     * From this many floats per run, a layer that only moves data (pooling, a copy into a concat, a reorder) is split
+     * over the native threads too.
+     */
+    static final long PARALLEL_FLOATS = Long.getLong("dyve.engine.parallel-floats", 100_000L);
+
+    /** The native threads for a data-moving step that writes {@code floats} floats. */
+    static int threadsForFloats(long floats) {
+        return floats >= PARALLEL_FLOATS ? maxThreads : 1;
+    }
+
     /** Sets the OpenMP team size for the calling thread's next native ops. */
     static void useThreads(int threads) {
         int[] last = OMP_THREADS.get();
@@ -261,7 +356,15 @@ public final class Engine {
      * (otherwise the same results as {@link #of(Network, int)}).
      */
     public static Engine unfused(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false);
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, false);
+    }
+
+    /**
+     * Compiles the whole network, computed exactly, with one kernel per layer, so that {@link #run(int, long[])}
+     * times every layer on its own (the engines of {@link #of} may run several layers as one oneDNN segment).
+     */
+    public static Engine layerByLayer(Network net, int batch) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, false);
     }
 
     /**
@@ -469,6 +572,7 @@ public final class Engine {
 
     /** The {@code batch x C x H x W} buffer of a tensor of the range. */
     public INDArray buffer(String tensor) {
+        sync(tensor);
         INDArray b = buffers.get(tensor);
         if (b == null) {
             throw new IllegalArgumentException("tensor " + tensor + " is not part of layers [" + from + ", " + to
@@ -499,6 +603,7 @@ public final class Engine {
     /** Copies one sample of a tensor into {@code dst} (of the tensor's per-sample size). */
     public void getOutput(String tensor, int sample, float[] dst) {
         checkSample(sample);
+        sync(tensor);
         view(tensor).get(sample * net.shape(tensor).size(), dst);
     }
 
@@ -507,6 +612,25 @@ public final class Engine {
         float[] out = new float[net.shape(tensor).size()];
         getOutput(tensor, sample, out);
         return out;
+    }
+
+    /** The layer ranges {@code [from, to)} that run as one oneDNN segment each. */
+    List<int[]> segments() {
+        List<int[]> out = new ArrayList<>();
+        for (int i = 0; i < kernels.length; i++) {
+            if (kernels[i] instanceof DnnlSegmentKernel k) {
+                out.add(new int[] {from + i, k.end()});
+            }
+        }
+        return out;
+    }
+
+    /** Brings a tensor that a oneDNN segment holds in its own layout into the tensor's buffer. */
+    private void sync(String tensor) {
+        DnnlSegmentKernel k = hidden.get(tensor);
+        if (k != null) {
+            k.sync(tensor);
+        }
     }
 
     private void checkSample(int sample) {

@@ -7,15 +7,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Random;
+import org.dyve.FloatAsserts;
 import org.dyve.ShapeMismatchException;
 import org.dyve.TestNets;
 import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
+import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
+import org.dyve.model.Identity;
 import org.dyve.model.Input;
 import org.dyve.model.Network;
+import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
 import org.dyve.model.Shape;
+import org.dyve.model.Softmax;
 import org.dyve.model.Tensor;
 import org.dyve.model.Window;
 import org.junit.jupiter.api.Test;
@@ -23,6 +28,71 @@ import org.junit.jupiter.api.Test;
 class EngineTest {
     static Network dag() {
         return org.dyve.TestNets.dag();
+    }
+
+    /**
+     * A SqueezeNet-like stem and fire module: strided conv, ceil max pooling, squeeze 1x1, expand 1x1 and 3x3, concat,
+     * average pooling, dropout, a final 1x1, global average, softmax.
+     */
+    static Network fire() {
+        Random r = new Random(11);
+        List<org.dyve.model.Layer> l = List.of(
+                new Convolution("c1", "x", "c1", 16, Window.square(3, 2, 0), 1, 1, 1, TestNets.rand(r, 16, 3, 3, 3),
+                        TestNets.rand(r, 16)),
+                new Relu("r1", "c1", "r1", 0f),
+                new Pooling("p1", "r1", "p1", Pooling.Mode.MAX, Window.square(3, 2, 0), false, Pooling.Rounding.CEIL,
+                        false),
+                new Convolution("sq", "p1", "sq", 16, Window.square(1, 1, 0), 1, 1, 1, TestNets.rand(r, 16, 16, 1, 1),
+                        TestNets.rand(r, 16)),
+                new Relu("sqr", "sq", "sqr", 0f),
+                new Convolution("e1", "sqr", "e1", 16, Window.square(1, 1, 0), 1, 1, 1, TestNets.rand(r, 16, 16, 1, 1),
+                        TestNets.rand(r, 16)),
+                new Relu("e1r", "e1", "e1r", 0f),
+                new Convolution("e3", "sqr", "e3", 32, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 32, 16, 3, 3),
+                        TestNets.rand(r, 32)),
+                new Relu("e3r", "e3", "e3r", 0f),
+                new Concat("cat", List.of("e1r", "e3r"), "cat"),
+                new Pooling("p2", "cat", "p2", Pooling.Mode.AVE, Window.square(3, 2, 0), false, Pooling.Rounding.CEIL,
+                        false),
+                new Identity("drop", "p2", "drop"),
+                new Convolution("cf", "drop", "cf", 10, Window.square(1, 1, 0), 1, 1, 1, TestNets.rand(r, 10, 48, 1, 1),
+                        TestNets.rand(r, 10)),
+                new Relu("cfr", "cf", "cfr", 0.1f),
+                new Pooling("gp", "cfr", "gp", Pooling.Mode.AVE, null, true, Pooling.Rounding.CEIL, false),
+                new Softmax("prob", "gp", "prob"));
+        return new Network("fire", List.of(new Input("x", new Shape(3, 31, 31))), l, List.of());
+    }
+
+    @Test
+    void aOneDnnSegmentComputesWhatTheLayersComputeOneByOneAndShowsItsInnerTensorsOnRequest() {
+        Network net = fire();
+        Engine segmented = Engine.of(net, 2);
+        Engine layers = Engine.layerByLayer(net, 2);
+        assertEquals(List.of(), layers.segments());
+        if (!Engine.ONEDNN || !"amd64".equals(System.getProperty("os.arch"))) {
+            return;
+        }
+        // on x86-64 oneDNN has optimised code for every layer: all but the softmax run as one segment
+        assertEquals(1, segmented.segments().size());
+        assertArrayEquals(new int[] {0, net.layers().size() - 1}, segmented.segments().get(0));
+        for (int n = 2; n >= 1; n--) {
+            for (int s = 0; s < 2; s++) {
+                float[] x = new float[3 * 31 * 31];
+                Random r = new Random(100 + s);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = r.nextFloat() * 2 - 1;
+                }
+                segmented.setInput("x", s, x);
+                layers.setInput("x", s, x);
+            }
+            segmented.run(n);
+            layers.run(n);
+            for (int s = 0; s < n; s++) {
+                for (String t : List.of("r1", "p1", "sqr", "e3", "cat", "drop", "cfr", "gp", "prob")) {
+                    FloatAsserts.assertClose(layers.output(t, s), segmented.output(t, s), t + " sample " + s);
+                }
+            }
+        }
     }
 
     private static float[] input(int seed) {
