@@ -32,17 +32,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * A run of convolution, pooling, ReLU, concat and identity layers executed as one chain of oneDNN primitives on
  * activations kept in one layout from the first layer to the last: channels-last ({@code nhwc}, where oneDNN's
  * brgemm convolutions run), else its blocked {@code nChw16c} or {@code nChw8c}. No reorder to and from NCHW around
- * every layer, ReLUs fused into the convolutions before them, and the convolutions that feed a concat write straight
- * into their channel block of its output where oneDNN can. The engine's
+ * every layer, and ReLUs fused into the convolutions before them. A concat copies nothing: its output is the list
+ * of its inputs' memories, which pooling pools one by one and a convolution reads as the sum of one convolution per
+ * part (where its output is no larger than its input; else the parts are copied into one input first). The engine's
  * NCHW buffers are read for the segment's inputs and written, at the end of every run, for the tensors that layers
  * outside the segment (or the network's outputs, or early exits) read; any other tensor of the segment is reordered
  * into its NCHW buffer only when someone asks for it ({@link #sync}). No allocation per call.
  */
 final class DnnlSegmentKernel extends DnnlKernel {
     /** Layouts tried in order: the first in which oneDNN runs every layer with optimised code is used. */
-    private static final memory.format_tag[] LAYOUTS = {memory.format_tag.nhwc, memory.format_tag.nChw16c, memory.format_tag.nChw8c};
-    /** Channel blocks of concat inputs must start at a multiple of this to be written in place. */
-    static final int BLOCK = 16;
+    private static final memory.format_tag[] LAYOUTS = {memory.format_tag.nhwc, memory.format_tag.nChw16c,
+        memory.format_tag.nChw8c};
 
     private final Network net;
     private final int from;
@@ -53,8 +53,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final memory.format_tag layout;
     private final Map<String, Pointer> pointers = new HashMap<>();
     private final Map<String, memory> constants = new HashMap<>();
-    /** Per run size: the memory holding each tensor of the segment after a run. */
-    private final List<Map<String, memory>> memories = new ArrayList<>();
+    /** Per run size: the memories holding each tensor of the segment after a run. */
+    private final List<Map<String, List<Part>>> memories = new ArrayList<>();
     /** Per run size and tensor: the reorder that writes it to its NCHW buffer on request. */
     private final Map<String, Dnnl.Plan> syncs = new HashMap<>();
     private final Set<String> synced = new HashSet<>();
@@ -63,7 +63,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /**
      * The kernel for layers {@code [from, to)} of {@code net} (see {@link #supports}), or null when oneDNN runs one
-     * of them only with reference code in both blocked layouts.
+     * of them only with reference code in every layout.
      *
      * @param buffers the engine's NCHW buffer of every tensor
      * @param consumers how many layers of the network read each tensor
@@ -98,10 +98,10 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /**
      * Whether a layer can be part of a segment: a convolution, a pooling oneDNN computes as Caffe does, a ReLU, an
-     * identity, or a concat whose inputs (all but the last) fill whole channel blocks.
+     * identity or a concat.
      */
     static boolean supports(Network net, Layer l) {
-        if (l instanceof Convolution || l instanceof Relu || l instanceof Identity) {
+        if (l instanceof Convolution || l instanceof Relu || l instanceof Identity || l instanceof Concat) {
             return true;
         }
         if (l instanceof Pooling p) {
@@ -109,14 +109,6 @@ final class DnnlSegmentKernel extends DnnlKernel {
             var w = p.windowFor(is);
             long[] pads = DnnlPoolKernel.pads(w, is, net.shape(p.output()));
             return DnnlPoolKernel.algorithm(p, w, pads[0], pads[1]) != null;
-        }
-        if (l instanceof Concat c) {
-            for (int k = 0; k < c.inputs().size() - 1; k++) {
-                if (net.shape(c.inputs().get(k)).c() % BLOCK != 0) {
-                    return false;
-                }
-            }
-            return true;
         }
         return false;
     }
@@ -141,14 +133,20 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     private Dnnl.Plan syncPlan(String t, int n) {
-        memory m = memories.get(n).get(t);
-        memory user = user(t, n);
-        if (m == null || same(m, user)) {
+        List<Part> parts = memories.get(n).get(t);
+        if (parts == null) {
             return Dnnl.Plan.NONE;
         }
-        var r = DnnlConvKernel.reorder(m.get_desc(), user.get_desc());
-        return new Dnnl.Plan(new primitive[] {new reorder(r)},
-                new IntMemoryMap[] {Dnnl.args(r, dnnl.DNNL_ARG_FROM, m, dnnl.DNNL_ARG_TO, user)});
+        Steps st = new Steps();
+        toUser(st, t, parts, n);
+        return st.plan();
+    }
+
+    /**
+     * A tensor, or the channels {@code [offset, offset + channels)} of one: a concat's output is the list of its
+     * inputs' parts, never copied into one memory unless a reader needs it whole.
+     */
+    private record Part(memory memory, int offset, int channels) {
     }
 
     /** The steps of a plan as they are built. */
@@ -185,79 +183,47 @@ final class DnnlSegmentKernel extends DnnlKernel {
     @Override
     Dnnl.Plan makePlan(int n) {
         Steps st = new Steps();
-        Map<String, memory> mem = new HashMap<>();
+        Map<String, List<Part>> mem = new HashMap<>();
         for (String t : net.rangeInputs(from, to)) {
-            mem.put(t, user(t, n));
-        }
-        // convolutions whose (ReLU'd) output only a concat reads write into their block of its output
-        Map<String, memory> concatOut = new HashMap<>();
-        Map<String, memory> target = new HashMap<>();
-        for (int i = from; i < to; i++) {
-            if (net.layers().get(i) instanceof Concat c) {
-                memory out = new memory(blocked(n, net.shape(c.output())), Dnnl.ENGINE);
-                concatOut.put(c.output(), out);
-                int offset = 0;
-                for (String in : c.inputs()) {
-                    Shape s = net.shape(in);
-                    String conv = convWriting(in, c);
-                    if (conv != null) {
-                        target.put(conv, new memory(out.get_desc().submemory_desc(new long[] {n, s.c(), s.h(), s.w()},
-                                new long[] {0, offset, 0, 0}), Dnnl.ENGINE, out.get_data_handle()));
-                    }
-                    offset += s.c();
-                }
-            }
+            mem.put(t, List.of(new Part(user(t, n), 0, net.shape(t).c())));
         }
         for (int i = from; i < to; i++) {
             Layer l = net.layers().get(i);
+            Shape os = net.shape(l.output());
             int threads = l instanceof Convolution ? Engine.threadsFor(n * net.macs(i))
-                    : Engine.threadsForFloats((long) n * net.shape(l.output()).size());
+                    : Engine.threadsForFloats((long) n * os.size());
             Engine.useThreads(threads);
+            List<Part> in = mem.get(l.inputs().get(0));
             if (l instanceof Convolution c) {
                 boolean relu = fusesRelu(i);
-                Shape is = net.shape(c.input());
-                Shape os = net.shape(c.output());
-                memory src = mem.get(c.input());
-                memory into = target.get(c.output());
-                memory.desc bias = bias(c).get_desc();
-                var attr = Dnnl.attr(new post_ops(), relu);
-                long[] pads = DnnlConvKernel.pads(c, is, os);
-                // the input as it is, else in the layout oneDNN wants after a reorder; the output into its block of a
-                // concat, else a memory of its own
-                convolution_forward.primitive_desc pd = null;
-                boolean inPlace = false;
-                for (memory.desc s : new memory.desc[] {src.get_desc(), Dnnl.desc(dims(n, is), memory.format_tag.any)}) {
-                    if (pd == null && into != null) {
-                        pd = conv(c, is, s, bias, into.get_desc(), pads, attr);
-                        inPlace = pd != null;
-                    }
-                    if (pd == null) {
-                        pd = conv(c, is, s, bias, blocked(n, os), pads, attr);
-                    }
+                // a convolution is linear in its input channels: over a concat's parts it is the sum of one
+                // convolution per part (oneDNN's sum post-op), the bias added by the first and the ReLU by the last.
+                // Each part after the first reads the output again: where the output is larger than the input,
+                // copying the parts into one input costs less (SqueezeNet's conv_final)
+                memory.desc dst = blocked(n, os);
+                boolean split = c.group() == 1 && os.size() <= net.shape(c.input()).size();
+                List<ConvStep> parts = new ArrayList<>();
+                for (int k = 0; k < in.size() && (k == 0 || split); k++) {
+                    parts.add(convStep(n, i, in.get(k), k == 0, k > 0, relu && k == in.size() - 1, dst));
                 }
-                if (pd == null) {
+                if (parts.contains(null) || parts.size() < in.size()) {
+                    parts = new ArrayList<>();
+                    parts.add(convStep(n, i, new Part(whole(st, n, c.input(), in, mem), 0, net.shape(c.input()).c()),
+                            true, false, relu, dst));
+                }
+                if (parts.contains(null)) {
                     return Dnnl.Plan.NONE;
                 }
-                if (!pd.src_desc().equals(src.get_desc())) {
-                    src = st.reorder(src, pd.src_desc(), threads);
+                memory out = new memory(dst, Dnnl.ENGINE);
+                for (ConvStep p : parts) {
+                    emit(st, c, p, out);
                 }
-                memory dst = inPlace ? into : new memory(pd.dst_desc(), Dnnl.ENGINE);
-                if (!inPlace) {
-                    target.remove(c.output());
-                }
-                memory.desc userWeights = Dnnl.desc(DnnlConvKernel.weightDims(c, is), DnnlConvKernel.weightTag(c));
-                memory w = DnnlConvKernel.weightsFor(pd, userWeights,
-                        constant(c.name() + "/w", c.weight().data(), userWeights));
-                IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst);
-                a.put(dnnl.DNNL_ARG_WEIGHTS, w);
-                a.put(dnnl.DNNL_ARG_BIAS, bias(c));
-                st.add(new convolution_forward(pd), a, threads);
-                mem.put(c.output(), dst);
+                mem.put(c.output(), List.of(new Part(out, 0, os.c())));
                 if (relu) {
-                    mem.put(net.layers().get(++i).output(), dst);
+                    mem.put(net.layers().get(++i).output(), mem.get(c.output()));
                 }
             } else if (l instanceof Relu r) {
-                memory src = mem.get(r.input());
+                memory src = whole(st, n, r.input(), in, mem);
                 boolean overwrite = consumers.getOrDefault(r.input(), 0) == 1 && !external.contains(r.input())
                         && !net.outputs().contains(r.input()) && !net.rangeInputs(from, to).contains(r.input());
                 memory dst = overwrite ? src : new memory(src.get_desc(), Dnnl.ENGINE);
@@ -268,67 +234,149 @@ final class DnnlSegmentKernel extends DnnlKernel {
                     return Dnnl.Plan.NONE;
                 }
                 st.add(new eltwise_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst), threads);
-                mem.put(r.output(), dst);
+                mem.put(r.output(), List.of(new Part(dst, 0, os.c())));
             } else if (l instanceof Identity) {
-                mem.put(l.output(), mem.get(l.inputs().get(0)));
+                mem.put(l.output(), in);
             } else if (l instanceof Pooling p) {
+                // pooling works channel by channel: a concat's parts are pooled one by one
                 Shape is = net.shape(p.input());
-                Shape os = net.shape(p.output());
-                memory src = mem.get(p.input());
-                if (!src.get_desc().equals(blocked(n, is))) {
-                    src = st.reorder(src, blocked(n, is), threads);
-                }
-                memory.desc in = src.get_desc();
-                var pd = optimised(() -> DnnlPoolKernel.primitive(p, is, os, in, blocked(n, os)));
-                if (pd == null) {
-                    return Dnnl.Plan.NONE;
-                }
-                memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
-                st.add(new pooling_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst), threads);
-                mem.put(p.output(), dst);
-            } else if (l instanceof Concat c) {
-                memory out = concatOut.get(c.output());
-                int offset = 0;
-                for (String in : c.inputs()) {
-                    Shape s = net.shape(in);
-                    String conv = convWriting(in, c);
-                    if (conv == null || !target.containsKey(conv)) {
-                        memory block = new memory(out.get_desc().submemory_desc(new long[] {n, s.c(), s.h(), s.w()},
-                                new long[] {0, offset, 0, 0}), Dnnl.ENGINE, out.get_data_handle());
-                        st.into(mem.get(in), block, threads);
+                List<Part> out = new ArrayList<>();
+                for (Part part : in) {
+                    Shape pis = new Shape(part.channels(), is.h(), is.w());
+                    Shape pos = new Shape(part.channels(), os.h(), os.w());
+                    memory src = part.memory();
+                    if (!src.get_desc().equals(blocked(n, pis))) {
+                        src = st.reorder(src, blocked(n, pis), threads);
                     }
-                    offset += s.c();
+                    memory.desc sd = src.get_desc();
+                    var pd = optimised(() -> DnnlPoolKernel.primitive(p, pis, pos, sd, blocked(n, pos)));
+                    if (pd == null) {
+                        return Dnnl.Plan.NONE;
+                    }
+                    memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                    st.add(new pooling_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst),
+                            threads);
+                    out.add(new Part(dst, part.offset(), part.channels()));
                 }
-                mem.put(c.output(), out);
+                mem.put(p.output(), List.copyOf(out));
+            } else if (l instanceof Concat c) {
+                List<Part> out = new ArrayList<>();
+                int offset = 0;
+                for (String t : c.inputs()) {
+                    for (Part part : mem.get(t)) {
+                        out.add(new Part(part.memory(), offset + part.offset(), part.channels()));
+                    }
+                    offset += net.shape(t).c();
+                }
+                mem.put(c.output(), List.copyOf(out));
             } else {
                 throw new IllegalStateException(l.name() + ": " + l.type() + " is not part of a oneDNN segment");
             }
         }
         for (String t : external) {
-            memory m = mem.get(t);
-            memory user = user(t, n);
-            if (!same(m, user)) {
-                st.into(m, user, Engine.threadsForFloats((long) n * net.shape(t).size()));
-            }
+            toUser(st, t, mem.get(t), n);
         }
         memories.set(n, mem);
         return st.plan();
     }
 
+    /** A convolution over one part of its input, before its weights and output are bound. */
+    private record ConvStep(convolution_forward.primitive_desc pd, Part src, boolean bias, int threads) {
+    }
+
     /**
-     * The convolution whose output, or its fused ReLU's, is tensor {@code t} and read by concat {@code c} alone, or
-     * null.
+     * The convolution at layer {@code i} over {@code src} into a memory laid out as {@code dst}: with the bias or
+     * without, adding to what the output holds or not, then the ReLU or not; null when oneDNN has no optimised code
+     * for it.
      */
-    private String convWriting(String t, Concat c) {
-        int w = net.lastWriter(t, from, to);
-        if (w < 0 || consumers.getOrDefault(t, 0) != 1 || external.contains(t)) {
-            return null;
+    private ConvStep convStep(int n, int i, Part src, boolean bias, boolean accumulate, boolean relu,
+            memory.desc dst) {
+        Convolution c = (Convolution) net.layers().get(i);
+        Shape whole = net.shape(c.input());
+        Shape is = new Shape(src.channels(), whole.h(), whole.w());
+        Shape os = net.shape(c.output());
+        post_ops ops = new post_ops();
+        if (accumulate) {
+            ops.append_sum();
         }
-        Layer l = net.layers().get(w);
-        if (l instanceof Convolution conv) {
-            return conv.output();
+        var attr = Dnnl.attr(ops, relu);
+        memory.desc b = bias ? bias(c).get_desc() : new memory.desc();
+        long[] pads = DnnlConvKernel.pads(c, is, os);
+        int threads = Engine.threadsFor(n * net.macs(i) * src.channels() / whole.c());
+        Engine.useThreads(threads);
+        // the input as it is, else in the layout oneDNN wants after a reorder
+        for (memory.desc s : new memory.desc[] {src.memory().get_desc(), Dnnl.desc(dims(n, is),
+                memory.format_tag.any)}) {
+            var pd = optimised(() -> DnnlConvKernel.primitive(c, is, s, b, dst, pads, attr));
+            if (pd != null) {
+                return new ConvStep(pd, src, bias, threads);
+            }
         }
-        return l instanceof Relu && w > from && fusesRelu(w - 1) ? net.layers().get(w - 1).output() : null;
+        return null;
+    }
+
+    /** Adds the step of {@code p} writing {@code out}, with its weights (its part's input channels) reordered. */
+    private void emit(Steps st, Convolution c, ConvStep p, memory out) {
+        memory src = p.src().memory();
+        if (!p.pd().src_desc().equals(src.get_desc())) {
+            src = st.reorder(src, p.pd().src_desc(), p.threads());
+        }
+        Shape whole = net.shape(c.input());
+        Shape is = new Shape(p.src().channels(), whole.h(), whole.w());
+        memory.desc userWeights = Dnnl.desc(DnnlConvKernel.weightDims(c, is), DnnlConvKernel.weightTag(c));
+        float[] w = c.weight().data();
+        float[] slice = is.c() == whole.c() ? w
+                : inputChannels(w, c.numOutput(), whole.c(), p.src().offset(), is.c(), w.length / (c.numOutput()
+                        * whole.c()));
+        memory weights = DnnlConvKernel.weightsFor(p.pd(), userWeights,
+                constant(c.name() + "/w" + p.src().offset() + "+" + is.c(), slice, userWeights));
+        IntMemoryMap a = Dnnl.args(p.pd(), dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, out);
+        a.put(dnnl.DNNL_ARG_WEIGHTS, weights);
+        if (p.bias()) {
+            a.put(dnnl.DNNL_ARG_BIAS, bias(c));
+        }
+        st.add(new convolution_forward(p.pd()), a, p.threads());
+    }
+
+    /** Input channels {@code [offset, offset + count)} of {@code o x in x k} weights (ungrouped). */
+    private static float[] inputChannels(float[] w, int o, int in, int offset, int count, int k) {
+        float[] out = new float[o * count * k];
+        for (int f = 0; f < o; f++) {
+            System.arraycopy(w, (f * in + offset) * k, out, f * count * k, count * k);
+        }
+        return out;
+    }
+
+    /** Tensor {@code t} in one memory: its only part, or its parts copied into a new one. */
+    private memory whole(Steps st, int n, String t, List<Part> parts, Map<String, List<Part>> mem) {
+        if (parts.size() == 1) {
+            return parts.get(0).memory();
+        }
+        Shape s = net.shape(t);
+        memory out = new memory(blocked(n, s), Dnnl.ENGINE);
+        for (Part p : parts) {
+            st.into(p.memory(), channels(out, n, s, p), Engine.threadsForFloats((long) n * p.channels() * s.plane()));
+        }
+        mem.put(t, List.of(new Part(out, 0, s.c())));
+        return out;
+    }
+
+    /** Writes tensor {@code t}, held as {@code parts}, to its NCHW buffer. */
+    private void toUser(Steps st, String t, List<Part> parts, int n) {
+        memory user = user(t, n);
+        Shape s = net.shape(t);
+        for (Part p : parts) {
+            if (parts.size() > 1 || !same(p.memory(), user)) {
+                st.into(p.memory(), parts.size() == 1 ? user : channels(user, n, s, p),
+                        Engine.threadsForFloats((long) n * p.channels() * s.plane()));
+            }
+        }
+    }
+
+    /** The channels of part {@code p} within memory {@code m} of a tensor of shape {@code s}. */
+    private static memory channels(memory m, int n, Shape s, Part p) {
+        return new memory(m.get_desc().submemory_desc(new long[] {n, p.channels(), s.h(), s.w()},
+                new long[] {0, p.offset(), 0, 0}), Dnnl.ENGINE, m.get_data_handle());
     }
 
     /** Whether the convolution at {@code i} applies the plain ReLU after it, its output's only reader. */

@@ -32,7 +32,9 @@ class EngineTest {
 
     /**
      * A SqueezeNet-like stem and fire module: strided conv, ceil max pooling, squeeze 1x1, expand 1x1 and 3x3, concat,
-     * average pooling, dropout, a final 1x1, global average, softmax.
+     * average pooling, dropout, a final 1x1, global average, softmax; and a second output from the concat through a
+     * 3x3 convolution with more outputs than inputs (its input is copied together; the final 1x1 sums one product per
+     * part of the concat).
      */
     static Network fire() {
         Random r = new Random(11);
@@ -52,6 +54,10 @@ class EngineTest {
                         TestNets.rand(r, 32)),
                 new Relu("e3r", "e3", "e3r", 0f),
                 new Concat("cat", List.of("e1r", "e3r"), "cat"),
+                new Convolution("wide", "cat", "wide", 64, Window.square(3, 1, 1), 1, 1, 1,
+                        TestNets.rand(r, 64, 48, 3, 3), TestNets.rand(r, 64)),
+                new Relu("wider", "wide", "wider", 0f),
+                new Pooling("gw", "wider", "gw", Pooling.Mode.MAX, null, true, Pooling.Rounding.CEIL, false),
                 new Pooling("p2", "cat", "p2", Pooling.Mode.AVE, Window.square(3, 2, 0), false, Pooling.Rounding.CEIL,
                         false),
                 new Identity("drop", "p2", "drop"),
@@ -88,7 +94,8 @@ class EngineTest {
             segmented.run(n);
             layers.run(n);
             for (int s = 0; s < n; s++) {
-                for (String t : List.of("r1", "p1", "sqr", "e3", "cat", "drop", "cfr", "gp", "prob")) {
+                for (String t : List.of("r1", "p1", "sqr", "e3", "cat", "wider", "gw", "p2", "drop", "cfr",
+                        "gp", "prob")) {
                     FloatAsserts.assertClose(layers.output(t, s), segmented.output(t, s), t + " sample " + s);
                 }
             }
