@@ -76,9 +76,7 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                         if (isAvailable(out) && !queue.isEmpty()) {
                             emitOne();
                         }
-                        if (policy != Overflow.BACKPRESSURE || frames < capacity) {
-                            pull(in);
-                        }
+                        pullIfRoom();
                     }
 
                     @Override
@@ -96,9 +94,8 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                         }
                         if (isClosed(in) && queue.isEmpty()) {
                             completeStage();
-                        } else if (!hasBeenPulled(in) && !isClosed(in)
-                                && (policy != Overflow.BACKPRESSURE || frames < capacity)) {
-                            pull(in);
+                        } else {
+                            pullIfRoom();
                         }
                     }
                 });
@@ -153,7 +150,12 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                     f = f.withBacklog(frames);
                 }
                 push(out, f);
-                if (policy == Overflow.BACKPRESSURE && !hasBeenPulled(in) && !isClosed(in)) {
+                pullIfRoom();
+            }
+
+            /** Asks for the next frame unless one is asked for already or, with backpressure, the buffer is full. */
+            private void pullIfRoom() {
+                if (!hasBeenPulled(in) && !isClosed(in) && (policy != Overflow.BACKPRESSURE || frames < capacity)) {
                     pull(in);
                 }
             }

@@ -112,6 +112,27 @@ class StreamTest {
     }
 
     @Test
+    void liveBufferWithBackpressureHoldsItsProducerWhenFullAndLosesNothing() {
+        java.util.concurrent.atomic.AtomicInteger produced = new java.util.concurrent.atomic.AtomicInteger();
+        TestSubscriber.Probe<Frame> sink = org.apache.pekko.stream.javadsl.Source.range(0, 49)
+                .map(i -> frame(produced.getAndIncrement()))
+                .via(new LiveBuffer(2, Overflow.BACKPRESSURE)).runWith(TestSink.probe(classic()), KIT.system());
+        // a frame that goes straight through asks upstream for the next one once (asking twice failed the stage)
+        sink.request(1);
+        assertEquals(0, sink.expectNext().seq());
+        sink.expectNoMessage(Duration.ofMillis(200));
+        assertTrue(produced.get() <= 3, "with nothing asked downstream, one frame out and two waiting hold the"
+                + " producer; produced " + produced.get());
+        sink.request(49);
+        for (int i = 1; i < 50; i++) {
+            Frame f = sink.expectNext();
+            assertEquals(i, f.seq());
+            assertTrue(!f.isDropped());
+        }
+        sink.expectComplete();
+    }
+
+    @Test
     void liveBufferCanDropTheNewestInstead() {
         Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
                 .via(new LiveBuffer(3, Overflow.DROP_NEWEST)).toMat(TestSink.probe(classic()), Keep.both())
