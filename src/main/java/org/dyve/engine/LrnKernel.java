@@ -46,36 +46,48 @@ final class LrnKernel extends PerSampleKernel {
                 }
             }
         } else {
-            // separable window sums of squares: along rows into dst (scratch), then down columns into scale
+            // separable window sums of squares, each pass as a few long unit-stride loops over the whole sample
+            // (planes are small: row-by-row loops cost more in loop overhead than in additions). The terms are
+            // added in ascending row and column order, as a direct window sum adds them.
             float a = lrn.alpha() / (lrn.size() * lrn.size());
             int h = s.h();
             int w = s.w();
+            int n = src.length;
+            for (int i = 0; i < n; i++) {
+                scale[i] = src[i] * src[i];
+            }
+            // along rows into dst (scratch): shifted copies of all rows at once, then the columns within half of a
+            // row's ends, where a shift reaches into the neighbouring row, summed directly
+            java.util.Arrays.fill(dst, 0f);
+            for (int d = -half; d <= half; d++) {
+                for (int i = Math.max(0, -d), e = Math.min(n, n - d); i < e; i++) {
+                    dst[i] += scale[i + d];
+                }
+            }
+            for (int row = 0; row < n; row += w) {
+                for (int x = 0; x < w; x++) {
+                    if (x == half && w - half > half) {
+                        x = w - half;
+                    }
+                    float sum = 0;
+                    for (int j = Math.max(0, x - half), e = Math.min(w - 1, x + half); j <= e; j++) {
+                        sum += scale[row + j];
+                    }
+                    dst[row + x] = sum;
+                }
+            }
+            // down columns into scale: per channel, shifted copies of the plane's valid rows
+            java.util.Arrays.fill(scale, 0f);
             for (int c = 0; c < s.c(); c++) {
                 int b = c * plane;
-                for (int y = 0; y < h; y++) {
-                    int row = b + y * w;
-                    for (int x = 0; x < w; x++) {
-                        float sum = 0;
-                        for (int j = Math.max(0, x - half), e = Math.min(w - 1, x + half); j <= e; j++) {
-                            float v = src[row + j];
-                            sum += v * v;
-                        }
-                        dst[row + x] = sum;
+                for (int d = -half; d <= half; d++) {
+                    for (int i = b + Math.max(0, -d) * w, e = b + Math.min(h, h - d) * w; i < e; i++) {
+                        scale[i] += dst[i + d * w];
                     }
                 }
-                for (int y = 0; y < h; y++) {
-                    int row = b + y * w;
-                    java.util.Arrays.fill(scale, row, row + w, 0f);
-                    for (int i = Math.max(0, y - half), e = Math.min(h - 1, y + half); i <= e; i++) {
-                        int from = b + i * w;
-                        for (int x = 0; x < w; x++) {
-                            scale[row + x] += dst[from + x];
-                        }
-                    }
-                    for (int x = 0; x < w; x++) {
-                        scale[row + x] = 1f + a * scale[row + x];
-                    }
-                }
+            }
+            for (int i = 0; i < n; i++) {
+                scale[i] = 1f + a * scale[i];
             }
         }
         if (lrn.beta() == 0.75f) {
