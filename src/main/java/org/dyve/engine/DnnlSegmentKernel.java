@@ -41,8 +41,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class DnnlSegmentKernel extends DnnlKernel {
     /** Layouts tried in order: the first in which oneDNN runs every layer with optimised code is used. */
-    private static final memory.format_tag[] LAYOUTS = {memory.format_tag.nhwc, memory.format_tag.nChw16c,
-        memory.format_tag.nChw8c};
+    static final List<memory.format_tag> LAYOUTS = List.of(memory.format_tag.nhwc, memory.format_tag.nChw16c,
+            memory.format_tag.nChw8c);
 
     private final Network net;
     private final int from;
@@ -62,16 +62,16 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private int lastRun;
 
     /**
-     * The kernel for layers {@code [from, to)} of {@code net} (see {@link #supports}), or null when oneDNN runs one
-     * of them only with reference code in every layout.
+     * The kernel for layers {@code [from, to)} of {@code net} (see {@link #supports}) in the first of
+     * {@code layouts} in which oneDNN runs every layer with optimised code, or null when there is none.
      *
      * @param buffers the engine's NCHW buffer of every tensor
      * @param consumers how many layers of the network read each tensor
      * @param external the tensors written here that must be in their NCHW buffers after every run
      */
     static DnnlSegmentKernel of(Network net, int from, int to, int batch, Map<String, INDArray> buffers,
-            Map<String, Integer> consumers, Set<String> external) {
-        for (memory.format_tag layout : LAYOUTS) {
+            Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts) {
+        for (memory.format_tag layout : layouts) {
             DnnlSegmentKernel k = usable(() -> new DnnlSegmentKernel(net, from, to, batch, buffers, consumers, external,
                     layout));
             if (k != null) {

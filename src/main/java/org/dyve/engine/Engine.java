@@ -73,15 +73,16 @@ public final class Engine {
     private final Map<String, DnnlSegmentKernel> hidden = new HashMap<>();
 
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
-        this(net, from, to, batch, effort, exits, true, SEGMENTS);
+        this(net, from, to, batch, effort, exits, true, SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of());
     }
 
     /**
      * @param fuse whether a convolution's kernel may apply the ReLU after it
-     * @param segments whether runs of layers may execute as one {@link DnnlSegmentKernel} (with {@code fuse})
+     * @param layouts the layouts, in order of preference, in which runs of layers may execute as one
+     *     {@link DnnlSegmentKernel} (with {@code fuse}); none: one kernel per layer
      */
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            boolean fuse, boolean segments) {
+            boolean fuse, List<org.bytedeco.dnnl.memory.format_tag> layouts) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -111,8 +112,8 @@ public final class Engine {
                 buffers.put(l.output(), alias ? buffers.get(in0) : allocate(os));
             }
         }
-        if (fuse && segments && ONEDNN) {
-            compileSegments(consumers, exits);
+        if (fuse && !layouts.isEmpty() && ONEDNN) {
+            compileSegments(consumers, exits, layouts);
         }
         for (int i = from; i < to; i++) {
             if (kernels[i - from] != null) {
@@ -186,7 +187,8 @@ public final class Engine {
      * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution, no
      * early exit inside) become one segment kernel each, its first layer's; the others of the run do nothing.
      */
-    private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits) {
+    private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits,
+            List<org.bytedeco.dnnl.memory.format_tag> layouts) {
         Set<Integer> exitLayers = new HashSet<>();
         Set<String> probed = new HashSet<>();
         for (EarlyExit e : exits) {
@@ -223,7 +225,7 @@ public final class Engine {
                         external.add(t);
                     }
                 }
-                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external);
+                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external, layouts);
                 if (k != null) {
                     kernels[a - from] = k;
                     for (int i = a + 1; i < b; i++) {
@@ -356,7 +358,12 @@ public final class Engine {
      * (otherwise the same results as {@link #of(Network, int)}).
      */
     public static Engine unfused(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, false);
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, List.of());
+    }
+
+    /** Like {@link #of(Network, int)} with oneDNN segments in {@code layout} only (the fallback layouts' tests). */
+    static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of(layout));
     }
 
     /**
@@ -364,7 +371,7 @@ public final class Engine {
      * times every layer on its own (the engines of {@link #of} may run several layers as one oneDNN segment).
      */
     public static Engine layerByLayer(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, false);
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of());
     }
 
     /**
