@@ -1,6 +1,7 @@
 package org.dyve.engine;
 
 import org.dyve.model.BatchNorm;
+import org.dyve.model.Layer;
 import org.dyve.model.Scale;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,21 +20,35 @@ final class AffineKernel extends PerSampleKernel {
     }
 
     static AffineKernel of(BatchNorm bn, Shape s, INDArray in, INDArray out) {
-        int c = s.c();
-        float[] a = new float[c];
-        float[] b = new float[c];
-        for (int i = 0; i < c; i++) {
-            float inv = (float) (1.0 / Math.sqrt(bn.variance().data()[i] + (double) bn.epsilon()));
-            float g = bn.gamma() == null ? 1f : bn.gamma().data()[i];
-            a[i] = g * inv;
-            b[i] = (bn.beta() == null ? 0f : bn.beta().data()[i]) - bn.mean().data()[i] * a[i];
-        }
-        return new AffineKernel(s, a, b, in, out);
+        float[][] ab = coefficients(bn, s.c());
+        return new AffineKernel(s, ab[0], ab[1], in, out);
     }
 
     static AffineKernel of(Scale sc, Shape s, INDArray in, INDArray out) {
-        return new AffineKernel(s, sc.gamma().data().clone(),
-                sc.beta() == null ? new float[s.c()] : sc.beta().data().clone(), in, out);
+        float[][] ab = coefficients(sc, s.c());
+        return new AffineKernel(s, ab[0], ab[1], in, out);
+    }
+
+    /** {@code {a, b}} of a {@link BatchNorm} or {@link Scale} layer over {@code c} channels. */
+    static float[][] coefficients(Layer l, int c) {
+        float[] a = new float[c];
+        float[] b = new float[c];
+        if (l instanceof BatchNorm bn) {
+            for (int i = 0; i < c; i++) {
+                float inv = (float) (1.0 / Math.sqrt(bn.variance().data()[i] + (double) bn.epsilon()));
+                float g = bn.gamma() == null ? 1f : bn.gamma().data()[i];
+                a[i] = g * inv;
+                b[i] = (bn.beta() == null ? 0f : bn.beta().data()[i]) - bn.mean().data()[i] * a[i];
+            }
+        } else if (l instanceof Scale sc) {
+            System.arraycopy(sc.gamma().data(), 0, a, 0, c);
+            if (sc.beta() != null) {
+                System.arraycopy(sc.beta().data(), 0, b, 0, c);
+            }
+        } else {
+            throw new IllegalArgumentException(l.name() + ": " + l.type() + " is not a per-channel affine layer");
+        }
+        return new float[][] {a, b};
     }
 
     @Override

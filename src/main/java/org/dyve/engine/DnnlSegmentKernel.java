@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bytedeco.dnnl.IntMemoryMap;
+import org.bytedeco.dnnl.binary;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.global.dnnl;
@@ -18,6 +19,8 @@ import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
+import org.dyve.model.Add;
+import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Identity;
@@ -25,6 +28,7 @@ import org.dyve.model.Layer;
 import org.dyve.model.Network;
 import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
+import org.dyve.model.Scale;
 import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -97,12 +101,26 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     /**
-     * Whether a layer can be part of a segment: a convolution, a pooling oneDNN computes as Caffe does, a ReLU, an
-     * identity or a concat.
+     * Whether layer {@code i} can be part of a segment: a convolution, a pooling oneDNN computes as Caffe does, a
+     * ReLU, an identity, a concat, an add of two tensors, or a batch norm or scale that folds into the convolution
+     * right before it (directly or through other such layers), whose output only it reads; such a layer cannot
+     * start a segment.
+     *
+     * @param consumers how many layers of the network read each tensor
      */
-    static boolean supports(Network net, Layer l) {
+    static boolean supports(Network net, int i, Map<String, Integer> consumers) {
+        Layer l = net.layers().get(i);
         if (l instanceof Convolution || l instanceof Relu || l instanceof Identity || l instanceof Concat) {
             return true;
+        }
+        if (l instanceof Add a) {
+            return a.inputs().size() == 2;
+        }
+        if (affine(l)) {
+            Layer p = i > 0 ? net.layers().get(i - 1) : null;
+            return p != null && (p instanceof Convolution || affine(p) && supports(net, i - 1, consumers))
+                    && l.inputs().get(0).equals(p.output()) && consumers.getOrDefault(p.output(), 0) == 1
+                    && !net.outputs().contains(p.output());
         }
         if (l instanceof Pooling p) {
             Shape is = net.shape(p.input());
@@ -111,6 +129,11 @@ final class DnnlSegmentKernel extends DnnlKernel {
             return DnnlPoolKernel.algorithm(p, w, pads[0], pads[1]) != null;
         }
         return false;
+    }
+
+    /** Whether a layer is a per-channel affine one, which a segment folds into the convolution before it. */
+    static boolean affine(Layer l) {
+        return l instanceof BatchNorm || l instanceof Scale;
     }
 
     /** The end (exclusive) of the segment's layers. */
@@ -195,7 +218,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
             Engine.useThreads(threads);
             List<Part> in = mem.get(l.inputs().get(0));
             if (l instanceof Convolution c) {
-                boolean relu = fusesRelu(i);
+                Folded f = folded(i);
+                boolean relu = f.relu();
                 // a convolution is linear in its input channels: over a concat's parts it is the sum of one
                 // convolution per part (oneDNN's sum post-op), the bias added by the first and the ReLU by the last.
                 // Each part after the first reads the output again: where the output is larger than the input,
@@ -219,8 +243,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
                     emit(st, c, p, out);
                 }
                 mem.put(c.output(), List.of(new Part(out, 0, os.c())));
-                if (relu) {
-                    mem.put(net.layers().get(++i).output(), mem.get(c.output()));
+                for (; i < f.end(); i++) {
+                    mem.put(net.layers().get(i + 1).output(), mem.get(c.output()));
                 }
             } else if (l instanceof Relu r) {
                 memory src = whole(st, n, r.input(), in, mem);
@@ -235,6 +259,29 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 }
                 st.add(new eltwise_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst), threads);
                 mem.put(r.output(), List.of(new Part(dst, 0, os.c())));
+            } else if (l instanceof Add add) {
+                // both terms in the segment's layout, then one binary primitive (and the ReLU after it, if fused)
+                memory.desc layout = blocked(n, os);
+                memory x = whole(st, n, add.inputs().get(0), in, mem);
+                memory y = whole(st, n, add.inputs().get(1), mem.get(add.inputs().get(1)), mem);
+                memory x0 = x.get_desc().equals(layout) ? x : st.reorder(x, layout, threads);
+                memory y0 = y.get_desc().equals(layout) ? y : st.reorder(y, layout, threads);
+                boolean relu = i + 1 < to && net.layers().get(i + 1) instanceof Relu r && r.negativeSlope() == 0f
+                        && r.input().equals(add.output()) && exclusive(add.output());
+                var attr = Dnnl.attr(new post_ops(), relu);
+                var pd = optimised(() -> new binary.primitive_desc(new binary.desc(dnnl.algorithm.binary_add,
+                        x0.get_desc(), y0.get_desc(), layout), attr, Dnnl.ENGINE));
+                if (pd == null) {
+                    return Dnnl.Plan.NONE;
+                }
+                memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_SRC_0, x0, dnnl.DNNL_ARG_DST, dst);
+                a.put(dnnl.DNNL_ARG_SRC_1, y0);
+                st.add(new binary(pd), a, threads);
+                mem.put(add.output(), List.of(new Part(dst, 0, os.c())));
+                if (relu) {
+                    mem.put(net.layers().get(++i).output(), mem.get(add.output()));
+                }
             } else if (l instanceof Identity) {
                 mem.put(l.output(), in);
             } else if (l instanceof Pooling p) {
@@ -300,7 +347,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
             ops.append_sum();
         }
         var attr = Dnnl.attr(ops, relu);
-        memory.desc b = bias ? bias(c).get_desc() : new memory.desc();
+        memory.desc b = bias ? Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x) : new memory.desc();
         long[] pads = DnnlConvKernel.pads(c, is, os);
         int threads = Engine.threadsFor(n * net.macs(i) * src.channels() / whole.c());
         Engine.useThreads(threads);
@@ -324,7 +371,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
         Shape whole = net.shape(c.input());
         Shape is = new Shape(p.src().channels(), whole.h(), whole.w());
         memory.desc userWeights = Dnnl.desc(DnnlConvKernel.weightDims(c, is), DnnlConvKernel.weightTag(c));
-        float[] w = c.weight().data();
+        Folded f = folded(net.indexOf(c.name()));
+        float[] w = f.weights();
         float[] slice = is.c() == whole.c() ? w
                 : inputChannels(w, c.numOutput(), whole.c(), p.src().offset(), is.c(), w.length / (c.numOutput()
                         * whole.c()));
@@ -333,7 +381,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
         IntMemoryMap a = Dnnl.args(p.pd(), dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, out);
         a.put(dnnl.DNNL_ARG_WEIGHTS, weights);
         if (p.bias()) {
-            a.put(dnnl.DNNL_ARG_BIAS, bias(c));
+            a.put(dnnl.DNNL_ARG_BIAS, constant(c.name() + "/b", f.bias(),
+                    Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x)));
         }
         st.add(new convolution_forward(p.pd()), a, p.threads());
     }
@@ -379,14 +428,50 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 new long[] {0, p.offset(), 0, 0}), Dnnl.ENGINE, m.get_data_handle());
     }
 
-    /** Whether the convolution at {@code i} applies the plain ReLU after it, its output's only reader. */
-    private boolean fusesRelu(int i) {
-        Layer c = net.layers().get(i);
-        if (!(c instanceof Convolution) || i + 1 >= to || !(net.layers().get(i + 1) instanceof Relu r)) {
-            return false;
-        }
-        return r.negativeSlope() == 0f && r.input().equals(c.output()) && consumers.getOrDefault(c.output(), 0) == 1
-                && !external.contains(c.output()) && !net.outputs().contains(c.output());
+    /**
+     * A convolution as its primitive computes it: the per-channel affine layers (batch norm, scale) that follow it,
+     * each its predecessor's only reader, folded into its weights and bias; then, as a post-op, the plain ReLU that
+     * reads the result alone.
+     *
+     * @param end the last layer the primitive computes
+     */
+    private record Folded(float[] weights, float[] bias, int end, boolean relu) {
+    }
+
+    private final Map<Integer, Folded> folds = new HashMap<>();
+
+    private Folded folded(int i) {
+        return folds.computeIfAbsent(i, k -> {
+            Convolution c = (Convolution) net.layers().get(i);
+            int oc = c.numOutput();
+            float[] w = c.weight().data();
+            float[] b = c.biasValues();
+            int end = i;
+            String t = c.output();
+            while (end + 1 < to && affine(net.layers().get(end + 1)) && exclusive(t)
+                    && net.layers().get(end + 1).inputs().get(0).equals(t)) {
+                Layer l = net.layers().get(++end);
+                float[][] ab = AffineKernel.coefficients(l, oc);
+                w = w.clone();
+                b = b.clone();
+                int per = w.length / oc;
+                for (int o = 0; o < oc; o++) {
+                    for (int j = o * per; j < (o + 1) * per; j++) {
+                        w[j] *= ab[0][o];
+                    }
+                    b[o] = b[o] * ab[0][o] + ab[1][o];
+                }
+                t = l.output();
+            }
+            boolean relu = end + 1 < to && net.layers().get(end + 1) instanceof Relu r && r.negativeSlope() == 0f
+                    && r.input().equals(t) && exclusive(t);
+            return new Folded(w, b, relu ? end + 1 : end, relu);
+        });
+    }
+
+    /** Whether only the next layer of the segment reads {@code t}: it may be computed into the same memory. */
+    private boolean exclusive(String t) {
+        return consumers.getOrDefault(t, 0) == 1 && !external.contains(t) && !net.outputs().contains(t);
     }
 
     private static convolution_forward.primitive_desc conv(Convolution c, Shape is, memory.desc src,
@@ -402,10 +487,6 @@ final class DnnlSegmentKernel extends DnnlKernel {
         } catch (RuntimeException e) {
             return null;
         }
-    }
-
-    private memory bias(Convolution c) {
-        return constant(c.name() + "/b", c.biasValues(), Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x));
     }
 
     private memory constant(String key, float[] data, memory.desc d) {

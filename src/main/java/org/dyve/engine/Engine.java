@@ -185,7 +185,8 @@ public final class Engine {
 
     /**
      * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution, no
-     * early exit inside) become one segment kernel each, its first layer's; the others of the run do nothing.
+     * early exit inside, batch norms with the convolution they fold into) become one segment kernel each, its first
+     * layer's; the others of the run do nothing.
      */
     private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits,
             List<org.bytedeco.dnnl.memory.format_tag> layouts) {
@@ -198,9 +199,9 @@ public final class Engine {
         for (int a = from; a < to; ) {
             int b = a;
             int primitives = 0;
-            while (b < to && inSegment(net.layers().get(b))) {
+            while (b < to && inSegment(b, consumers) && !(b == a && DnnlSegmentKernel.affine(net.layers().get(b)))) {
                 Layer l = net.layers().get(b++);
-                primitives += l instanceof Relu || l instanceof Identity ? 0 : 1;
+                primitives += l instanceof Relu || l instanceof Identity || DnnlSegmentKernel.affine(l) ? 0 : 1;
                 if (exitLayers.contains(b - 1)) {
                     break;
                 }
@@ -242,14 +243,15 @@ public final class Engine {
         }
     }
 
-    private boolean inSegment(Layer l) {
+    private boolean inSegment(int i, Map<String, Integer> consumers) {
+        Layer l = net.layers().get(i);
         if (l instanceof Convolution c) {
             ConvEffort knobs = effort.get(c.name());
             if (knobs != null && !knobs.equals(ConvEffort.EXACT) && DynamicConvKernel.applies(c)) {
                 return false;
             }
         }
-        return DnnlSegmentKernel.supports(net, l);
+        return DnnlSegmentKernel.supports(net, i, consumers);
     }
 
     /** Whether runs of layers may execute as oneDNN segments: {@code -Ddyve.engine.segments=false} compares. */

@@ -19,6 +19,7 @@ import org.dyve.model.Input;
 import org.dyve.model.Network;
 import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
+import org.dyve.model.Scale;
 import org.dyve.model.Shape;
 import org.dyve.model.Softmax;
 import org.dyve.model.Tensor;
@@ -71,24 +72,70 @@ class EngineTest {
 
     @Test
     void aOneDnnSegmentComputesWhatTheLayersComputeOneByOneAndShowsItsInnerTensorsOnRequest() {
-        Network net = fire();
+        // in channels-last and in the blocked layouts that CPUs without AVX-512 fall back to
+        checkSegment(fire(), 3 * 31 * 31, List.of("r1", "p1", "sqr", "e3", "cat", "wider", "gw", "p2", "drop", "cfr",
+                "gp", "prob"), org.bytedeco.dnnl.memory.format_tag.nChw16c, org.bytedeco.dnnl.memory.format_tag.nChw8c);
+    }
+
+    /**
+     * A residual block with batch norms (one followed by a scale) after every convolution, a strided 1x1 shortcut
+     * and a global average: the batch norms fold into the convolutions, the adds are binary primitives.
+     */
+    @Test
+    void batchNormsFoldIntoTheirConvolutionsAndResidualAddsStayInTheSegment() {
+        Random r = new Random(13);
+        java.util.function.IntFunction<Tensor> positive = c -> {
+            float[] v = new float[c];
+            for (int i = 0; i < c; i++) {
+                v[i] = 0.5f + r.nextFloat();
+            }
+            return new Tensor(new int[] {c}, v);
+        };
+        List<org.dyve.model.Layer> l = List.of(
+                new Convolution("c0", "x", "c0", 8, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 8, 4, 3, 3),
+                        null),
+                new BatchNorm("b0", "c0", "b0", TestNets.rand(r, 8), positive.apply(8), 1e-5f, TestNets.rand(r, 8),
+                        TestNets.rand(r, 8)),
+                new Relu("r0", "b0", "r0", 0f),
+                new Convolution("c1", "r0", "c1", 8, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 8, 8, 3, 3),
+                        TestNets.rand(r, 8)),
+                new BatchNorm("b1", "c1", "b1", TestNets.rand(r, 8), positive.apply(8), 1e-5f, null, null),
+                new Scale("s1", "b1", "s1", TestNets.rand(r, 8), TestNets.rand(r, 8)),
+                new Add("add", List.of("s1", "r0"), "add"),
+                new Relu("r1", "add", "r1", 0f),
+                new Convolution("ds", "r1", "ds", 8, Window.square(1, 2, 0), 1, 1, 1, TestNets.rand(r, 8, 8, 1, 1),
+                        null),
+                new BatchNorm("bd", "ds", "bd", TestNets.rand(r, 8), positive.apply(8), 1e-5f, TestNets.rand(r, 8),
+                        TestNets.rand(r, 8)),
+                new Pooling("gp", "bd", "gp", Pooling.Mode.AVE, null, true, Pooling.Rounding.CEIL, false),
+                new Softmax("prob", "gp", "prob"));
+        Network net = new Network("residual", List.of(new Input("x", new Shape(4, 10, 10))), l, List.of());
+        checkSegment(net, 4 * 10 * 10, List.of("r0", "c1", "add", "r1", "bd", "gp", "prob"));
+    }
+
+    /**
+     * On x86-64: all layers but the last (a softmax) run as one oneDNN segment, in the default layout and each of
+     * {@code layouts}, and every tensor named, read from the segment, equals the layer-by-layer engine's for run
+     * sizes 2 and 1.
+     */
+    private static void checkSegment(Network net, int inputSize, List<String> tensors,
+            org.bytedeco.dnnl.memory.format_tag... layouts) {
         Engine layers = Engine.layerByLayer(net, 2);
         assertEquals(List.of(), layers.segments());
         if (!Engine.ONEDNN || !"amd64".equals(System.getProperty("os.arch"))) {
             return;
         }
-        // on x86-64 oneDNN has optimised code for every layer in channels-last and in the blocked layouts that
-        // CPUs without AVX-512 fall back to: all but the softmax run as one segment
-        Engine[] segmented = {Engine.of(net, 2),
-            Engine.withSegmentLayout(net, 2, org.bytedeco.dnnl.memory.format_tag.nChw16c),
-            Engine.withSegmentLayout(net, 2, org.bytedeco.dnnl.memory.format_tag.nChw8c)};
+        List<Engine> segmented = new java.util.ArrayList<>(List.of(Engine.of(net, 2)));
+        for (var layout : layouts) {
+            segmented.add(Engine.withSegmentLayout(net, 2, layout));
+        }
         for (Engine e : segmented) {
             assertEquals(1, e.segments().size());
             assertArrayEquals(new int[] {0, net.layers().size() - 1}, e.segments().get(0));
         }
         for (int n = 2; n >= 1; n--) {
             for (int s = 0; s < 2; s++) {
-                float[] x = new float[3 * 31 * 31];
+                float[] x = new float[inputSize];
                 Random r = new Random(100 + s);
                 for (int i = 0; i < x.length; i++) {
                     x[i] = r.nextFloat() * 2 - 1;
@@ -99,14 +146,13 @@ class EngineTest {
                 }
             }
             layers.run(n);
-            for (int k = 0; k < segmented.length; k++) {
-                Engine e = segmented[k];
+            for (int k = 0; k < segmented.size(); k++) {
+                Engine e = segmented.get(k);
                 e.run(n);
                 for (int s = 0; s < n; s++) {
-                    for (String t : List.of("r1", "p1", "sqr", "e3", "cat", "wider", "gw", "p2", "drop", "cfr", "gp",
-                            "prob")) {
-                        // each layout's kernels add the 432 products of `wide` (random weights, much cancellation)
-                        // in their own order
+                    for (String t : tensors) {
+                        // each layout's kernels add the products (hundreds, random weights, much cancellation) in
+                        // their own order, and folded batch norms round differently
                         FloatAsserts.assertClose(layers.output(t, s), e.output(t, s), 5e-5f, t + " sample " + s
                                 + ", layout " + k);
                     }
