@@ -11,6 +11,7 @@ import org.bytedeco.dnnl.binary;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.eltwise_forward;
 import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.lrn_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.post_ops;
@@ -25,6 +26,7 @@ import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Identity;
 import org.dyve.model.Layer;
+import org.dyve.model.Lrn;
 import org.dyve.model.Network;
 import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
@@ -102,7 +104,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /**
      * Whether layer {@code i} can be part of a segment: a convolution, a pooling oneDNN computes as Caffe does, a
-     * ReLU, an identity, a concat, an add of two tensors, or a batch norm or scale that folds into the convolution
+     * ReLU, an LRN, an identity, a concat, an add of two tensors, or a batch norm or scale that folds into the convolution
      * right before it (directly or through other such layers), whose output only it reads; such a layer cannot
      * start a segment.
      *
@@ -112,6 +114,10 @@ final class DnnlSegmentKernel extends DnnlKernel {
         Layer l = net.layers().get(i);
         if (l instanceof Convolution || l instanceof Relu || l instanceof Identity || l instanceof Concat) {
             return true;
+        }
+        if (l instanceof Lrn lrn) {
+            // where oneDNN has only reference code for it channels-last, it stays outside segments, in DyVE's kernel
+            return lrn(lrn, Dnnl.desc(dims(1, net.shape(lrn.input())), LAYOUTS.get(0))) != null;
         }
         if (l instanceof Add a) {
             return a.inputs().size() == 2;
@@ -129,6 +135,14 @@ final class DnnlSegmentKernel extends DnnlKernel {
             return DnnlPoolKernel.algorithm(p, w, pads[0], pads[1]) != null;
         }
         return false;
+    }
+
+    /** Caffe's LRN as oneDNN's (within channels with k = 1) on {@code src}, or null without optimised code. */
+    private static lrn_forward.primitive_desc lrn(Lrn lrn, memory.desc src) {
+        boolean across = lrn.region() == Lrn.Region.ACROSS_CHANNELS;
+        return optimised(() -> new lrn_forward.primitive_desc(new lrn_forward.desc(dnnl.prop_kind.forward_inference,
+                across ? dnnl.algorithm.lrn_across_channels : dnnl.algorithm.lrn_within_channel, src, lrn.size(),
+                lrn.alpha(), lrn.beta(), across ? lrn.k() : 1f), Dnnl.ATTR, Dnnl.ENGINE));
     }
 
     /** Whether a layer is a per-channel affine one, which a segment folds into the convolution before it. */
@@ -282,6 +296,16 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 if (relu) {
                     mem.put(net.layers().get(++i).output(), mem.get(add.output()));
                 }
+            } else if (l instanceof Lrn lrn) {
+                memory src = whole(st, n, lrn.input(), in, mem);
+                memory s0 = src.get_desc().equals(blocked(n, os)) ? src : st.reorder(src, blocked(n, os), threads);
+                var pd = lrn(lrn, s0.get_desc());
+                if (pd == null) {
+                    return Dnnl.Plan.NONE;
+                }
+                memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                st.add(new lrn_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, s0, dnnl.DNNL_ARG_DST, dst), threads);
+                mem.put(lrn.output(), List.of(new Part(dst, 0, os.c())));
             } else if (l instanceof Identity) {
                 mem.put(l.output(), in);
             } else if (l instanceof Pooling p) {

@@ -16,6 +16,7 @@ import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Identity;
 import org.dyve.model.Input;
+import org.dyve.model.Lrn;
 import org.dyve.model.Network;
 import org.dyve.model.Pooling;
 import org.dyve.model.Relu;
@@ -78,8 +79,9 @@ class EngineTest {
     }
 
     /**
-     * A residual block with batch norms (one followed by a scale) after every convolution, a strided 1x1 shortcut
-     * and a global average: the batch norms fold into the convolutions, the adds are binary primitives.
+     * A residual block with batch norms (one followed by a scale) after every convolution, LRNs within and across
+     * channels, a strided 1x1 shortcut and a global average: the batch norms fold into the convolutions, the adds are binary
+     * primitives.
      */
     @Test
     void batchNormsFoldIntoTheirConvolutionsAndResidualAddsStayInTheSegment() {
@@ -92,25 +94,27 @@ class EngineTest {
             return new Tensor(new int[] {c}, v);
         };
         List<org.dyve.model.Layer> l = List.of(
-                new Convolution("c0", "x", "c0", 8, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 8, 4, 3, 3),
+                new Convolution("c0", "x", "c0", 16, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 16, 4, 3, 3),
                         null),
-                new BatchNorm("b0", "c0", "b0", TestNets.rand(r, 8), positive.apply(8), 1e-5f, TestNets.rand(r, 8),
-                        TestNets.rand(r, 8)),
+                new BatchNorm("b0", "c0", "b0", TestNets.rand(r, 16), positive.apply(16), 1e-5f, TestNets.rand(r, 16),
+                        TestNets.rand(r, 16)),
                 new Relu("r0", "b0", "r0", 0f),
-                new Convolution("c1", "r0", "c1", 8, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 8, 8, 3, 3),
-                        TestNets.rand(r, 8)),
-                new BatchNorm("b1", "c1", "b1", TestNets.rand(r, 8), positive.apply(8), 1e-5f, null, null),
-                new Scale("s1", "b1", "s1", TestNets.rand(r, 8), TestNets.rand(r, 8)),
-                new Add("add", List.of("s1", "r0"), "add"),
+                new Lrn("w", "r0", "w", Lrn.Region.WITHIN_CHANNEL, 3, 0.5f, 0.75f, 1f),
+                new Convolution("c1", "w", "c1", 16, Window.square(3, 1, 1), 1, 1, 1, TestNets.rand(r, 16, 16, 3, 3),
+                        TestNets.rand(r, 16)),
+                new BatchNorm("b1", "c1", "b1", TestNets.rand(r, 16), positive.apply(16), 1e-5f, null, null),
+                new Scale("s1", "b1", "s1", TestNets.rand(r, 16), TestNets.rand(r, 16)),
+                new Add("add", List.of("s1", "w"), "add"),
                 new Relu("r1", "add", "r1", 0f),
-                new Convolution("ds", "r1", "ds", 8, Window.square(1, 2, 0), 1, 1, 1, TestNets.rand(r, 8, 8, 1, 1),
+                new Convolution("ds", "r1", "ds", 16, Window.square(1, 2, 0), 1, 1, 1, TestNets.rand(r, 16, 16, 1, 1),
                         null),
-                new BatchNorm("bd", "ds", "bd", TestNets.rand(r, 8), positive.apply(8), 1e-5f, TestNets.rand(r, 8),
-                        TestNets.rand(r, 8)),
-                new Pooling("gp", "bd", "gp", Pooling.Mode.AVE, null, true, Pooling.Rounding.CEIL, false),
+                new BatchNorm("bd", "ds", "bd", TestNets.rand(r, 16), positive.apply(16), 1e-5f, TestNets.rand(r, 16),
+                        TestNets.rand(r, 16)),
+                new Lrn("n", "bd", "n", Lrn.Region.ACROSS_CHANNELS, 5, 0.5f, 0.75f, 2f),
+                new Pooling("gp", "n", "gp", Pooling.Mode.AVE, null, true, Pooling.Rounding.CEIL, false),
                 new Softmax("prob", "gp", "prob"));
         Network net = new Network("residual", List.of(new Input("x", new Shape(4, 10, 10))), l, List.of());
-        checkSegment(net, 4 * 10 * 10, List.of("r0", "c1", "add", "r1", "bd", "gp", "prob"));
+        checkSegment(net, 4 * 10 * 10, List.of("r0", "w", "c1", "add", "r1", "bd", "n", "gp", "prob"));
     }
 
     /**
@@ -130,7 +134,7 @@ class EngineTest {
             segmented.add(Engine.withSegmentLayout(net, 2, layout));
         }
         for (Engine e : segmented) {
-            assertEquals(1, e.segments().size());
+            assertEquals(1, e.segments().size(), "segments of engine " + segmented.indexOf(e));
             assertArrayEquals(new int[] {0, net.layers().size() - 1}, e.segments().get(0));
         }
         for (int n = 2; n >= 1; n--) {
