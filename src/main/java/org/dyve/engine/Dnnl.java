@@ -8,6 +8,7 @@ import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
+import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 
 /** What the oneDNN kernels share: the CPU engine, primitive attributes, and a run size's chain of primitives. */
@@ -48,6 +49,16 @@ final class Dnnl {
     /** An f32 memory descriptor. */
     static memory.desc desc(long[] dims, memory.format_tag tag) {
         return new memory.desc(dims, memory.data_type.f32, tag);
+    }
+
+    /** A new memory laid out as {@code to} holding {@code user}'s data (constants: weights, reordered once). */
+    static memory reordered(memory user, memory.desc to) {
+        memory out = new memory(to, ENGINE);
+        var r = new reorder.primitive_desc(ENGINE, user.get_desc(), ENGINE, to, ATTR, false);
+        stream s = new stream(ENGINE);
+        new reorder(r).execute(s, args(r, dnnl.DNNL_ARG_FROM, user, dnnl.DNNL_ARG_TO, out));
+        s._wait();
+        return out;
     }
 
     /** Whether oneDNN chose its reference code (then libnd4j's or DyVE's own kernel is faster). */

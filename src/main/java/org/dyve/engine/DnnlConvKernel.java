@@ -96,16 +96,6 @@ final class DnnlConvKernel extends DnnlKernel {
         return new convolution_forward.primitive_desc(cd, attr, Dnnl.ENGINE);
     }
 
-    /** The weights in {@code user} (laid out as {@code userDesc}) reordered into the layout {@code pd} wants. */
-    static memory weightsFor(convolution_forward.primitive_desc pd, memory.desc userDesc, memory user) {
-        memory weights = new memory(pd.weights_desc(), Dnnl.ENGINE);
-        var toWeights = reorder(userDesc, pd.weights_desc());
-        stream s = new stream(Dnnl.ENGINE);
-        new reorder(toWeights).execute(s, Dnnl.args(toWeights, dnnl.DNNL_ARG_FROM, user, dnnl.DNNL_ARG_TO, weights));
-        s._wait();
-        return weights;
-    }
-
     @Override
     Dnnl.Plan makePlan(int n) {
         long[] srcDims = {n, is.c(), is.h(), is.w()};
@@ -131,7 +121,7 @@ final class DnnlConvKernel extends DnnlKernel {
         if (Dnnl.isReference(pd)) {
             return Dnnl.Plan.NONE;
         }
-        memory weights = weightsFor(pd, weightsUser, weightsUserMemory);
+        memory weights = Dnnl.reordered(weightsUserMemory, pd.weights_desc());
         memory user = new memory(srcUser, Dnnl.ENGINE, in);
         memory userDst = new memory(dstUser, Dnnl.ENGINE, out);
         memory src = pd.src_desc().equals(srcUser) ? user : new memory(pd.src_desc(), Dnnl.ENGINE);

@@ -400,8 +400,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
         float[] slice = is.c() == whole.c() ? w
                 : inputChannels(w, c.numOutput(), whole.c(), p.src().offset(), is.c(), w.length / (c.numOutput()
                         * whole.c()));
-        memory weights = DnnlConvKernel.weightsFor(p.pd(), userWeights,
-                constant(c.name() + "/w" + p.src().offset() + "+" + is.c(), slice, userWeights));
+        memory weights = Dnnl.reordered(constant(c.name() + "/w" + p.src().offset() + "+" + is.c(), slice,
+                userWeights), p.pd().weights_desc());
         IntMemoryMap a = Dnnl.args(p.pd(), dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, out);
         a.put(dnnl.DNNL_ARG_WEIGHTS, weights);
         if (p.bias()) {

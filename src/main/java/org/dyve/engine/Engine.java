@@ -60,6 +60,8 @@ public final class Engine {
     private SampleBuffers outputs;
     private final List<EarlyExit> exits;
     private final long[] exitEvals;
+    /** Per exit: its probe on oneDNN, or null (its features and scores in Java). */
+    private final DnnlProbeKernel[] probeKernels;
     private final long[] exitTaken;
     /** Per run: original slot of each packed position, and the probabilities of samples that exited. */
     private final int[] slotOf;
@@ -68,6 +70,7 @@ public final class Engine {
     private final boolean[] leaves;
     private float[] act = new float[0];
     private float[] feat = new float[0];
+    private float[] row = new float[0];
 
     /** Tensors that only a oneDNN segment holds in its blocked layout, written to their buffers when read. */
     private final Map<String, DnnlSegmentKernel> hidden = new HashMap<>();
@@ -149,6 +152,7 @@ public final class Engine {
                 exitProbs[b] = new float[classes];
             }
         }
+        probeKernels = new DnnlProbeKernel[this.exits.size()];
         for (EarlyExit e : this.exits) {
             ExitProbe probe = e.probe();
             int at = exitLayer(net, probe);
@@ -167,8 +171,12 @@ public final class Engine {
             exitAfter[k][prev.length] = e;
             exitIndex[k] = java.util.Arrays.copyOf(exitIndex[k] == null ? new int[0] : exitIndex[k], prev.length + 1);
             exitIndex[k][prev.length] = this.exits.indexOf(e);
+            // the probe's scores for a whole run on oneDNN where it can (one pooling and one product), else in Java
+            probeKernels[this.exits.indexOf(e)] = ONEDNN ? DnnlProbeKernel.of(probe, buffers.get(probe.tensor()))
+                    : null;
             act = new float[Math.max(act.length, probe.shape().size())];
             feat = new float[Math.max(feat.length, probe.features())];
+            row = new float[Math.max(row.length, probe.shape().w())];
             // what later layers of the range read, and the range's outputs written so far
             List<String> pack = new ArrayList<>(at + 1 < to ? net.rangeInputs(at + 1, to) : List.of());
             for (String t : net.rangeOutputs(from, to)) {
@@ -716,14 +724,24 @@ public final class Engine {
             int ei = exitIndex[k][x];
             FloatBuffer v = view(p.tensor());
             int size = p.shape().size();
+            DnnlProbeKernel scores = probeKernels[ei];
+            if (scores != null) {
+                scores.run(live);
+            }
             for (int j = 0; j < live; j++) {
                 if (leaves[j]) {
                     continue;
                 }
-                v.get(j * size, act, 0, size);
-                p.features(act, 0, feat);
                 float[] probs = exitProbs[slotOf[j]];
-                int best = p.probabilities(feat, probs);
+                int best;
+                if (scores != null) {
+                    scores.scores(j, probs);
+                    best = ExitProbe.softmax(probs, p.classes());
+                } else {
+                    v.get(j * size, act, 0, size);
+                    p.features(act, 0, feat, row);
+                    best = p.probabilities(feat, probs);
+                }
                 exitEvals[ei]++;
                 if (probs[best] >= e.threshold()) {
                     leaves[j] = true;

@@ -61,46 +61,44 @@ public record ExitProbe(String tensor, Shape shape, int grid, float[] weights, f
         features(values, offset, shape, grid, features);
     }
 
+    /** {@link #features(float[], int, float[])} with {@code row} (at least the activation's width) as scratch. */
+    public void features(float[] values, int offset, float[] features, float[] row) {
+        features(values, offset, shape, grid, features, row);
+    }
+
     /** {@link #features(float[], int, float[])} for any shape and grid. */
     public static void features(float[] values, int offset, Shape shape, int grid, float[] features) {
+        features(values, offset, shape, grid, features, new float[shape.w()]);
+    }
+
+    /**
+     * {@link #features(float[], int, Shape, int, float[])} with {@code row} as scratch: each band of cells sums its
+     * rows into {@code row} first (whole rows, unit stride: vectorised), then each cell its columns of it.
+     */
+    public static void features(float[] values, int offset, Shape shape, int grid, float[] features, float[] row) {
         int h = shape.h();
         int w = shape.w();
-        int cells = grid * grid;
-        // cell by cell across the channels: a cell's bounds are computed once, not once per channel (integer
-        // divisions by the grid cost more than the additions on small planes)
-        for (int gy = 0; gy < grid; gy++) {
-            int y0 = gy * h / grid;
-            int y1 = (gy + 1) * h / grid;
-            for (int gx = 0; gx < grid; gx++) {
-                int x0 = gx * w / grid;
-                int x1 = (gx + 1) * w / grid;
-                float count = (y1 - y0) * (x1 - x0);
-                int cell = gy * grid + gx;
-                // two channels at a time: two independent chains of additions
-                int plane = h * w;
-                int c = 0;
-                for (; c + 1 < shape.c(); c += 2) {
-                    float s0 = 0f;
-                    float s1 = 0f;
-                    for (int y = y0; y < y1; y++) {
-                        int row = offset + (c * h + y) * w;
-                        for (int x = x0; x < x1; x++) {
-                            s0 += values[row + x];
-                            s1 += values[row + plane + x];
-                        }
+        for (int c = 0; c < shape.c(); c++) {
+            int fc = c * grid * grid;
+            for (int gy = 0; gy < grid; gy++) {
+                int y0 = gy * h / grid;
+                int y1 = (gy + 1) * h / grid;
+                int first = offset + (c * h + y0) * w;
+                System.arraycopy(values, first, row, 0, w);
+                for (int y = y0 + 1; y < y1; y++) {
+                    int r = offset + (c * h + y) * w;
+                    for (int x = 0; x < w; x++) {
+                        row[x] += values[r + x];
                     }
-                    features[c * cells + cell] = s0 / count;
-                    features[(c + 1) * cells + cell] = s1 / count;
                 }
-                if (c < shape.c()) {
-                    float s0 = 0f;
-                    for (int y = y0; y < y1; y++) {
-                        int row = offset + (c * h + y) * w;
-                        for (int x = x0; x < x1; x++) {
-                            s0 += values[row + x];
-                        }
+                for (int gx = 0; gx < grid; gx++) {
+                    int x0 = gx * w / grid;
+                    int x1 = (gx + 1) * w / grid;
+                    float s = 0f;
+                    for (int x = x0; x < x1; x++) {
+                        s += row[x];
                     }
-                    features[c * cells + cell] = s0 / count;
+                    features[fc + gy * grid + gx] = s / ((y1 - y0) * (x1 - x0));
                 }
             }
         }
@@ -112,24 +110,29 @@ public record ExitProbe(String tensor, Shape shape, int grid, float[] weights, f
      */
     public int probabilities(float[] features, float[] probs) {
         int f = features();
-        int classes = classes();
+        for (int k = 0; k < classes(); k++) {
+            probs[k] = bias[k] + Dot.dot(weights, k * f, features, 0, f);
+        }
+        return softmax(probs, classes());
+    }
+
+    /** Turns the first {@code classes} scores in {@code p} into softmax probabilities; returns the most probable. */
+    static int softmax(float[] p, int classes) {
         float max = Float.NEGATIVE_INFINITY;
         int best = 0;
         for (int k = 0; k < classes; k++) {
-            float s = bias[k] + Dot.dot(weights, k * f, features, 0, f);
-            probs[k] = s;
-            if (s > max) {
-                max = s;
+            if (p[k] > max) {
+                max = p[k];
                 best = k;
             }
         }
         float sum = 0f;
         for (int k = 0; k < classes; k++) {
-            probs[k] = (float) Math.exp(probs[k] - max);
-            sum += probs[k];
+            p[k] = (float) Math.exp(p[k] - max);
+            sum += p[k];
         }
         for (int k = 0; k < classes; k++) {
-            probs[k] /= sum;
+            p[k] /= sum;
         }
         return best;
     }

@@ -172,6 +172,44 @@ class CaffeArithmeticTest {
                 os.size(), "a 1x1 convolution");
     }
 
+    @Test
+    void oneDnnProbeScoresEqualThePlainJavaProbe() {
+        Random r = new Random(17);
+        Shape s = new Shape(8, 8, 12);
+        int grid = 4;
+        float[] w = new float[3 * ExitProbe.features(s, grid)];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) r.nextGaussian();
+        }
+        ExitProbe probe = new ExitProbe("t", s, grid, w, new float[] {0.5f, -1f, 2f});
+        org.nd4j.linalg.api.ndarray.INDArray tensor = org.nd4j.linalg.factory.Nd4j.rand(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, s.c(), s.h(), s.w());
+        DnnlProbeKernel k = DnnlProbeKernel.of(probe, tensor);
+        if (!"amd64".equals(System.getProperty("os.arch"))) {
+            return;
+        }
+        org.junit.jupiter.api.Assertions.assertNotNull(k, "oneDNN probe on x86-64");
+        float[] all = tensor.data().asFloat();
+        for (int n = 2; n >= 1; n--) {
+            k.run(n);
+            for (int j = 0; j < n; j++) {
+                float[] f = new float[probe.features()];
+                probe.features(all, j * s.size(), f);
+                float[] expected = new float[3];
+                for (int c = 0; c < 3; c++) {
+                    expected[c] = probe.bias()[c] + Dot.dot(w, c * f.length, f, 0, f.length);
+                }
+                float[] actual = new float[3];
+                k.scores(j, actual);
+                org.dyve.FloatAsserts.assertClose(expected, actual, "scores of sample " + j + ", run of " + n);
+            }
+        }
+        // cells of unequal size (6 rows over a grid of 4) stay in Java
+        ExitProbe uneven = new ExitProbe("t", new Shape(8, 6, 12), grid, w, new float[] {0.5f, -1f, 2f});
+        assertEquals(null, DnnlProbeKernel.of(uneven, org.nd4j.linalg.factory.Nd4j.rand(
+                org.nd4j.linalg.api.buffer.DataType.FLOAT, 3, 8, 6, 12)));
+    }
+
     /**
      * Runs oneDNN kernel {@code k} (engine batch 2) on one sample, then on two, against {@code all}, the reference
      * output of both; a run of one must not touch the second sample. Where oneDNN declines ({@code k} null) the
