@@ -91,7 +91,12 @@ final class Dnnl {
         }
 
         void run(stream s) {
-            for (int i = 0; i < steps.length; i++) {
+            run(s, 0, steps.length);
+        }
+
+        /** Runs steps {@code [from, to)}. */
+        void run(stream s, int from, int to) {
+            for (int i = from; i < to; i++) {
                 if (threads != null) {
                     Engine.useThreads(threads[i]);
                 }

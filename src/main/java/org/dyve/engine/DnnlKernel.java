@@ -67,4 +67,9 @@ abstract class DnnlKernel implements Kernel {
     public void run(int n) {
         plan(n).run(stream);
     }
+
+    /** Runs steps {@code [from, to)} of the plan for runs of {@code n} samples. */
+    final void run(int n, int from, int to) {
+        plan(n).run(stream, from, to);
+    }
 }

@@ -65,7 +65,19 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final Map<String, Dnnl.Plan> syncs = new HashMap<>();
     private final Set<String> synced = new HashSet<>();
     private final stream syncStream = new stream(Dnnl.ENGINE);
-    private int lastRun;
+    private final int batch;
+    /** Layers after which a phase ends (early exits inside the segment), ascending; the last phase ends at {@code to}. */
+    private final int[] phaseEnds;
+    /** Per phase: the run size it last ran with (0: not yet). */
+    private final int[] phaseRun;
+    /** Per run size: the step at which each phase starts, and the end. */
+    private final List<int[]> bounds = new ArrayList<>();
+    /**
+     * The memories of the segment's tensors, for the engine's batch size: every run size's memories are their first
+     * samples (all layouts used are sample-major), so a phase that runs fewer samples after an early exit reads what
+     * the phase before wrote, once the engine has packed the samples still running to the front.
+     */
+    private final Map<String, memory> storage = new HashMap<>();
 
     /**
      * The kernel for layers {@code [from, to)} of {@code net} (see {@link #supports}) in the first of
@@ -73,13 +85,16 @@ final class DnnlSegmentKernel extends DnnlKernel {
      *
      * @param buffers the engine's NCHW buffer of every tensor
      * @param consumers how many layers of the network read each tensor
-     * @param external the tensors written here that must be in their NCHW buffers after every run
+     * @param external the tensors written here that must be in their NCHW buffers after every run (after the
+     *     phase that writes them)
+     * @param phaseEnds layers of the segment, ascending and before its last, after which the engine checks early
+     *     exits: the segment runs in phases ({@link #phase})
      */
     static DnnlSegmentKernel of(Network net, int from, int to, int batch, Map<String, INDArray> buffers,
-            Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts) {
+            Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts, int[] phaseEnds) {
         for (memory.format_tag layout : layouts) {
             DnnlSegmentKernel k = usable(() -> new DnnlSegmentKernel(net, from, to, batch, buffers, consumers, external,
-                    layout));
+                    layout, phaseEnds));
             if (k != null) {
                 return k;
             }
@@ -88,8 +103,11 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     private DnnlSegmentKernel(Network net, int from, int to, int batch, Map<String, INDArray> buffers,
-            Map<String, Integer> consumers, Set<String> external, memory.format_tag layout) {
+            Map<String, Integer> consumers, Set<String> external, memory.format_tag layout, int[] phaseEnds) {
         super(batch);
+        this.batch = batch;
+        this.phaseEnds = phaseEnds.clone();
+        this.phaseRun = new int[phaseEnds.length + 1];
         this.net = net;
         this.from = from;
         this.to = to;
@@ -99,6 +117,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
         this.layout = layout;
         for (int n = 0; n <= batch; n++) {
             memories.add(null);
+            bounds.add(null);
         }
     }
 
@@ -157,16 +176,64 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     @Override
     public void run(int n) {
-        super.run(n);
-        lastRun = n;
-        synced.clear();
+        for (int k = 0; k < phaseRun.length; k++) {
+            phase(k).run(n);
+        }
+    }
+
+    /** The kernel that runs phase {@code k}: the layers after phase end {@code k - 1} up to phase end {@code k}. */
+    Kernel phase(int k) {
+        return n -> {
+            int[] b = bounds(n);
+            run(n, b[k], b[k + 1]);
+            phaseRun[k] = n;
+            if (k == 0) {
+                synced.clear();
+            }
+        };
+    }
+
+    private int[] bounds(int n) {
+        plan(n);
+        return bounds.get(n);
     }
 
     /** Writes tensor {@code t} of the last run to its NCHW buffer, if it is not there yet. */
     void sync(String t) {
-        if (lastRun > 0 && synced.add(t)) {
-            syncs.computeIfAbsent(lastRun + ":" + t, k -> syncPlan(t, lastRun)).run(syncStream);
+        int writer = net.lastWriter(t, from, to);
+        int k = 0;
+        while (k < phaseEnds.length && phaseEnds[k] < writer) {
+            k++;
         }
+        int n = phaseRun[k];
+        if (n > 0 && synced.add(t)) {
+            syncs.computeIfAbsent(n + ":" + t, key -> syncPlan(t, n)).run(syncStream);
+        }
+    }
+
+    /**
+     * Views of the memories that hold tensors {@code tensors} for the engine's batch, with their per-sample sizes (in
+     * floats), for packing the samples still running after an early exit; tensors read from the engine's NCHW
+     * buffers have none.
+     */
+    List<Map.Entry<java.nio.FloatBuffer, Integer>> sampleViews(java.util.Collection<String> tensors) {
+        List<Map.Entry<java.nio.FloatBuffer, Integer>> out = new ArrayList<>();
+        Set<Long> seen = new HashSet<>();
+        for (String t : tensors) {
+            bounds(1);
+            for (Part p : memories.get(1).getOrDefault(t, List.of())) {
+                for (memory m : storage.values()) {
+                    long address = m.get_data_handle().address();
+                    if (address == p.memory().get_data_handle().address() && seen.add(address)) {
+                        long floats = m.get_desc().get_size() / Float.BYTES;
+                        var view = new org.bytedeco.javacpp.FloatPointer(m.get_data_handle()).capacity(floats)
+                                .asBuffer();
+                        out.add(Map.entry(view, (int) (floats / batch)));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private Dnnl.Plan syncPlan(String t, int n) {
@@ -220,6 +287,9 @@ final class DnnlSegmentKernel extends DnnlKernel {
     @Override
     Dnnl.Plan makePlan(int n) {
         Steps st = new Steps();
+        Set<String> emitted = new HashSet<>();
+        int[] starts = new int[phaseEnds.length + 2];
+        int phase = 0;
         Map<String, List<Part>> mem = new HashMap<>();
         for (String t : net.rangeInputs(from, to)) {
             mem.put(t, List.of(new Part(user(t, n), 0, net.shape(t).c())));
@@ -252,7 +322,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 if (parts.contains(null)) {
                     return Dnnl.Plan.NONE;
                 }
-                memory out = new memory(dst, Dnnl.ENGINE);
+                memory out = tensorMemory(c.output(), n, os);
                 for (ConvStep p : parts) {
                     emit(st, c, p, out);
                 }
@@ -261,10 +331,12 @@ final class DnnlSegmentKernel extends DnnlKernel {
                     mem.put(net.layers().get(i + 1).output(), mem.get(c.output()));
                 }
             } else if (l instanceof Relu r) {
-                memory src = whole(st, n, r.input(), in, mem);
-                boolean overwrite = consumers.getOrDefault(r.input(), 0) == 1 && !external.contains(r.input())
-                        && !net.outputs().contains(r.input()) && !net.rangeInputs(from, to).contains(r.input());
-                memory dst = overwrite ? src : new memory(src.get_desc(), Dnnl.ENGINE);
+                memory whole = whole(st, n, r.input(), in, mem);
+                boolean inLayout = whole.get_desc().equals(blocked(n, os));
+                memory src = inLayout ? whole : st.reorder(whole, blocked(n, os), threads);
+                boolean overwrite = inLayout && consumers.getOrDefault(r.input(), 0) == 1
+                        && !external.contains(r.input()) && !net.outputs().contains(r.input());
+                memory dst = overwrite ? src : tensorMemory(r.output(), n, os);
                 var pd = optimised(() -> new eltwise_forward.primitive_desc(new eltwise_forward.desc(
                         dnnl.prop_kind.forward_inference, dnnl.algorithm.eltwise_relu, src.get_desc(),
                         r.negativeSlope(), 0f), Dnnl.ATTR, Dnnl.ENGINE));
@@ -288,7 +360,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 if (pd == null) {
                     return Dnnl.Plan.NONE;
                 }
-                memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                memory dst = tensorMemory(add.output(), n, os);
                 IntMemoryMap a = Dnnl.args(pd, dnnl.DNNL_ARG_SRC_0, x0, dnnl.DNNL_ARG_DST, dst);
                 a.put(dnnl.DNNL_ARG_SRC_1, y0);
                 st.add(new binary(pd), a, threads);
@@ -303,7 +375,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 if (pd == null) {
                     return Dnnl.Plan.NONE;
                 }
-                memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                memory dst = tensorMemory(lrn.output(), n, os);
                 st.add(new lrn_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, s0, dnnl.DNNL_ARG_DST, dst), threads);
                 mem.put(lrn.output(), List.of(new Part(dst, 0, os.c())));
             } else if (l instanceof Identity) {
@@ -324,7 +396,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                     if (pd == null) {
                         return Dnnl.Plan.NONE;
                     }
-                    memory dst = new memory(pd.dst_desc(), Dnnl.ENGINE);
+                    memory dst = tensorMemory(p.output() + "#" + part.offset(), n, pos);
                     st.add(new pooling_forward(pd), Dnnl.args(pd, dnnl.DNNL_ARG_SRC, src, dnnl.DNNL_ARG_DST, dst),
                             threads);
                     out.add(new Part(dst, part.offset(), part.channels()));
@@ -343,11 +415,23 @@ final class DnnlSegmentKernel extends DnnlKernel {
             } else {
                 throw new IllegalStateException(l.name() + ": " + l.type() + " is not part of a oneDNN segment");
             }
+            // the tensors read outside the segment go to their NCHW buffers as soon as they are written, so that a
+            // phase that ends here leaves them where the engine's early exits and the next layers read them
+            for (String t : external) {
+                if (net.lastWriter(t, from, i + 1) >= 0 && emitted.add(t)) {
+                    toUser(st, t, mem.get(t), n);
+                }
+            }
+            if (phase < phaseEnds.length && phaseEnds[phase] <= i) {
+                if (phaseEnds[phase] < i) {
+                    return Dnnl.Plan.NONE; // inside a fused chain: cannot stop there
+                }
+                starts[++phase] = st.steps.size();
+            }
         }
-        for (String t : external) {
-            toUser(st, t, mem.get(t), n);
-        }
+        starts[phaseEnds.length + 1] = st.steps.size();
         memories.set(n, mem);
+        bounds.set(n, starts);
         return st.plan();
     }
 
@@ -426,7 +510,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
             return parts.get(0).memory();
         }
         Shape s = net.shape(t);
-        memory out = new memory(blocked(n, s), Dnnl.ENGINE);
+        memory out = tensorMemory("whole:" + t, n, s);
         for (Part p : parts) {
             st.into(p.memory(), channels(out, n, s, p), Engine.threadsForFloats((long) n * p.channels() * s.plane()));
         }
@@ -526,6 +610,15 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private memory user(String t, int n) {
         Pointer p = pointers.computeIfAbsent(t, k -> pointer(buffers.get(k)));
         return new memory(Dnnl.desc(dims(n, net.shape(t)), memory.format_tag.nchw), Dnnl.ENGINE, p);
+    }
+
+    /**
+     * The memory of {@code n} samples of a tensor of shape {@code s} in the segment's layout: the first samples of
+     * the one that {@link #storage} holds under {@code key} for the engine's batch.
+     */
+    private memory tensorMemory(String key, int n, Shape s) {
+        memory whole = storage.computeIfAbsent(key, k -> new memory(blocked(batch, s), Dnnl.ENGINE));
+        return new memory(blocked(n, s), Dnnl.ENGINE, whole.get_data_handle());
     }
 
     private memory.desc blocked(int n, Shape s) {

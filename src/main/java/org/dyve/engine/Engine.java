@@ -74,6 +74,9 @@ public final class Engine {
 
     /** Tensors that only a oneDNN segment holds in its blocked layout, written to their buffers when read. */
     private final Map<String, DnnlSegmentKernel> hidden = new HashMap<>();
+    /** The oneDNN segments and their layer ranges. */
+    private final List<DnnlSegmentKernel> segmentKernels = new ArrayList<>();
+    private final List<int[]> segmentRanges = new ArrayList<>();
 
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
         this(net, from, to, batch, effort, exits, true, SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of());
@@ -184,7 +187,7 @@ public final class Engine {
                     pack.add(t);
                 }
             }
-            packAfter[k] = sampleBuffers(pack);
+            packAfter[k] = sampleBuffers(pack, at);
         }
         if (!this.exits.isEmpty()) {
             outputs = sampleBuffers(net.rangeOutputs(from, to));
@@ -210,11 +213,10 @@ public final class Engine {
             while (b < to && inSegment(b, consumers) && !(b == a && DnnlSegmentKernel.affine(net.layers().get(b)))) {
                 Layer l = net.layers().get(b++);
                 primitives += l instanceof Relu || l instanceof Identity || DnnlSegmentKernel.affine(l) ? 0 : 1;
-                if (exitLayers.contains(b - 1)) {
-                    break;
-                }
             }
             if (primitives >= 2) {
+                int a0 = a;
+                int b0 = b;
                 Set<String> written = new HashSet<>();
                 for (int i = a; i < b; i++) {
                     written.add(net.layers().get(i).output());
@@ -234,12 +236,21 @@ public final class Engine {
                         external.add(t);
                     }
                 }
-                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external, layouts);
+                // early exits inside the segment split it into phases, with the engine's exit checks between them
+                int[] phaseEnds = exitLayers.stream().filter(e -> e >= a0 && e < b0 - 1).sorted()
+                        .mapToInt(Integer::intValue).toArray();
+                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external, layouts,
+                        phaseEnds);
                 if (k != null) {
-                    kernels[a - from] = k;
-                    for (int i = a + 1; i < b; i++) {
+                    for (int i = a; i < b; i++) {
                         kernels[i - from] = n -> { };
                     }
+                    kernels[a - from] = k.phase(0);
+                    for (int p = 0; p < phaseEnds.length; p++) {
+                        kernels[phaseEnds[p] + 1 - from] = k.phase(p + 1);
+                    }
+                    segmentKernels.add(k);
+                    segmentRanges.add(new int[] {a, b});
                     for (String t : written) {
                         if (!external.contains(t)) {
                             hidden.put(t, k);
@@ -278,6 +289,14 @@ public final class Engine {
      * reshapes share their input's buffer), with their per-sample sizes.
      */
     private SampleBuffers sampleBuffers(List<String> tensors) {
+        return sampleBuffers(tensors, -1);
+    }
+
+    /**
+     * {@link #sampleBuffers(List)}, and the memories of a oneDNN segment that runs on after an early exit at layer
+     * {@code at} (a phase boundary) for those of the tensors its later phases read.
+     */
+    private SampleBuffers sampleBuffers(List<String> tensors, int at) {
         List<FloatBuffer> v = new ArrayList<>();
         List<Integer> sizes = new ArrayList<>();
         java.util.Set<Long> seen = new java.util.HashSet<>();
@@ -286,6 +305,15 @@ public final class Engine {
             if (b != null && seen.add(b.data().address() + b.offset() * 4L)) {
                 v.add(view(t));
                 sizes.add(net.shape(t).size());
+            }
+        }
+        for (int s = 0; s < segmentRanges.size(); s++) {
+            int[] r = segmentRanges.get(s);
+            if (at >= r[0] && at < r[1] - 1) {
+                for (var e : segmentKernels.get(s).sampleViews(tensors)) {
+                    v.add(e.getKey());
+                    sizes.add(e.getValue());
+                }
             }
         }
         return new SampleBuffers(v.toArray(new FloatBuffer[0]), sizes.stream().mapToInt(Integer::intValue).toArray());
@@ -633,13 +661,7 @@ public final class Engine {
 
     /** The layer ranges {@code [from, to)} that run as one oneDNN segment each. */
     List<int[]> segments() {
-        List<int[]> out = new ArrayList<>();
-        for (int i = 0; i < kernels.length; i++) {
-            if (kernels[i] instanceof DnnlSegmentKernel k) {
-                out.add(new int[] {from + i, k.end()});
-            }
-        }
-        return out;
+        return List.copyOf(segmentRanges);
     }
 
     /** Brings a tensor that a oneDNN segment holds in its own layout into the tensor's buffer. */
