@@ -35,15 +35,17 @@ import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A run of convolution, pooling, ReLU, concat and identity layers executed as one chain of oneDNN primitives on
- * activations kept in one layout from the first layer to the last: channels-last ({@code nhwc}, where oneDNN's
- * brgemm convolutions run), else its blocked {@code nChw16c} or {@code nChw8c}. No reorder to and from NCHW around
- * every layer, and ReLUs fused into the convolutions before them. A concat copies nothing: its output is the list
- * of its inputs' memories, which pooling pools one by one and a convolution reads as the sum of one convolution per
- * part (where its output is no larger than its input; else the parts are copied into one input first). The engine's
- * NCHW buffers are read for the segment's inputs and written, at the end of every run, for the tensors that layers
- * outside the segment (or the network's outputs, or early exits) read; any other tensor of the segment is reordered
- * into its NCHW buffer only when someone asks for it ({@link #sync}). No allocation per call.
+ * A run of convolution, pooling, ReLU, LRN, concat, add and identity layers, with the batch norms and scales that
+ * fold into their convolutions, executed as one chain of oneDNN primitives on activations kept in one layout from
+ * the first layer to the last: channels-last ({@code nhwc}, where oneDNN's brgemm convolutions run), else its
+ * blocked {@code nChw16c} or {@code nChw8c}. No reorder to and from NCHW around every layer; ReLUs are post-ops of
+ * the convolutions and adds before them. A concat copies nothing: its output is the list of its inputs' memories,
+ * which pooling pools one by one and a convolution reads as the sum of one convolution per part (where its output
+ * is no larger than its input; else the parts are copied into one input first). The engine's NCHW buffers are read
+ * for the segment's inputs and written, right after their writer, for the tensors that layers outside the segment
+ * (or the network's outputs, or early exits) read; any other tensor is reordered into its NCHW buffer only when
+ * someone asks for it ({@link #sync}). Early exits inside the segment split it into phases ({@link #phase}) that
+ * the engine runs with its exit checks between them. No allocation per call.
  */
 final class DnnlSegmentKernel extends DnnlKernel {
     /** Layouts tried in order: the first in which oneDNN runs every layer with optimised code is used. */

@@ -195,9 +195,10 @@ public final class Engine {
     }
 
     /**
-     * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution, no
-     * early exit inside, batch norms with the convolution they fold into) become one segment kernel each, its first
-     * layer's; the others of the run do nothing.
+     * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution
+     * inside, batch norms with the convolution they fold into) become one segment kernel each, run in phases split at
+     * the early exits inside it: the first phase is its first layer's kernel, each other phase the kernel of the
+     * layer after an exit, and the others of the run do nothing.
      */
     private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits,
             List<org.bytedeco.dnnl.memory.format_tag> layouts) {
