@@ -10,7 +10,6 @@ import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
-import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;

@@ -171,11 +171,6 @@ final class DnnlSegmentKernel extends DnnlKernel {
         return l instanceof BatchNorm || l instanceof Scale;
     }
 
-    /** The end (exclusive) of the segment's layers. */
-    int end() {
-        return to;
-    }
-
     @Override
     public void run(int n) {
         for (int k = 0; k < phaseRun.length; k++) {
