@@ -199,18 +199,9 @@ public final class OrtComparison implements AutoCloseable {
         }
     }
 
-    /**
-     * Per-layer median milliseconds over {@code reps} runs of the dense engine compiled layer by layer
-     * ({@link Engine#layerByLayer}: the timed engine runs some layers as one oneDNN segment, which has no per-layer
-     * times), on the same inputs.
-     */
+    /** Per-layer median milliseconds of the dense engine over {@code reps} runs. */
     public double[] layerProfile(int reps) {
         int n = net.layers().size();
-        Engine engine = Engine.layerByLayer(net, batch);
-        String in = net.input().name();
-        for (int i = 0; i < batch; i++) {
-            engine.setInput(in, i, this.engine.output(in, i));
-        }
         double[][] samples = new double[n][reps];
         long[] nanos = new long[n];
         for (int r = 0; r < reps; r++) {

@@ -54,7 +54,7 @@ final class BenchOrtCommand implements Runnable {
     int threads;
 
     @Option(names = "--profile",
-            description = "Also print per-layer median times (of the dense engine compiled layer by layer).")
+            description = "Also print the dense engine's per-layer median times.")
     boolean profile;
 
     @Option(names = "--json", paramLabel = "FILE", description = "Write the result as JSON.")

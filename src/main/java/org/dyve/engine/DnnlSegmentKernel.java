@@ -72,8 +72,9 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final int[] phaseEnds;
     /** Per phase: the run size it last ran with (0: not yet). */
     private final int[] phaseRun;
-    /** Per run size: the step at which each phase starts, and the end. */
+    /** Per run size: the step at which each phase starts, and the end; the layer of each step. */
     private final List<int[]> bounds = new ArrayList<>();
+    private final List<int[]> stepLayers = new ArrayList<>();
     /**
      * The memories of the segment's tensors, for the engine's batch size: every run size's memories are their first
      * samples (all layouts used are sample-major), so a phase that runs fewer samples after an early exit reads what
@@ -120,6 +121,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
         for (int n = 0; n <= batch; n++) {
             memories.add(null);
             bounds.add(null);
+            stepLayers.add(null);
         }
     }
 
@@ -179,15 +181,43 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     /** The kernel that runs phase {@code k}: the layers after phase end {@code k - 1} up to phase end {@code k}. */
-    Kernel phase(int k) {
-        return n -> {
+    Phase phase(int k) {
+        return new Phase(k);
+    }
+
+    /** One phase of the segment, the kernel of its first layer. */
+    final class Phase implements Kernel {
+        private final int k;
+
+        private Phase(int k) {
+            this.k = k;
+        }
+
+        @Override
+        public void run(int n) {
             int[] b = bounds(n);
-            run(n, b[k], b[k + 1]);
+            DnnlSegmentKernel.this.run(n, b[k], b[k + 1]);
+            ran(n);
+        }
+
+        /** Runs like {@link #run(int)} and adds each step's wall time to {@code nanos[its layer - offset]}. */
+        void run(int n, long[] nanos, int offset) {
+            int[] b = bounds(n);
+            int[] layer = stepLayers.get(n);
+            for (int s = b[k]; s < b[k + 1]; s++) {
+                long t0 = System.nanoTime();
+                DnnlSegmentKernel.this.run(n, s, s + 1);
+                nanos[layer[s] - offset] += System.nanoTime() - t0;
+            }
+            ran(n);
+        }
+
+        private void ran(int n) {
             phaseRun[k] = n;
             if (k == 0) {
                 synced.clear();
             }
-        };
+        }
     }
 
     private int[] bounds(int n) {
@@ -255,11 +285,15 @@ final class DnnlSegmentKernel extends DnnlKernel {
         final List<primitive> steps = new ArrayList<>();
         final List<IntMemoryMap> args = new ArrayList<>();
         final List<Integer> threads = new ArrayList<>();
+        /** The layer each step belongs to, and the layer of the steps added next. */
+        final List<Integer> layers = new ArrayList<>();
+        int layer;
 
         void add(primitive p, IntMemoryMap a, int t) {
             steps.add(p);
             args.add(a);
             threads.add(t);
+            layers.add(layer);
         }
 
         /** Reorders {@code src} into a new memory laid out as {@code to}. */
@@ -292,6 +326,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
             mem.put(t, List.of(new Part(user(t, n), 0, net.shape(t).c())));
         }
         for (int i = from; i < to; i++) {
+            st.layer = i;
             Layer l = net.layers().get(i);
             Shape os = net.shape(l.output());
             int threads = l instanceof Convolution ? Engine.threadsFor(n * net.macs(i))
@@ -429,6 +464,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
         starts[phaseEnds.length + 1] = st.steps.size();
         memories.set(n, mem);
         bounds.set(n, starts);
+        stepLayers.set(n, st.layers.stream().mapToInt(Integer::intValue).toArray());
         return st.plan();
     }
 

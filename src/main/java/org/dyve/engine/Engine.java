@@ -406,8 +406,8 @@ public final class Engine {
     }
 
     /**
-     * Compiles the whole network, computed exactly, with one kernel per layer, so that {@link #run(int, long[])}
-     * times every layer on its own (the engines of {@link #of} may run several layers as one oneDNN segment).
+     * Compiles the whole network, computed exactly, with one kernel per layer (no oneDNN segments): the reference the
+     * segments are tested against.
      */
     public static Engine layerByLayer(Network net, int batch) {
         return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of());
@@ -700,7 +700,10 @@ public final class Engine {
         execute(n, observer, null);
     }
 
-    /** Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]}. */
+    /**
+     * Runs like {@link #run(int)} and adds each layer's wall time to {@code nanos[layer - from]} (in a oneDNN segment,
+     * the time of the primitives that compute the layer; layers folded into another layer's primitive get none).
+     */
     public void run(int n, long[] nanos) {
         execute(n, null, nanos);
     }
@@ -719,7 +722,13 @@ public final class Engine {
         for (int i = 0; i < kernels.length && live > 0; i++) {
             long t0 = nanos == null ? 0 : System.nanoTime();
             useThreads(threadsFor(net.macs(from + i) * live));
-            kernels[i].run(live);
+            if (nanos != null && kernels[i] instanceof DnnlSegmentKernel.Phase phase) {
+                // a segment's steps are timed one by one, each for its own layer
+                phase.run(live, nanos, from);
+                t0 = System.nanoTime();
+            } else {
+                kernels[i].run(live);
+            }
             ran[i] += live;
             if (exitAfter[i] != null) {
                 live = exit(i, live);

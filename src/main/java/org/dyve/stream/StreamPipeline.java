@@ -63,7 +63,7 @@ public final class StreamPipeline {
         }
         int k = Math.max(1, Math.min(stages, n));
         // balanced by measured per-layer time: per-layer medians of 15 runs at batch 1 after a warm-up
-        Engine e = Engine.layerByLayer(net, 1);
+        Engine e = Engine.of(net, 1);
         for (int r = 0; r < 15; r++) {
             e.run(1);
         }

@@ -137,6 +137,15 @@ class EngineTest {
             assertEquals(1, e.segments().size(), "segments of engine " + segmented.indexOf(e));
             assertArrayEquals(new int[] {0, net.layers().size() - 1}, e.segments().get(0));
         }
+        // timed runs give every convolution and pooling of the segment a time of its own
+        long[] nanos = new long[net.layers().size()];
+        segmented.get(0).run(1, nanos);
+        for (int i = 0; i < nanos.length; i++) {
+            org.dyve.model.Layer l = net.layers().get(i);
+            if (l instanceof Convolution || l instanceof Pooling) {
+                assertTrue(nanos[i] > 0, l.name() + " timed");
+            }
+        }
         for (int n = 2; n >= 1; n--) {
             for (int s = 0; s < 2; s++) {
                 float[] x = new float[inputSize];
