@@ -31,7 +31,14 @@ import org.dyve.data.Preprocessing;
 public final class FrameSources {
     private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
     private static final int MAX_CONSECUTIVE_ERRORS = 50;
+    /** Frames a synthetic source produces at once at the least, after a late tick (see {@link #burst}). */
     private static final int MAX_BURST = 8;
+    /**
+     * Pekko's stream timers fire about every 3 ms here whatever the period asked for (1 ms scheduler grid, a timer
+     * rescheduled after each tick), so a synthetic source faster than a few hundred frames per second produces its
+     * frames in bursts: it passes on all the frames of this long without calling them lost at the source.
+     */
+    private static final double BURST_SECONDS = 0.01;
     /** The dispatcher FFmpeg sources run on (see reference.conf). */
     private static final String DISPATCHER = "dyve.stream.source-dispatcher";
 
@@ -147,6 +154,7 @@ public final class FrameSources {
             throw new SourceException(spec + ": width, height and rate must be positive");
         }
         Duration period = Duration.ofNanos((long) (1e9 / fps));
+        int burst = burst(fps);
         // Frames are due by the wall clock. Source.tick skips ticks when the machine is too busy to deliver
         // them; frames that fell due meanwhile are reported as dropped, so frames in always equals
         // fps x elapsed time, whatever the load.
@@ -161,10 +169,10 @@ public final class FrameSources {
                         }
                         long due = Math.min(count, (long) ((now - start[0]) / 1e9 * fps) + 1);
                         // produce what fell due, like a camera whose driver queued frames meanwhile (at most
-                        // MAX_BURST per tick; older ones are reported as lost at the source)
-                        java.util.List<Frame> out = new java.util.ArrayList<>(MAX_BURST + 1);
-                        if (due - next[0] > MAX_BURST) {
-                            long lost = due - next[0] - MAX_BURST;
+                        // burst per tick; older ones are reported as lost at the source)
+                        java.util.List<Frame> out = new java.util.ArrayList<>(burst + 1);
+                        if (due - next[0] > burst) {
+                            long lost = due - next[0] - burst;
                             out.add(Frame.dropped(next[0], spec, (int) lost,
                                     "source: frames fell due while the machine was too busy to produce them"));
                             next[0] += lost;
@@ -178,6 +186,11 @@ public final class FrameSources {
                 })
                 .takeWhile(f -> f.seq() + Math.max(1, f.droppedCount()) < count, true)
                 .mapMaterializedValue(c -> NotUsed.getInstance());
+    }
+
+    /** Frames a synthetic source at {@code fps} passes on after one tick, older ones being lost at the source. */
+    static int burst(double fps) {
+        return Math.max(MAX_BURST, (int) Math.ceil(fps * BURST_SECONDS));
     }
 
     static Image syntheticImage(int w, int h, long seq) {
