@@ -68,7 +68,10 @@ final class DnnlPoolKernel extends DnnlKernel {
         memory.desc src = Dnnl.desc(new long[] {n, is.c(), is.h(), is.w()}, memory.format_tag.nchw);
         memory.desc dst = Dnnl.desc(new long[] {n, os.c(), os.h(), os.w()}, memory.format_tag.nchw);
         var pd = primitive(pool, is, os, src, dst);
-        return pd == null || Dnnl.isReference(pd) ? Dnnl.Plan.NONE : new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
+        if (pd == null || Dnnl.isReference(pd)) {
+            return Dnnl.Plan.NONE;
+        }
+        return new Dnnl.Plan(new primitive[] {new pooling_forward(pd)},
                 new IntMemoryMap[] {Dnnl.args(pd, dnnl.DNNL_ARG_SRC, new memory(src, Dnnl.ENGINE, in),
                     dnnl.DNNL_ARG_DST, new memory(dst, Dnnl.ENGINE, out))});
     }

@@ -68,7 +68,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final Set<String> synced = new HashSet<>();
     private final stream syncStream = new stream(Dnnl.ENGINE);
     private final int batch;
-    /** Layers after which a phase ends (early exits inside the segment), ascending; the last phase ends at {@code to}. */
+    /** Layers after which a phase ends (early exits inside the segment), ascending; the last one ends at {@code to}. */
     private final int[] phaseEnds;
     /** Per phase: the run size it last ran with (0: not yet). */
     private final int[] phaseRun;
@@ -127,9 +127,9 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /**
      * Whether layer {@code i} can be part of a segment: a convolution, a pooling oneDNN computes as Caffe does, a
-     * ReLU, an LRN, an identity, a concat, an add of two tensors, or a batch norm or scale that folds into the convolution
-     * right before it (directly or through other such layers), whose output only it reads; such a layer cannot
-     * start a segment.
+     * ReLU, an LRN with optimised code channels-last, an identity, a concat, an add of two tensors, or a batch norm
+     * or scale that folds into the convolution right before it (directly or through other such layers), whose output
+     * only it reads; such a layer cannot start a segment.
      *
      * @param consumers how many layers of the network read each tensor
      */

@@ -80,8 +80,8 @@ class EngineTest {
 
     /**
      * A residual block with batch norms (one followed by a scale) after every convolution, LRNs within and across
-     * channels, a strided 1x1 shortcut and a global average: the batch norms fold into the convolutions, the adds are binary
-     * primitives.
+     * channels, a strided 1x1 shortcut and a global average: the batch norms fold into the convolutions, the adds
+     * are binary primitives.
      */
     @Test
     void batchNormsFoldIntoTheirConvolutionsAndResidualAddsStayInTheSegment() {
