@@ -296,8 +296,11 @@ final class DnnlSegmentKernel extends DnnlKernel {
             layers.add(layer);
         }
 
-        /** Reorders {@code src} into a new memory laid out as {@code to}. */
-        memory reorder(memory src, memory.desc to, int t) {
+        /** {@code src} itself when it is laid out as {@code to}, else a reorder of it into a new memory. */
+        memory as(memory src, memory.desc to, int t) {
+            if (src.get_desc().equals(to)) {
+                return src;
+            }
             memory dst = new memory(to, Dnnl.ENGINE);
             into(src, dst, t);
             return dst;
@@ -364,10 +367,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 }
             } else if (l instanceof Relu r) {
                 memory whole = whole(st, n, r.input(), in, mem);
-                boolean inLayout = whole.get_desc().equals(blocked(n, os));
-                memory src = inLayout ? whole : st.reorder(whole, blocked(n, os), threads);
-                boolean overwrite = inLayout && consumers.getOrDefault(r.input(), 0) == 1
-                        && !external.contains(r.input()) && !net.outputs().contains(r.input());
+                memory src = st.as(whole, blocked(n, os), threads);
+                boolean overwrite = src == whole && exclusive(r.input());
                 memory dst = overwrite ? src : tensorMemory(r.output(), n, os);
                 var pd = optimised(() -> new eltwise_forward.primitive_desc(new eltwise_forward.desc(
                         dnnl.prop_kind.forward_inference, dnnl.algorithm.eltwise_relu, src.get_desc(),
@@ -382,10 +383,9 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 memory.desc layout = blocked(n, os);
                 memory x = whole(st, n, add.inputs().get(0), in, mem);
                 memory y = whole(st, n, add.inputs().get(1), mem.get(add.inputs().get(1)), mem);
-                memory x0 = x.get_desc().equals(layout) ? x : st.reorder(x, layout, threads);
-                memory y0 = y.get_desc().equals(layout) ? y : st.reorder(y, layout, threads);
-                boolean relu = i + 1 < to && net.layers().get(i + 1) instanceof Relu r && r.negativeSlope() == 0f
-                        && r.input().equals(add.output()) && exclusive(add.output());
+                memory x0 = st.as(x, layout, threads);
+                memory y0 = st.as(y, layout, threads);
+                boolean relu = reluAfter(i, add.output());
                 var attr = Dnnl.attr(new post_ops(), relu);
                 var pd = optimised(() -> new binary.primitive_desc(new binary.desc(dnnl.algorithm.binary_add,
                         x0.get_desc(), y0.get_desc(), layout), attr, Dnnl.ENGINE));
@@ -402,7 +402,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 }
             } else if (l instanceof Lrn lrn) {
                 memory src = whole(st, n, lrn.input(), in, mem);
-                memory s0 = src.get_desc().equals(blocked(n, os)) ? src : st.reorder(src, blocked(n, os), threads);
+                memory s0 = st.as(src, blocked(n, os), threads);
                 var pd = lrn(lrn, s0.get_desc());
                 if (pd == null) {
                     return Dnnl.Plan.NONE;
@@ -419,10 +419,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 for (Part part : in) {
                     Shape pis = new Shape(part.channels(), is.h(), is.w());
                     Shape pos = new Shape(part.channels(), os.h(), os.w());
-                    memory src = part.memory();
-                    if (!src.get_desc().equals(blocked(n, pis))) {
-                        src = st.reorder(src, blocked(n, pis), threads);
-                    }
+                    memory src = st.as(part.memory(), blocked(n, pis), threads);
                     memory.desc sd = src.get_desc();
                     var pd = optimised(() -> DnnlPoolKernel.primitive(p, pis, pos, sd, blocked(n, pos)));
                     if (pd == null) {
@@ -505,10 +502,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /** Adds the step of {@code p} writing {@code out}, with its weights (its part's input channels) reordered. */
     private void emit(Steps st, Convolution c, ConvStep p, memory out) {
-        memory src = p.src().memory();
-        if (!p.pd().src_desc().equals(src.get_desc())) {
-            src = st.reorder(src, p.pd().src_desc(), p.threads());
-        }
+        memory src = st.as(p.src().memory(), p.pd().src_desc(), p.threads());
         Shape whole = net.shape(c.input());
         Shape is = new Shape(p.src().channels(), whole.h(), whole.w());
         memory.desc userWeights = Dnnl.desc(DnnlConvKernel.weightDims(c, is), DnnlConvKernel.weightTag(c));
@@ -604,20 +598,20 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 }
                 t = l.output();
             }
-            boolean relu = end + 1 < to && net.layers().get(end + 1) instanceof Relu r && r.negativeSlope() == 0f
-                    && r.input().equals(t) && exclusive(t);
+            boolean relu = reluAfter(end, t);
             return new Folded(w, b, relu ? end + 1 : end, relu);
         });
+    }
+
+    /** Whether layer {@code i + 1} is a plain ReLU of {@code t}, its only reader: a post-op of layer {@code i}. */
+    private boolean reluAfter(int i, String t) {
+        return i + 1 < to && net.layers().get(i + 1) instanceof Relu r && r.negativeSlope() == 0f
+                && r.input().equals(t) && exclusive(t);
     }
 
     /** Whether only the next layer of the segment reads {@code t}: it may be computed into the same memory. */
     private boolean exclusive(String t) {
         return consumers.getOrDefault(t, 0) == 1 && !external.contains(t) && !net.outputs().contains(t);
-    }
-
-    private static convolution_forward.primitive_desc conv(Convolution c, Shape is, memory.desc src,
-            memory.desc bias, memory.desc dst, long[] pads, org.bytedeco.dnnl.primitive_attr attr) {
-        return optimised(() -> DnnlConvKernel.primitive(c, is, src, bias, dst, pads, attr));
     }
 
     /** The primitive {@code make} builds, or null when oneDNN refuses it or offers only reference code. */
