@@ -239,6 +239,18 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     /**
+     * The memory that holds tensor {@code t} of the segment after a run of {@code n} samples (in the segment's
+     * layout, valid until a later phase overwrites it), or null when the tensor is held in parts (a concat's output).
+     */
+    memory held(String t, int n) {
+        bounds(n);
+        Map<String, List<Part>> mem = memories.get(n);
+        List<Part> parts = mem == null ? null : mem.get(t);
+        return parts != null && parts.size() == 1 && parts.get(0).channels() == net.shape(t).c()
+                ? parts.get(0).memory() : null;
+    }
+
+    /**
      * Views of the memories that hold tensors {@code tensors} for the engine's batch, with their per-sample sizes (in
      * floats), for packing the samples still running after an early exit; tensors read from the engine's NCHW
      * buffers have none.

@@ -62,6 +62,8 @@ public final class Engine {
     private final long[] exitEvals;
     /** Per exit: its probe on oneDNN, or null (its features and scores in Java). */
     private final DnnlProbeKernel[] probeKernels;
+    /** Per exit: whether its probe reads the tensor's NCHW buffer (brought there from a segment first). */
+    private final boolean[] probeSync;
     private final long[] exitTaken;
     /** Per run: original slot of each packed position, and the probabilities of samples that exited. */
     private final int[] slotOf;
@@ -156,6 +158,7 @@ public final class Engine {
             }
         }
         probeKernels = new DnnlProbeKernel[this.exits.size()];
+        probeSync = new boolean[this.exits.size()];
         for (EarlyExit e : this.exits) {
             ExitProbe probe = e.probe();
             int at = exitLayer(net, probe);
@@ -174,9 +177,15 @@ public final class Engine {
             exitAfter[k][prev.length] = e;
             exitIndex[k] = java.util.Arrays.copyOf(exitIndex[k] == null ? new int[0] : exitIndex[k], prev.length + 1);
             exitIndex[k][prev.length] = this.exits.indexOf(e);
-            // the probe's scores for a whole run on oneDNN where it can (one pooling and one product), else in Java
-            probeKernels[this.exits.indexOf(e)] = ONEDNN ? DnnlProbeKernel.of(probe, buffers.get(probe.tensor()))
-                    : null;
+            // the probe's scores for a whole run on oneDNN where it can (one pooling and one product), reading the
+            // tensor where a segment holds it, else its NCHW buffer (or in Java)
+            String pt = probe.tensor();
+            DnnlSegmentKernel seg = hidden.get(pt);
+            DnnlProbeKernel pk = !ONEDNN ? null : seg != null && seg.held(pt, 1) != null
+                    ? DnnlProbeKernel.of(probe, batch, n -> seg.held(pt, n)) : null;
+            probeSync[this.exits.indexOf(e)] = pk == null;
+            probeKernels[this.exits.indexOf(e)] = pk != null || !ONEDNN ? pk
+                    : DnnlProbeKernel.of(probe, buffers.get(pt));
             act = new float[Math.max(act.length, probe.shape().size())];
             feat = new float[Math.max(feat.length, probe.features())];
             row = new float[Math.max(row.length, probe.shape().w())];
@@ -203,10 +212,8 @@ public final class Engine {
     private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits,
             List<org.bytedeco.dnnl.memory.format_tag> layouts) {
         Set<Integer> exitLayers = new HashSet<>();
-        Set<String> probed = new HashSet<>();
         for (EarlyExit e : exits) {
             exitLayers.add(exitLayer(net, e.probe()));
-            probed.add(e.probe().tensor());
         }
         for (int a = from; a < to; ) {
             int b = a;
@@ -233,7 +240,7 @@ public final class Engine {
                     }
                 }
                 for (String t : written) {
-                    if (net.outputs().contains(t) || probed.contains(t)) {
+                    if (net.outputs().contains(t)) {
                         external.add(t);
                     }
                 }
@@ -402,7 +409,13 @@ public final class Engine {
 
     /** Like {@link #of(Network, int)} with oneDNN segments in {@code layout} only (the fallback layouts' tests). */
     static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of(layout));
+        return withSegmentLayout(net, batch, layout, List.of());
+    }
+
+    /** {@link #withSegmentLayout(Network, int, org.bytedeco.dnnl.memory.format_tag)} with early exits. */
+    static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout,
+            List<EarlyExit> exits) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), exits, true, List.of(layout));
     }
 
     /**
@@ -660,6 +673,11 @@ public final class Engine {
         return out;
     }
 
+    /** Whether exit {@code e}'s probe reads its tensor where a oneDNN segment holds it (no NCHW copy first). */
+    boolean probeReadsSegment(int e) {
+        return !probeSync[e];
+    }
+
     /** The layer ranges {@code [from, to)} that run as one oneDNN segment each. */
     List<int[]> segments() {
         return List.copyOf(segmentRanges);
@@ -757,6 +775,9 @@ public final class Engine {
             FloatBuffer v = view(p.tensor());
             int size = p.shape().size();
             DnnlProbeKernel scores = probeKernels[ei];
+            if (probeSync[ei]) {
+                sync(p.tensor());
+            }
             if (scores != null) {
                 scores.run(live);
             }

@@ -261,6 +261,53 @@ class EngineTest {
         }
     }
 
+    /**
+     * A probe over a 2x2 grid of c2a, which only the oneDNN segment reads (so it holds it in its own layout): in every
+     * layout the probe reads that memory as it is, not an NCHW copy, and gives the Java probe's probabilities on the
+     * layer-by-layer engine's c2a; c2a itself still reads right on request after the run.
+     */
+    @Test
+    void aProbeReadsTheSegmentsOwnMemoryInEveryLayout() {
+        Network net = dag();
+        if (!Engine.ONEDNN || !"amd64".equals(System.getProperty("os.arch"))) {
+            return;
+        }
+        Shape s = net.shape("c2a");
+        Random r = new Random(7);
+        float[] w = new float[5 * s.c() * 4];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = r.nextFloat() * 4 - 2;
+        }
+        ExitProbe probe = new ExitProbe("c2a", s, 2, w, new float[] {0.5f, 0, -0.5f, 0, 0});
+        int n = 4;
+        Engine layers = Engine.layerByLayer(net, n);
+        float[][] expected = new float[n][5];
+        for (int i = 0; i < n; i++) {
+            layers.setInput("x", i, input(60 + i));
+        }
+        layers.run(n);
+        for (int i = 0; i < n; i++) {
+            float[] f = new float[probe.features()];
+            probe.features(layers.output("c2a", i), 0, f);
+            probe.probabilities(f, expected[i]);
+        }
+        for (var layout : DnnlSegmentKernel.LAYOUTS) {
+            // threshold 0: every sample exits with the probe's answer
+            Engine e = Engine.withSegmentLayout(net, n, layout, List.of(new EarlyExit(probe, 0)));
+            assertEquals(1, e.segments().size(), layout.toString());
+            assertTrue(e.probeReadsSegment(0), layout.toString());
+            for (int i = 0; i < n; i++) {
+                e.setInput("x", i, input(60 + i));
+            }
+            e.run(n);
+            for (int i = 0; i < n; i++) {
+                assertEquals("c2a", e.exited(i), layout + ", sample " + i);
+                FloatAsserts.assertClose(expected[i], e.exitProbabilities(i), 1e-5f, layout + ", sample " + i);
+                FloatAsserts.assertClose(layers.output("c2a", i), e.output("c2a", i), 1e-5f, layout + ", c2a " + i);
+            }
+        }
+    }
+
     @Test
     void batchedRunEqualsSingleRuns() {
         Network net = dag();
