@@ -48,6 +48,10 @@ final class CalibrateCommand implements Runnable {
     @Option(names = "--no-exits", description = "No confidence early exits: tune the per-layer knobs only.")
     boolean noExits;
 
+    @Option(names = "--no-mirror", description = "Fit the exit probes on the samples alone, not also on their"
+            + " left-right mirror images (for data whose classes change when mirrored, such as text).")
+    boolean noMirror;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress line.")
     boolean quiet;
 
@@ -65,12 +69,12 @@ final class CalibrateCommand implements Runnable {
         long t0 = System.nanoTime();
         Calibrator cal = new Calibrator(net, d.preprocessing(net), ds, limit);
         Calibrator.Listener listener = (phase, done, total) -> progress.update(phase, done, total);
-        List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener);
+        List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener, !noMirror);
         EffortProfiles ladder = cal.calibrate(sorted, probes, listener);
         double secs = (System.nanoTime() - t0) / 1e9;
         Path out = outFile != null ? outFile : Path.of("models", d.id() + ".effort.conf");
         List<String> header = List.of("Effort ladder of " + d.id() + ", written by: dyve calibrate --model " + d.id()
-                + " --data " + data + " --limit " + limit + " --max-loss " + sorted,
+                + " --data " + data + " --limit " + limit + " --max-loss " + sorted + (noMirror ? " --no-mirror" : ""),
                 String.format("Calibration: %d samples of %s, dense top-1 %.2f%%, %.0f s.", cal.size(), ds.describe(),
                         cal.denseTop1(), secs),
                 "Per layer: sfma = input-map variance threshold (x mean^2), sdss-sig / sdss-sim = SDSS thresholds"
@@ -84,8 +88,9 @@ final class CalibrateCommand implements Runnable {
                 probes.isEmpty() ? "No early exits (" + (noExits ? "--no-exits" : "no cut of the network with"
                         + " enough samples per class after the calibration ones") + ")."
                         : "Early exits: softmax probes on " + probes.stream().map(ExitProbe::tensor).toList()
-                        + " fitted on the " + (ds.size() - cal.size()) + " samples after the calibration ones; a"
-                        + " profile's exits give each probe's confidence threshold.");
+                        + " fitted on the " + (ds.size() - cal.size()) + " samples after the calibration ones"
+                        + (noMirror ? "" : " and their mirror images") + "; a profile's exits give each probe's"
+                        + " confidence threshold.");
         try {
             if (out.getParent() != null) {
                 Files.createDirectories(out.getParent());

@@ -1,5 +1,6 @@
 package org.dyve.effort;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,13 +69,20 @@ class CalibratorTest {
     }
 
     @Test
+    void probesLearnFromMirrorImagesTooEachRowReversed() {
+        float[] chw = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        assertArrayEquals(new float[] {3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10},
+                Calibrator.mirror(chw, new org.dyve.model.Shape(2, 2, 3)));
+    }
+
+    @Test
     void theLadderHoldsExitOnlyRungsAndTheFewestMacsProfilesStayOffIt() {
         ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
         Network cifar = d.load();
         // 300 samples to calibrate on, probes on the 1,000 after them
         Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
         Calibrator cal = new Calibrator(cifar, d.preprocessing(cifar), data, 300);
-        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { });
+        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
         assertEquals(List.of("norm1", "norm2"), probes.stream().map(ExitProbe::tensor).toList());
         List<Double> budgets = List.of(0.5, 2.0);
         EffortProfiles p = cal.calibrate(budgets, probes, (phase, done, total) -> { });

@@ -144,23 +144,25 @@ class EffortProfilesTest {
 
     @Test
     void bundledLadderMeetsTheMacTargetWithinHalfAPointOnTheWholeTestSet() {
-        // the bar for cifar10_full: >= 1.6x fewer MACs at <= 0.5 points of top-1 on the test set;
-        // measured for loss-0.4 (knobs and exits, calibrated on other images): 1.67x at -0.32 points
+        // the bar for cifar10_full: >= 1.6x fewer MACs at <= 0.5 points of top-1 on the test set; measured
+        // (calibrated on other images): loss-0.5 (knobs and exits) 1.96x at -0.44 points, and the exit-only rung
+        // fast-0.5, which the stream's controller walks and which is faster than dense, 1.46x at -0.10
         ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
-        EffortProfile p = EffortProfiles.load("cifar10_full", null).get("loss-0.4");
-        Engine dense = Engine.of(net, 1);
-        Engine dyve = p.engine(net, 1);
-        TopOnes t = compare(net, pre, data, data.size(), dense, dyve);
-        int cd = t.dense();
-        int cv = t.dyve();
-        WorkSummary w = WorkSummary.of(dyve.work());
-        double loss = 100.0 * (cd - cv) / data.size();
         assertEquals(5000, data.size());
-        assertTrue(w.reduction() >= 1.6, "reduction " + w.reduction());
-        assertTrue(loss <= 0.5, "top-1 " + cd + " -> " + cv + " of " + data.size());
+        Engine dense = Engine.of(net, 1);
+        Map<String, Double> bars = Map.of("loss-0.5", 1.6, "fast-0.5", 1.4);
+        for (var bar : bars.entrySet()) {
+            EffortProfile p = EffortProfiles.load("cifar10_full", null).get(bar.getKey());
+            Engine dyve = p.engine(net, 1);
+            TopOnes t = compare(net, pre, data, data.size(), dense, dyve);
+            WorkSummary w = WorkSummary.of(dyve.work());
+            double loss = 100.0 * (t.dense() - t.dyve()) / data.size();
+            assertTrue(w.reduction() >= bar.getValue(), p.name() + ": reduction " + w.reduction());
+            assertTrue(loss <= 0.5, p.name() + ": top-1 " + t.dense() + " -> " + t.dyve() + " of " + data.size());
+        }
     }
 
     /** Correct answers of the dense engine and of the DyVE engine, and their agreements, over {@code n} images. */
