@@ -130,7 +130,7 @@ final class BenchCommand implements Runnable {
             double dyveMs = Stats.median(tv);
             double top1Dyve = 100.0 * correctDyve / Math.max(1, labelled);
             double agreement = 100.0 * agree / Math.max(1, n);
-            out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.2f | %.2f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
+            out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.3f | %.3f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
                     d.id(), profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs,
                     dyveMs, denseMs / dyveMs, top1Dense, top1Dyve, agreement);
             out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, early exit %.2f M; knob overhead"
