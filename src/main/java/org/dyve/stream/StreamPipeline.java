@@ -142,10 +142,12 @@ public final class StreamPipeline {
         ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
-        int stagesWanted = s.stages() > 0 ? s.stages() : cores;
+        int replicas = Math.max(1, s.replicas());
+        int stagesWanted = s.stages() > 0 ? s.stages() : Math.max(1, cores / replicas);
         // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
         // (process-wide settings), and measure the balanced split under that setting.
-        int nativeThreads = Math.max(1, cores / Math.max(1, s.split().isEmpty() ? stagesWanted : s.split().size() + 1));
+        int stageCount = s.split().isEmpty() ? stagesWanted : s.split().size() + 1;
+        int nativeThreads = Math.max(1, cores / (stageCount * replicas));
         Engine.setNativeThreads(nativeThreads);
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
@@ -154,15 +156,18 @@ public final class StreamPipeline {
         for (int k = 0; k < ranges.size(); k++) {
             int[] r = ranges.get(k);
             StageStats st = new StageStats("stage " + k + " [" + net.layers().get(r[0]).name() + " .. "
-                    + net.layers().get(r[1] - 1).name() + "]");
+                    + net.layers().get(r[1] - 1).name() + "]" + (replicas > 1 ? " x " + replicas : ""));
             stats.add(st);
-            ActorRef<LayerStage.Process> ref = system.systemActorOf(
-                    LayerStage.create(net, r[0], r[1], LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()),
-                            ladder, s.warmUpRuns()), st), "layer-stage-" + id + "-" + k,
-                    DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher"));
-            stageRefs.add(ref);
-            stages = stages.async().via(ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
-                    List<LayerStage.Work>>ask(1, ref, ASK_TIMEOUT, LayerStage.Process::new))
+            List<ActorRef<LayerStage.Process>> refs = new ArrayList<>();
+            for (int c = 0; c < replicas; c++) {
+                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], LayerStage.compile(net, r[0], r[1],
+                        Math.max(1, s.maxBatch()), ladder, s.warmUpRuns()), st), "layer-stage-" + id + "-" + k
+                        + (replicas > 1 ? "-" + c : ""), DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
+            }
+            stageRefs.addAll(refs);
+            stages = stages.async().via(replicas == 1 ? ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
+                    List<LayerStage.Work>>ask(1, refs.get(0), ASK_TIMEOUT, LayerStage.Process::new)
+                    : inTurn(system, refs))
                     .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
         }
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
@@ -214,6 +219,15 @@ public final class StreamPipeline {
                 // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
                 .addAttributes(Attributes.inputBuffer(buffer, buffer));
         return new Results(results, summary);
+    }
+
+    /** Hands batches to {@code refs} in turn, one in flight per actor, and passes the replies on in order. */
+    private static Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> inTurn(ActorSystem<?> system,
+            List<ActorRef<LayerStage.Process>> refs) {
+        AtomicInteger next = new AtomicInteger();
+        return Flow.<List<LayerStage.Work>>create().mapAsync(refs.size(), b -> AskPattern.<LayerStage.Process,
+                List<LayerStage.Work>>ask(refs.get(next.getAndIncrement() % refs.size()),
+                reply -> new LayerStage.Process(b, reply), ASK_TIMEOUT, system.scheduler()));
     }
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {

@@ -26,7 +26,7 @@ import java.util.List;
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
         int liveBuffer, Overflow overflow, double reuseThreshold, int maxReuse, double targetFps, double latencyMs,
-        int window, int pressureBacklog, Duration progress, int decodeThreads) {
+        int window, int pressureBacklog, Duration progress, int decodeThreads, int replicas) {
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
@@ -36,18 +36,19 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
                 Overflow.parse(c.getString("overflow")), c.getDouble("reuse.threshold"),
                 c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
-                c.getInt("controller.pressure-backlog"), c.getDuration("progress"), c.getInt("decode-threads"));
+                c.getInt("controller.pressure-backlog"), c.getDuration("progress"), c.getInt("decode-threads"),
+                c.getInt("replicas"));
     }
 
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow,
-                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads);
+                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads, replicas);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold,
-                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads);
+                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads, replicas);
     }
 }

@@ -23,6 +23,7 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.testkit.TestPublisher;
 import org.apache.pekko.stream.testkit.TestSubscriber;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.testkit.javadsl.TestSink;
 import org.apache.pekko.stream.testkit.javadsl.TestSource;
 import org.dyve.Shared;
@@ -202,6 +203,35 @@ class StreamTest {
         assertEquals(11, r.summary().count(FrameResult.Status.COMPUTED));
         assertEquals(1, r.summary().count(FrameResult.Status.ERROR));
         assertEquals(0, r.summary().count(FrameResult.Status.DROPPED));
+    }
+
+    /**
+     * Two stages of two replicas each: frames go to the replicas in turn, two at a time per stage, and still leave in
+     * order with the answers one actor per stage gives.
+     */
+    @Test
+    void replicatedStagesKeepTheOrderAndTheAnswers() throws IOException {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        Path images = imageFolder(16, -1);
+        StreamSettings replicated = StreamSettings.from(ConfigFactory.parseString(
+                "dyve.stream { stages = 2, replicas = 2 }").withFallback(ConfigFactory.load()));
+        assertEquals(2, replicated.replicas());
+        List<FrameResult> one = StreamPipeline.build(KIT.system(), d, net, "images:" + images, settings(),
+                List.of(EffortProfile.EXACT), 0).source().runWith(Sink.seq(), KIT.system()).toCompletableFuture()
+                .join();
+        StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "images:" + images, replicated,
+                List.of(EffortProfile.EXACT), 0);
+        List<FrameResult> two = r.source().runWith(Sink.seq(), KIT.system()).toCompletableFuture().join();
+        assertEquals(16, two.size());
+        assertEquals(2, r.summary().stages().size());
+        for (int i = 0; i < 16; i++) {
+            assertEquals(i, two.get(i).seq(), "results in frame order");
+            assertEquals(FrameResult.Status.COMPUTED, two.get(i).status());
+            assertEquals(one.get(i).top1(), two.get(i).top1(), "frame " + i);
+            assertEquals(one.get(i).prob(), two.get(i).prob(), 0f, "frame " + i);
+        }
+        assertEquals(16, r.summary().stages().get(1).frames());
     }
 
     @Test
