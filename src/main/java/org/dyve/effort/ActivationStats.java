@@ -9,18 +9,22 @@ import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
+import org.dyve.model.Window;
 
 /**
  * Per convolution layer, how much of its work a perfect dynamic-effort predictor could skip on real inputs:
  * outputs that are <= 0 before ReLU (SPET's target), 2x2 output blocks that are all zero after ReLU (SDSS's),
- * output maps that are entirely zero, and input maps that are constant (SFMA's). Measured with the dense
- * engine, one sample at a time.
+ * output maps that are entirely zero, input maps that are constant (SFMA's), and the MACs that exact early
+ * termination skips (SnaPEA's exact mode: with non-negative inputs and a ReLU after the layer, add a neuron's
+ * positive-weight products first, then the negative ones by decreasing magnitude, and stop once the sum is <= 0,
+ * which the rest can only lower). Measured with the dense engine, one sample at a time.
  */
 public final class ActivationStats {
 
     /** Statistics of one convolution layer; fractions in 0..1. */
     public record LayerStats(String layer, int kernel, int cin, int cout, Shape out, double macShare,
-            double nonPositive, double zeroBlocks2x2, double zeroMaps, double constantInputMaps) {
+            double nonPositive, double zeroBlocks2x2, double zeroMaps, double constantInputMaps,
+            double exactTermination) {
     }
 
     private ActivationStats() {
@@ -41,6 +45,13 @@ public final class ActivationStats {
         double[] zeroBlocks = new double[m];
         double[] zeroMaps = new double[m];
         double[] constIn = new double[m];
+        double[] exact = new double[m];
+        SignOrder[] orders = new SignOrder[m];
+        for (int k = 0; k < m; k++) {
+            Convolution c = (Convolution) net.layers().get(convs.get(k));
+            orders[k] = c.group() == 1 && c.dilationH() == 1 && c.dilationW() == 1
+                    && net.readByReluOnly(c.output()) ? SignOrder.of(c, net.shape(c.input())) : null;
+        }
         Engine e = Engine.unfused(net, 1);
         int n = Math.min(count, data.size());
         for (int s = 0; s < n; s++) {
@@ -59,6 +70,7 @@ public final class ActivationStats {
                 zeroBlocks[k] += fraction(out, os, Stat.ZERO_BLOCKS);
                 zeroMaps[k] += fraction(out, os, Stat.ZERO_MAPS);
                 constIn[k] += fraction(in, is, Stat.CONSTANT_MAPS);
+                exact[k] += orders[k] == null ? 0 : orders[k].skipped(in, os);
             });
         }
         List<LayerStats> out = new ArrayList<>();
@@ -66,9 +78,108 @@ public final class ActivationStats {
             Convolution c = (Convolution) net.layers().get(convs.get(k));
             out.add(new LayerStats(c.name(), c.window().kh(), net.shape(c.input()).c(), c.numOutput(),
                     net.shape(c.output()), (double) net.macs(convs.get(k)) / convMacs, nonPos[k] / n,
-                    zeroBlocks[k] / n, zeroMaps[k] / n, constIn[k] / n));
+                    zeroBlocks[k] / n, zeroMaps[k] / n, constIn[k] / n, exact[k] / n));
         }
         return out;
+    }
+
+    /**
+     * A convolution's weights in SnaPEA's order, per output channel: the positive ones, then the negative ones by
+     * decreasing magnitude (zeros among the positives: they never lower the sum), as offsets into the input.
+     */
+    static final class SignOrder {
+        private final Convolution conv;
+        private final Shape in;
+        private final int[][] order;
+        private final int[] positives;
+
+        private SignOrder(Convolution conv, Shape in, int[][] order, int[] positives) {
+            this.conv = conv;
+            this.in = in;
+            this.order = order;
+            this.positives = positives;
+        }
+
+        static SignOrder of(Convolution c, Shape in) {
+            int kh = c.window().kh();
+            int kw = c.window().kw();
+            int k = in.c() * kh * kw;
+            float[] w = c.weight().data();
+            int[][] order = new int[c.numOutput()][];
+            int[] positives = new int[c.numOutput()];
+            for (int o = 0; o < c.numOutput(); o++) {
+                final int base = o * k;
+                Integer[] idx = new Integer[k];
+                for (int j = 0; j < k; j++) {
+                    idx[j] = j;
+                }
+                // non-negative first (any order), then negative by decreasing magnitude
+                java.util.Arrays.sort(idx, (a, b) -> {
+                    float wa = w[base + a];
+                    float wb = w[base + b];
+                    boolean pa = wa >= 0;
+                    boolean pb = wb >= 0;
+                    if (pa != pb) {
+                        return pa ? -1 : 1;
+                    }
+                    return pa ? Integer.compare(a, b) : Float.compare(wa, wb);
+                });
+                order[o] = new int[k];
+                for (int j = 0; j < k; j++) {
+                    order[o][j] = idx[j];
+                    positives[o] += w[base + idx[j]] >= 0 ? 1 : 0;
+                }
+            }
+            return new SignOrder(c, in, order, positives);
+        }
+
+        /**
+         * The fraction of the layer's MACs on input {@code x} (CHW) that exact termination skips, or 0 when
+         * {@code x} has a negative value (then the rule does not hold).
+         */
+        double skipped(float[] x, Shape out) {
+            for (float v : x) {
+                if (v < 0) {
+                    return 0;
+                }
+            }
+            Window win = conv.window();
+            int kh = win.kh();
+            int kw = win.kw();
+            int k = in.c() * kh * kw;
+            float[] w = conv.weight().data();
+            float[] bias = conv.bias() == null ? null : conv.bias().data();
+            float[] col = new float[k];
+            long skipped = 0;
+            for (int oy = 0; oy < out.h(); oy++) {
+                for (int ox = 0; ox < out.w(); ox++) {
+                    for (int ci = 0, j = 0; ci < in.c(); ci++) {
+                        for (int ky = 0; ky < kh; ky++) {
+                            int y = oy * win.strideH() - win.padH() + ky;
+                            for (int kx = 0; kx < kw; kx++, j++) {
+                                int xx = ox * win.strideW() - win.padW() + kx;
+                                col[j] = y < 0 || y >= in.h() || xx < 0 || xx >= in.w() ? 0f
+                                        : x[(ci * in.h() + y) * in.w() + xx];
+                            }
+                        }
+                    }
+                    for (int o = 0; o < conv.numOutput(); o++) {
+                        int[] ord = order[o];
+                        int base = o * k;
+                        float sum = bias == null ? 0f : bias[o];
+                        int j = 0;
+                        for (; j < positives[o]; j++) {
+                            sum += w[base + ord[j]] * col[ord[j]];
+                        }
+                        for (; j < k && sum > 0; j++) {
+                            sum += w[base + ord[j]] * col[ord[j]];
+                        }
+                        skipped += k - j;
+                    }
+                }
+            }
+            return (double) skipped / ((long) k * conv.numOutput() * out.plane());
+        }
     }
 
     private enum Stat { NON_POSITIVE, ZERO_BLOCKS, ZERO_MAPS, CONSTANT_MAPS }

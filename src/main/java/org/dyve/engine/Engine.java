@@ -131,7 +131,7 @@ public final class Engine {
             String in0 = l.inputs().get(0);
             // a plain ReLU that is a convolution's only reader, next in the range and in place: the oneDNN kernel
             // applies it on its output, and the ReLU layer has nothing left to do
-            boolean reluNext = fuse && l instanceof Convolution && i + 1 < to && reluFollows(l.output())
+            boolean reluNext = fuse && l instanceof Convolution && i + 1 < to && net.readByReluOnly(l.output())
                     && net.layers().get(i + 1).inputs().contains(l.output()) && net.layers().get(i + 1).inPlace()
                     && consumers.getOrDefault(l.output(), 0) == 1;
             if (l instanceof Relu && fused.contains(in0)) {
@@ -488,7 +488,7 @@ public final class Engine {
         ConvEffort knobs = effort.get(l.name());
         if (l instanceof Convolution c && knobs != null && !knobs.equals(ConvEffort.EXACT)
                 && DynamicConvKernel.applies(c)) {
-            return new DynamicConvKernel(c, is, os, in, out, knobs, reluFollows(c.output()));
+            return new DynamicConvKernel(c, is, os, in, out, knobs, net.readByReluOnly(c.output()));
         }
         if (l instanceof Convolution c) {
             if (PointwiseConvKernel.applies(c)) {
@@ -544,22 +544,6 @@ public final class Engine {
         return k;
     }
 
-    /** Whether a tensor's only reader is a plain ReLU, so negative values never matter. */
-    private boolean reluFollows(String tensor) {
-        if (net.outputs().contains(tensor)) {
-            return false;
-        }
-        Layer reader = null;
-        for (Layer l : net.layers()) {
-            if (l.inputs().contains(tensor)) {
-                if (reader != null) {
-                    return false;
-                }
-                reader = l;
-            }
-        }
-        return reader instanceof Relu r && r.negativeSlope() == 0f;
-    }
 
     /**
      * Operations per convolution and fully connected layer of the range since compile time or the last

@@ -214,6 +214,23 @@ public final class Network {
         return outputs.contains(tensor);
     }
 
+    /** Whether a tensor's only reader is a plain ReLU (negative slope 0), so its negative values never matter. */
+    public boolean readByReluOnly(String tensor) {
+        if (outputs.contains(tensor)) {
+            return false;
+        }
+        Layer reader = null;
+        for (Layer l : layers) {
+            if (l.inputs().contains(tensor)) {
+                if (reader != null) {
+                    return false;
+                }
+                reader = l;
+            }
+        }
+        return reader instanceof Relu r && r.negativeSlope() == 0f;
+    }
+
     /** Whether the (first) output is written by a softmax, i.e. already holds probabilities. */
     public boolean outputIsSoftmax() {
         for (Layer l : layers) {

@@ -7,11 +7,37 @@ import org.dyve.Shared;
 import org.dyve.data.Dataset;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.model.Convolution;
 import org.dyve.model.Network;
+import org.dyve.model.Shape;
+import org.dyve.model.Tensor;
+import org.dyve.model.Window;
 import org.junit.jupiter.api.Test;
 
 /** The activation statistics reproduce the independent reference (../shared/docs/activation-stats.md). */
 class ActivationStatsTest {
+    /**
+     * A 1x1 convolution over 4 channels, 2 outputs, on a 1x2 input. Output 0 (weights 1, -2, 0.5, -1, bias 0) in
+     * SnaPEA's order 1, 0.5, -2, -1: at position 0 (x = 1, 1, 2, 3) the positives give 2, minus 2 is 0, so the
+     * last product (-1 x 3) is skipped; at position 1 (x = 0, 1, 1, 0) the positives give 0.5, minus 2 is -1.5
+     * and -1 x 0 is skipped as well. Output 1 (weights -1, -1, -1, -1, bias 0.5): nothing positive but the bias;
+     * at position 0 the first product makes the sum negative (3 of 4 skipped); at position 1 (equal weights go in
+     * channel order) -1 x 0 keeps 0.5, -1 x 1 gives -0.5: 2 skipped. 1 + 1 + 3 + 2 = 7 of 16.
+     * A negative input anywhere voids the rule: nothing skipped.
+     */
+    @Test
+    void exactTerminationSkipsWhatTheSignOrderGuarantees() {
+        Convolution c = new Convolution("c", "x", "c", 2, Window.square(1, 1, 0), 1, 1, 1,
+                new Tensor(new int[] {2, 4, 1, 1}, new float[] {1, -2, 0.5f, -1, -1, -1, -1, -1}),
+                new Tensor(new int[] {2}, new float[] {0, 0.5f}));
+        Shape in = new Shape(4, 1, 2);
+        var order = ActivationStats.SignOrder.of(c, in);
+        float[] x = {1, 0, 1, 1, 2, 1, 3, 0};
+        assertEquals(7.0 / 16, order.skipped(x, new Shape(2, 1, 2)), 1e-12);
+        x[3] = -0.5f;
+        assertEquals(0.0, order.skipped(x, new Shape(2, 1, 2)), 0);
+    }
+
     @Test
     void cifar10FullMatchesTheReference() {
         ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
