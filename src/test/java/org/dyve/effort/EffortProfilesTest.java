@@ -143,25 +143,30 @@ class EffortProfilesTest {
     }
 
     @Test
-    void bundledLadderMeetsTheMacTargetWithinHalfAPointOnTheWholeTestSet() {
+    void bundledLaddersMeetTheMacTargetWithinHalfAPointOnTheWholeTestSet() {
         // the bar for cifar10_full: >= 1.6x fewer MACs at <= 0.5 points of top-1 on the test set; measured
         // (calibrated on other images): loss-0.5 (knobs and exits) 1.96x at -0.44 points, and the exit-only rung
-        // fast-0.5, which the stream's controller walks and which is faster than dense, 1.46x at -0.10
-        ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
-        Network net = d.load();
-        Preprocessing pre = d.preprocessing(net);
+        // fast-0.5, which the stream's controller walks and which is faster than dense, 1.46x at -0.10;
+        // cifar10_quick (no bar of its own): loss-0.5 1.52x at +0.04, fast-1 1.44x at -0.28
+        Map<String, Map<String, Double>> bars = Map.of("cifar10_full", Map.of("loss-0.5", 1.6, "fast-0.5", 1.4),
+                "cifar10_quick", Map.of("loss-0.5", 1.45, "fast-1", 1.4));
         Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
         assertEquals(5000, data.size());
-        Engine dense = Engine.of(net, 1);
-        Map<String, Double> bars = Map.of("loss-0.5", 1.6, "fast-0.5", 1.4);
-        for (var bar : bars.entrySet()) {
-            EffortProfile p = EffortProfiles.load("cifar10_full", null).get(bar.getKey());
-            Engine dyve = p.engine(net, 1);
-            TopOnes t = compare(net, pre, data, data.size(), dense, dyve);
-            WorkSummary w = WorkSummary.of(dyve.work());
-            double loss = 100.0 * (t.dense() - t.dyve()) / data.size();
-            assertTrue(w.reduction() >= bar.getValue(), p.name() + ": reduction " + w.reduction());
-            assertTrue(loss <= 0.5, p.name() + ": top-1 " + t.dense() + " -> " + t.dyve() + " of " + data.size());
+        for (var model : bars.entrySet()) {
+            ModelDescriptor d = ModelCatalog.resolve(model.getKey(), Shared.models());
+            Network net = d.load();
+            Preprocessing pre = d.preprocessing(net);
+            Engine dense = Engine.of(net, 1);
+            for (var bar : model.getValue().entrySet()) {
+                EffortProfile p = EffortProfiles.load(d.id(), null).get(bar.getKey());
+                Engine dyve = p.engine(net, 1);
+                TopOnes t = compare(net, pre, data, data.size(), dense, dyve);
+                WorkSummary w = WorkSummary.of(dyve.work());
+                double loss = 100.0 * (t.dense() - t.dyve()) / data.size();
+                String what = d.id() + " " + p.name();
+                assertTrue(w.reduction() >= bar.getValue(), what + ": reduction " + w.reduction());
+                assertTrue(loss <= 0.5, what + ": top-1 " + t.dense() + " -> " + t.dyve() + " of " + data.size());
+            }
         }
     }
 
