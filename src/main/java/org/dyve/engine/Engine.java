@@ -181,11 +181,11 @@ public final class Engine {
             // tensor where a segment holds it, else its NCHW buffer (or in Java)
             String pt = probe.tensor();
             DnnlSegmentKernel seg = hidden.get(pt);
-            DnnlProbeKernel pk = !ONEDNN ? null : seg != null && seg.held(pt, 1) != null
+            DnnlProbeKernel onSegment = ONEDNN && seg != null && seg.held(pt, 1) != null
                     ? DnnlProbeKernel.of(probe, batch, n -> seg.held(pt, n)) : null;
-            probeSync[this.exits.indexOf(e)] = pk == null;
-            probeKernels[this.exits.indexOf(e)] = pk != null || !ONEDNN ? pk
-                    : DnnlProbeKernel.of(probe, buffers.get(pt));
+            probeSync[this.exits.indexOf(e)] = onSegment == null;
+            probeKernels[this.exits.indexOf(e)] = onSegment != null ? onSegment
+                    : ONEDNN ? DnnlProbeKernel.of(probe, buffers.get(pt)) : null;
             act = new float[Math.max(act.length, probe.shape().size())];
             feat = new float[Math.max(feat.length, probe.features())];
             row = new float[Math.max(row.length, probe.shape().w())];
