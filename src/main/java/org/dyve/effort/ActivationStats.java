@@ -8,6 +8,8 @@ import org.dyve.engine.Engine;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
+import org.dyve.model.Pooling;
+import org.dyve.model.Relu;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
 
@@ -17,14 +19,16 @@ import org.dyve.model.Window;
  * output maps that are entirely zero, input maps that are constant (SFMA's), and the MACs that exact early
  * termination skips (SnaPEA's exact mode: with non-negative inputs and a ReLU after the layer, add a neuron's
  * positive-weight products first, then the negative ones by decreasing magnitude, and stop once the sum is <= 0,
- * which the rest can only lower). Measured with the dense engine, one sample at a time.
+ * which the rest can only lower), and the outputs a max pooling after the layer ignores (max-pool-aware SPET's
+ * target: only each window's winner, when positive, needs its exact value). Measured with the dense engine, one
+ * sample at a time.
  */
 public final class ActivationStats {
 
     /** Statistics of one convolution layer; fractions in 0..1. */
     public record LayerStats(String layer, int kernel, int cin, int cout, Shape out, double macShare,
             double nonPositive, double zeroBlocks2x2, double zeroMaps, double constantInputMaps,
-            double exactTermination) {
+            double exactTermination, double poolLosers) {
     }
 
     private ActivationStats() {
@@ -47,10 +51,13 @@ public final class ActivationStats {
         double[] constIn = new double[m];
         double[] exact = new double[m];
         SignOrder[] orders = new SignOrder[m];
+        double[] losers = new double[m];
+        Pooling[] pools = new Pooling[m];
         for (int k = 0; k < m; k++) {
             Convolution c = (Convolution) net.layers().get(convs.get(k));
             orders[k] = c.group() == 1 && c.dilationH() == 1 && c.dilationW() == 1
                     && net.readByReluOnly(c.output()) ? SignOrder.of(c, net.shape(c.input())) : null;
+            pools[k] = maxPoolAfter(net, c.output());
         }
         Engine e = Engine.unfused(net, 1);
         int n = Math.min(count, data.size());
@@ -71,6 +78,7 @@ public final class ActivationStats {
                 zeroMaps[k] += fraction(out, os, Stat.ZERO_MAPS);
                 constIn[k] += fraction(in, is, Stat.CONSTANT_MAPS);
                 exact[k] += orders[k] == null ? 0 : orders[k].skipped(in, os);
+                losers[k] += pools[k] == null ? 0 : poolLosers(out, os, pools[k], net.shape(pools[k].output()));
             });
         }
         List<LayerStats> out = new ArrayList<>();
@@ -78,9 +86,73 @@ public final class ActivationStats {
             Convolution c = (Convolution) net.layers().get(convs.get(k));
             out.add(new LayerStats(c.name(), c.window().kh(), net.shape(c.input()).c(), c.numOutput(),
                     net.shape(c.output()), (double) net.macs(convs.get(k)) / convMacs, nonPos[k] / n,
-                    zeroBlocks[k] / n, zeroMaps[k] / n, constIn[k] / n, exact[k] / n));
+                    zeroBlocks[k] / n, zeroMaps[k] / n, constIn[k] / n, exact[k] / n,
+                    losers[k] / n));
         }
         return out;
+    }
+
+    /**
+     * The max pooling that, with a plain ReLU before or after it (max and ReLU commute), alone reads
+     * {@code tensor}, or null.
+     */
+    private static Pooling maxPoolAfter(Network net, String tensor) {
+        Layer r = onlyReader(net, tensor);
+        Layer next = r == null ? null : onlyReader(net, r.output());
+        Layer relu = r instanceof Relu ? r : next;
+        Layer pool = r instanceof Relu ? next : r;
+        return relu instanceof Relu u && u.negativeSlope() == 0f && pool instanceof Pooling p
+                && p.mode() == Pooling.Mode.MAX && !p.global() ? p : null;
+    }
+
+    private static Layer onlyReader(Network net, String tensor) {
+        Layer reader = null;
+        for (Layer l : net.layers()) {
+            if (l.inputs().contains(tensor)) {
+                if (reader != null) {
+                    return null;
+                }
+                reader = l;
+            }
+        }
+        return net.outputs().contains(tensor) ? null : reader;
+    }
+
+    /**
+     * The fraction of a layer's outputs {@code v} (shape {@code s}, before the ReLU) whose exact value max pooling
+     * {@code p} (output shape {@code pooled}) never uses: all but each window's first maximum, and that one too
+     * when it is <= 0 (the ReLU makes it 0).
+     */
+    static double poolLosers(float[] v, Shape s, Pooling p, Shape pooled) {
+        Window w = p.window();
+        boolean[] needed = new boolean[v.length];
+        int oh = pooled.h();
+        int ow = pooled.w();
+        for (int c = 0; c < s.c(); c++) {
+            for (int py = 0; py < oh; py++) {
+                for (int px = 0; px < ow; px++) {
+                    int best = -1;
+                    for (int y = Math.max(0, py * w.strideH() - w.padH());
+                            y < Math.min(s.h(), py * w.strideH() - w.padH() + w.kh()); y++) {
+                        for (int x = Math.max(0, px * w.strideW() - w.padW());
+                                x < Math.min(s.w(), px * w.strideW() - w.padW() + w.kw()); x++) {
+                            int i = (c * s.h() + y) * s.w() + x;
+                            if (best < 0 || v[i] > v[best]) {
+                                best = i;
+                            }
+                        }
+                    }
+                    if (best >= 0 && v[best] > 0) {
+                        needed[best] = true;
+                    }
+                }
+            }
+        }
+        int losers = 0;
+        for (boolean b : needed) {
+            losers += b ? 0 : 1;
+        }
+        return (double) losers / v.length;
     }
 
     /**

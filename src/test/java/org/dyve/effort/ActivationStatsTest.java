@@ -9,6 +9,7 @@ import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.model.Convolution;
 import org.dyve.model.Network;
+import org.dyve.model.Pooling;
 import org.dyve.model.Shape;
 import org.dyve.model.Tensor;
 import org.dyve.model.Window;
@@ -36,6 +37,18 @@ class ActivationStatsTest {
         assertEquals(7.0 / 16, order.skipped(x, new Shape(2, 1, 2)), 1e-12);
         x[3] = -0.5f;
         assertEquals(0.0, order.skipped(x, new Shape(2, 1, 2)), 0);
+    }
+
+    /**
+     * 2x2 max pooling, stride 2, over a 2x4 plane: the left window's winner (3) needs its exact value, the right
+     * window's (-1) is 0 after the ReLU whatever it is; 7 of 8 outputs are never used exactly.
+     */
+    @Test
+    void maxPoolLosersAreAllButThePositiveWinners() {
+        Pooling p = new Pooling("p", "c", "p", Pooling.Mode.MAX, Window.square(2, 2, 0), false, Pooling.Rounding.CEIL,
+                false);
+        float[] v = {1, 3, -1, -2, 2, 0, -3, -4};
+        assertEquals(7.0 / 8, ActivationStats.poolLosers(v, new Shape(1, 2, 4), p, new Shape(1, 1, 2)), 1e-12);
     }
 
     @Test
