@@ -160,9 +160,10 @@ public final class StreamPipeline {
             stats.add(st);
             List<ActorRef<LayerStage.Process>> refs = new ArrayList<>();
             for (int c = 0; c < replicas; c++) {
-                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], LayerStage.compile(net, r[0], r[1],
-                        Math.max(1, s.maxBatch()), ladder, s.warmUpRuns()), st), "layer-stage-" + id + "-" + k
-                        + (replicas > 1 ? "-" + c : ""), DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
+                var engines = LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()), ladder, s.warmUpRuns());
+                String name = "layer-stage-" + id + "-" + k + (replicas > 1 ? "-" + c : "");
+                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], engines, st), name,
+                        DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
             }
             stageRefs.addAll(refs);
             stages = stages.async().via(replicas == 1 ? ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
