@@ -52,6 +52,10 @@ final class CalibrateCommand implements Runnable {
             + " left-right mirror images (for data whose classes change when mirrored, such as text).")
     boolean noMirror;
 
+    @Option(names = "--exits-only", description = "Calibrate the early exits alone (the fast-<b> rungs), no knobs:"
+            + " minutes instead of hours on a large network.")
+    boolean exitsOnly;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress line.")
     boolean quiet;
 
@@ -70,11 +74,16 @@ final class CalibrateCommand implements Runnable {
         Calibrator cal = new Calibrator(net, d.preprocessing(net), ds, limit);
         Calibrator.Listener listener = (phase, done, total) -> progress.update(phase, done, total);
         List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener, !noMirror);
-        EffortProfiles ladder = cal.calibrate(sorted, probes, listener);
+        if (exitsOnly && probes.isEmpty()) {
+            throw new DataException(d.id() + ": --exits-only, but no early-exit probe could be fitted"
+                    + (noExits ? " (--no-exits)" : " (no cut of the network with enough samples per class)"));
+        }
+        EffortProfiles ladder = cal.calibrate(sorted, probes, listener, !exitsOnly);
         double secs = (System.nanoTime() - t0) / 1e9;
         Path out = outFile != null ? outFile : Path.of("models", d.id() + ".effort.conf");
         List<String> header = List.of("Effort ladder of " + d.id() + ", written by: dyve calibrate --model " + d.id()
-                + " --data " + data + " --limit " + limit + " --max-loss " + sorted + (noMirror ? " --no-mirror" : ""),
+                + " --data " + data + " --limit " + limit + " --max-loss " + sorted + (noMirror ? " --no-mirror" : "")
+                + (exitsOnly ? " --exits-only" : ""),
                 String.format("Calibration: %d samples of %s, dense top-1 %.2f%%, %.0f s.", cal.size(), ds.describe(),
                         cal.denseTop1(), secs),
                 "Per layer: sfma = input-map variance threshold (x mean^2), sdss-sig / sdss-sim = SDSS thresholds"

@@ -412,41 +412,73 @@ public final class Calibrator {
 
     /**
      * The thresholds (one per probe, {@link #THRESHOLDS}) with the fewest MACs whose top-1 loss stays within
-     * {@code budget}; returns them and, last, the estimated MACs per image.
+     * {@code budget}; returns them and, last, the estimated MACs per image. Every combination is tried for up to
+     * {@link #EXHAUSTIVE_PROBES} probes; with more, coordinate descent from all exits off: each probe's threshold in
+     * turn is set to its best with the others fixed, round after round until no round changes anything
+     * (deterministic, a local optimum).
      */
     private double[] bestThresholds(ExitTable t, int probes, double budget) {
-        int n = labels.length;
-        int combos = (int) Math.pow(THRESHOLDS.length, probes);
         double[] best = null;
-        for (int c = 0; c < combos; c++) {
-            double[] th = new double[probes + 1];
-            int code = c;
-            for (int q = 0; q < probes; q++) {
-                th[q] = THRESHOLDS[code % THRESHOLDS.length];
-                code /= THRESHOLDS.length;
-            }
-            int correct = 0;
-            double macs = 0;
-            for (int i = 0; i < n; i++) {
-                int ans = t.top()[i];
-                double m = t.fullMacs();
+        if (probes <= EXHAUSTIVE_PROBES) {
+            int combos = (int) Math.pow(THRESHOLDS.length, probes);
+            for (int c = 0; c < combos; c++) {
+                double[] th = new double[probes + 1];
+                int code = c;
                 for (int q = 0; q < probes; q++) {
-                    if (t.confidence()[q][i] >= th[q]) {
-                        ans = t.answer()[q][i];
-                        m = t.macsUpTo()[q];
-                        break;
+                    th[q] = THRESHOLDS[code % THRESHOLDS.length];
+                    code /= THRESHOLDS.length;
+                }
+                best = better(t, th, budget, best);
+            }
+            return best;
+        }
+        double[] th = new double[probes + 1];
+        java.util.Arrays.fill(th, THRESHOLDS[THRESHOLDS.length - 1]);
+        best = better(t, th, budget, null);
+        for (boolean changed = true; changed; ) {
+            changed = false;
+            for (int q = 0; q < probes; q++) {
+                for (double v : THRESHOLDS) {
+                    double[] trial = (best == null ? th : best).clone();
+                    trial[q] = v;
+                    double[] b = better(t, trial, budget, best);
+                    if (b != best) {
+                        best = b;
+                        changed = true;
                     }
                 }
-                correct += ans == labels[i] ? 1 : 0;
-                macs += m;
-            }
-            th[probes] = macs / n;
-            double loss = loss(correct);
-            if (loss <= budget + 1e-9 && (best == null || th[probes] < best[probes] - 1e-6)) {
-                best = th;
             }
         }
         return best;
+    }
+
+    /** Probes up to which {@link #bestThresholds} tries every combination of thresholds. */
+    private static final int EXHAUSTIVE_PROBES = 3;
+
+    /**
+     * {@code th} with its estimated MACs per image set as its last element, when it stays within {@code budget}
+     * and has fewer MACs than {@code best}; else {@code best}.
+     */
+    private double[] better(ExitTable t, double[] th, double budget, double[] best) {
+        int n = labels.length;
+        int probes = th.length - 1;
+        int correct = 0;
+        double macs = 0;
+        for (int i = 0; i < n; i++) {
+            int ans = t.top()[i];
+            double m = t.fullMacs();
+            for (int q = 0; q < probes; q++) {
+                if (t.confidence()[q][i] >= th[q]) {
+                    ans = t.answer()[q][i];
+                    m = t.macsUpTo()[q];
+                    break;
+                }
+            }
+            correct += ans == labels[i] ? 1 : 0;
+            macs += m;
+        }
+        th[probes] = macs / n;
+        return loss(correct) <= budget + 1e-9 && (best == null || th[probes] < best[probes] - 1e-6) ? th : best;
     }
 
     /** Rows (output positions over all samples) a proxy is fitted on, at most. */
@@ -587,9 +619,17 @@ public final class Calibrator {
      * which skip whole dense layers and so are faster than exact. Without probes the ladder is {@code exact}.
      */
     public EffortProfiles calibrate(List<Double> budgets, List<ExitProbe> probes, Listener listener) {
+        return calibrate(budgets, probes, listener, true);
+    }
+
+    /**
+     * {@link #calibrate(List, List, Listener)}, or with {@code knobs} false the early exits alone: no knob is swept
+     * (minutes instead of hours on a large network), and the profiles are the {@code fast-<b>} rungs only.
+     */
+    public EffortProfiles calibrate(List<Double> budgets, List<ExitProbe> probes, Listener listener, boolean knobs) {
         List<String> layers = new ArrayList<>();
         boolean first = true;
-        for (Layer l : net.layers()) {
+        for (Layer l : knobs ? net.layers() : List.<Layer>of()) {
             if (l instanceof Convolution c) {
                 if (!first) {
                     layers.add(c.name());
@@ -684,7 +724,7 @@ public final class Calibrator {
                 }
                 listener.progress("exits", ++done, budgets.size());
             }
-            if (best != null) {
+            if (best != null && knobs) {
                 byMacs.add(rung("loss-", b, best));
             }
         }

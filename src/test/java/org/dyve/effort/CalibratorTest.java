@@ -68,6 +68,30 @@ class CalibratorTest {
         assertEquals(3, comb.layers().size());
     }
 
+    /**
+     * ResNet-20's exits alone: nine probes (the stem and every residual block but the last), so the thresholds come
+     * from coordinate descent; every rung stays within its budget on the calibration samples, saves more than the
+     * one below it, and no knob profile is made.
+     */
+    @Test
+    void exitsAloneOnADeepNetworkWithManyProbes() {
+        ModelDescriptor d = ModelCatalog.resolve("resnet20_cifar10", Shared.models());
+        Network net = d.load();
+        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
+        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 300);
+        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
+        assertEquals(9, probes.size());
+        EffortProfiles p = cal.calibrate(List.of(0.5, 2.0), probes, (phase, done, total) -> { }, false);
+        assertEquals(List.of(), p.byMacs());
+        assertTrue(p.ladder().size() > 1, "no exit-only rung: " + p.ladder());
+        double previous = 1;
+        for (EffortProfile rung : p.ladder().subList(1, p.ladder().size())) {
+            assertTrue(rung.layers().isEmpty() && rung.calibTop1Loss() <= rung.budget() + 1e-9, rung.toString());
+            assertTrue(rung.reduction() > previous, rung.name() + " is no cheaper than the rung below it");
+            previous = rung.reduction();
+        }
+    }
+
     @Test
     void probesLearnFromMirrorImagesTooEachRowReversed() {
         float[] chw = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
