@@ -56,6 +56,12 @@ final class CalibrateCommand implements Runnable {
             + " minutes instead of hours on a large network.")
     boolean exitsOnly;
 
+    @Option(names = "--max-probes", paramLabel = "N", defaultValue = "3",
+            description = "At most N early-exit probes, at cuts spread evenly over the network's MACs; 0 = one at"
+                    + " every cut (default: ${DEFAULT-VALUE}: on ResNet-20 three probes gave 1.28x the dense speed"
+                    + " at -0.28 points where nine gave 1.13x at -1.12).")
+    int maxProbes;
+
     @Option(names = {"-q", "--quiet"}, description = "No progress line.")
     boolean quiet;
 
@@ -73,7 +79,7 @@ final class CalibrateCommand implements Runnable {
         long t0 = System.nanoTime();
         Calibrator cal = new Calibrator(net, d.preprocessing(net), ds, limit);
         Calibrator.Listener listener = (phase, done, total) -> progress.update(phase, done, total);
-        List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener, !noMirror);
+        List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener, !noMirror, maxProbes);
         if (exitsOnly && probes.isEmpty()) {
             throw new DataException(d.id() + ": --exits-only, but no early-exit probe could be fitted"
                     + (noExits ? " (--no-exits)" : " (no cut of the network with enough samples per class)"));
@@ -83,7 +89,7 @@ final class CalibrateCommand implements Runnable {
         Path out = outFile != null ? outFile : Path.of("models", d.id() + ".effort.conf");
         List<String> header = List.of("Effort ladder of " + d.id() + ", written by: dyve calibrate --model " + d.id()
                 + " --data " + data + " --limit " + limit + " --max-loss " + sorted + (noMirror ? " --no-mirror" : "")
-                + (exitsOnly ? " --exits-only" : ""),
+                + (exitsOnly ? " --exits-only" : "") + (maxProbes > 0 ? " --max-probes " + maxProbes : ""),
                 String.format("Calibration: %d samples of %s, dense top-1 %.2f%%, %.0f s.", cal.size(), ds.describe(),
                         cal.denseTop1(), secs),
                 "Per layer: sfma = input-map variance threshold (x mean^2), sdss-sig / sdss-sim = SDSS thresholds"

@@ -277,7 +277,16 @@ public final class Calibrator {
      * per class.
      */
     public List<ExitProbe> fitProbes(Listener listener, boolean mirrored) {
-        List<String> tensors = ExitFitter.candidates(net);
+        return fitProbes(listener, mirrored, 0);
+    }
+
+    /**
+     * {@link #fitProbes(Listener, boolean)} at no more than {@code maxProbes} cuts (<= 0: all), spread evenly over
+     * the network's MACs ({@link ExitFitter#spread}): every probe costs its evaluation on the samples that do not
+     * exit there, and more thresholds fit the calibration samples' noise.
+     */
+    public List<ExitProbe> fitProbes(Listener listener, boolean mirrored, int maxProbes) {
+        List<String> tensors = ExitFitter.spread(net, ExitFitter.candidates(net), maxProbes);
         int classes = net.shape(net.output()).size();
         int samples = data.size() - labels.length;
         if (tensors.isEmpty() || samples < ExitFitter.MIN_PER_CLASS * classes) {

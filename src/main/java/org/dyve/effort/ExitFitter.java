@@ -46,6 +46,40 @@ final class ExitFitter {
         return out;
     }
 
+    /**
+     * At most {@code max} of {@code cuts} (from {@link #candidates}), spread over the network's work: for each of
+     * {@code max} evenly spaced fractions of the MACs, the cut whose MACs before it come nearest, each cut once; all
+     * of them when there are not more than {@code max} (or {@code max} <= 0).
+     */
+    static List<String> spread(Network net, List<String> cuts, int max) {
+        if (max <= 0 || cuts.size() <= max) {
+            return cuts;
+        }
+        double[] before = new double[cuts.size()];
+        for (int k = 0; k < cuts.size(); k++) {
+            int writer = net.lastWriter(cuts.get(k), 0, net.layers().size());
+            for (int i = 0; i <= writer; i++) {
+                before[k] += net.macs(i);
+            }
+        }
+        java.util.TreeSet<Integer> chosen = new java.util.TreeSet<>();
+        for (int j = 1; j <= max; j++) {
+            double target = net.totalMacs() * (double) j / (max + 1);
+            int best = -1;
+            for (int k = 0; k < cuts.size(); k++) {
+                if (!chosen.contains(k) && (best < 0 || Math.abs(before[k] - target) < Math.abs(before[best] - target))) {
+                    best = k;
+                }
+            }
+            chosen.add(best);
+        }
+        List<String> out = new ArrayList<>();
+        for (int k : chosen) {
+            out.add(cuts.get(k));
+        }
+        return out;
+    }
+
     /** The finest grid whose features fit {@link #MAX_FEATURES} (at least 1). */
     static int grid(Shape s) {
         int g = 1;

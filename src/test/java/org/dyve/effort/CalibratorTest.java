@@ -69,8 +69,8 @@ class CalibratorTest {
     }
 
     /**
-     * ResNet-20's exits alone: nine probes (the stem and every residual block but the last), so the thresholds come
-     * from coordinate descent; every rung stays within its budget on the calibration samples, saves more than the
+     * ResNet-20's exits alone: nine probes (the stem and every residual block but the last; {@code --max-probes 0}),
+     * so the thresholds come from coordinate descent; every rung stays within its budget on the calibration samples, saves more than the
      * one below it, and no knob profile is made.
      */
     @Test
@@ -81,6 +81,9 @@ class CalibratorTest {
         Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 300);
         List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
         assertEquals(9, probes.size());
+        // dyve calibrate's default keeps three, nearest to a quarter, a half and three quarters of the MACs
+        assertEquals(List.of("/layer1/layer1.1/Relu_1_output_0", "/layer2/layer2.0/Relu_1_output_0",
+                "/layer3/layer3.0/Relu_1_output_0"), ExitFitter.spread(net, ExitFitter.candidates(net), 3));
         EffortProfiles p = cal.calibrate(List.of(0.5, 2.0), probes, (phase, done, total) -> { }, false);
         assertEquals(List.of(), p.byMacs());
         assertTrue(p.ladder().size() > 1, "no exit-only rung: " + p.ladder());
