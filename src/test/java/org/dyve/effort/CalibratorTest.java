@@ -70,15 +70,13 @@ class CalibratorTest {
 
     /**
      * ResNet-20's exits alone: nine probes (the stem and every residual block but the last; {@code --max-probes 0}),
-     * so the thresholds come from coordinate descent; every rung stays within its budget on the calibration samples, saves more than the
-     * one below it, and no knob profile is made.
+     * so the thresholds come from coordinate descent; every rung stays within its budget on the calibration samples,
+     * saves more than the one below it, and no knob profile is made.
      */
     @Test
     void exitsAloneOnADeepNetworkWithManyProbes() {
-        ModelDescriptor d = ModelCatalog.resolve("resnet20_cifar10", Shared.models());
-        Network net = d.load();
-        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
-        Calibrator cal = new Calibrator(net, d.preprocessing(net), data, 300);
+        Network net = ModelCatalog.resolve("resnet20_cifar10", Shared.models()).load();
+        Calibrator cal = onCalibrationFile("resnet20_cifar10", net);
         List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
         assertEquals(9, probes.size());
         // dyve calibrate's default keeps three, nearest to a quarter, a half and three quarters of the MACs
@@ -95,6 +93,13 @@ class CalibratorTest {
         }
     }
 
+    /** A calibrator on CIFAR-10's calibration file: 300 samples to calibrate on, probes on the 1,000 after them. */
+    private static Calibrator onCalibrationFile(String model, Network net) {
+        ModelDescriptor d = ModelCatalog.resolve(model, Shared.models());
+        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
+        return new Calibrator(net, d.preprocessing(net), data, 300);
+    }
+
     @Test
     void probesLearnFromMirrorImagesTooEachRowReversed() {
         float[] chw = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
@@ -104,11 +109,8 @@ class CalibratorTest {
 
     @Test
     void theLadderHoldsExitOnlyRungsAndTheFewestMacsProfilesStayOffIt() {
-        ModelDescriptor d = ModelCatalog.resolve("cifar10_full", Shared.models());
-        Network cifar = d.load();
-        // 300 samples to calibrate on, probes on the 1,000 after them
-        Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/calib_batch.bin")).first(1300);
-        Calibrator cal = new Calibrator(cifar, d.preprocessing(cifar), data, 300);
+        Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
+        Calibrator cal = onCalibrationFile("cifar10_full", cifar);
         List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
         assertEquals(List.of("norm1", "norm2"), probes.stream().map(ExitProbe::tensor).toList());
         List<Double> budgets = List.of(0.5, 2.0);
