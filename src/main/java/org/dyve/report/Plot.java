@@ -8,6 +8,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
@@ -21,6 +22,8 @@ public final class Plot {
     private static final int RIGHT = 30;
     private static final int TOP = 50;
     private static final int BOTTOM = 60;
+    /** Colours of the ladder's series, in order. */
+    private static final int[] SERIES = {0x1F77B4, 0xFF7F0E, 0x2CA02C, 0x9467BD};
 
     private Plot() {
     }
@@ -30,8 +33,9 @@ public final class Plot {
     }
 
     /**
-     * Writes top-1 against MACs per image: the dense point (first, drawn as a square) and the effort ladder
-     * (joined in order).
+     * Writes top-1 against MACs per image: the dense point (drawn as a square) and the effort ladder's points, one
+     * series per family of rungs (the label before its last {@code -}, e.g. {@code fast} and {@code loss}), each
+     * joined in order from the dense point in a colour of its own, with a legend when there are several.
      */
     public static void top1VsMacs(Path file, String title, Point dense, List<Point> ladder) {
         BufferedImage img = new BufferedImage(W, H, BufferedImage.TYPE_INT_RGB);
@@ -83,15 +87,37 @@ public final class Plot {
             px[i] = LEFT + (int) Math.round((ladder.get(i).macsM() - x0) / (x1 - x0) * pw);
             py[i] = TOP + (int) Math.round((y1 - ladder.get(i).top1()) / (y1 - y0) * ph);
         }
-        g.setColor(new Color(0x1F77B4));
-        g.setStroke(new BasicStroke(2f));
-        g.drawPolyline(px, py, px.length);
         int dx = LEFT + (int) Math.round((dense.macsM() - x0) / (x1 - x0) * pw);
         int dy = TOP + (int) Math.round((y1 - dense.top1()) / (y1 - y0) * ph);
-        if (px.length > 0) {
-            g.drawLine(dx, dy, px[0], py[0]);
+        java.util.Map<String, List<Integer>> families = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < ladder.size(); i++) {
+            String l = ladder.get(i).label();
+            families.computeIfAbsent(l.contains("-") ? l.substring(0, l.lastIndexOf('-')) : "", k -> new ArrayList<>())
+                    .add(i);
+        }
+        int[] colour = new int[ladder.size()];
+        g.setStroke(new BasicStroke(2f));
+        int f = 0;
+        for (var family : families.entrySet()) {
+            int rgb = SERIES[f % SERIES.length];
+            int prevX = dx;
+            int prevY = dy;
+            g.setColor(new Color(rgb));
+            for (int i : family.getValue()) {
+                g.drawLine(prevX, prevY, px[i], py[i]);
+                prevX = px[i];
+                prevY = py[i];
+                colour[i] = rgb;
+            }
+            if (families.size() > 1) {
+                int ly = TOP + 18 + 18 * f;
+                g.drawLine(LEFT + pw - 120, ly - 4, LEFT + pw - 100, ly - 4);
+                g.drawString(family.getKey() + "-*", LEFT + pw - 94, ly);
+            }
+            f++;
         }
         for (int i = 0; i < px.length; i++) {
+            g.setColor(new Color(colour[i]));
             g.fillOval(px[i] - 5, py[i] - 5, 10, 10);
             // rungs that landed on the same point share one label
             StringBuilder label = new StringBuilder(ladder.get(i).label());

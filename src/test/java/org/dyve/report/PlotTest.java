@@ -34,6 +34,19 @@ class PlotTest {
     }
 
     @Test
+    void eachFamilyOfRungsIsASeriesOfItsOwnColour() throws Exception {
+        Path file = dir.resolve("families.png");
+        Plot.top1VsMacs(file, "t", new Plot.Point("dense", 10, 80),
+                List.of(new Plot.Point("fast-1", 8, 79.5), new Plot.Point("loss-1", 5, 77)));
+        BufferedImage img = ImageIO.read(file.toFile());
+        // same axes as above: fast-1 at (524, 155), loss-1 at (357, 330)
+        assertEquals(0x1F77B4, img.getRGB(80 + (int) Math.round(8 / 11.0 * 610), 50 + (int) Math.round(1.5 / 5 * 350))
+                & 0xFFFFFF, "fast-1 is in the first series' blue");
+        assertEquals(0xFF7F0E, img.getRGB(80 + (int) Math.round(5 / 11.0 * 610), 50 + (int) Math.round(4 / 5.0 * 350))
+                & 0xFFFFFF, "loss-1 is in the second series' orange");
+    }
+
+    @Test
     void anUnwritablePathIsAOneLineError() {
         Path file = dir.resolve("missing-dir").resolve("x.png");
         DataException e = assertThrows(DataException.class, () -> Plot.top1VsMacs(file, "t",
