@@ -97,25 +97,12 @@ public final class ActivationStats {
      * {@code tensor}, or null.
      */
     private static Pooling maxPoolAfter(Network net, String tensor) {
-        Layer r = onlyReader(net, tensor);
-        Layer next = r == null ? null : onlyReader(net, r.output());
+        Layer r = net.onlyReader(tensor);
+        Layer next = r == null ? null : net.onlyReader(r.output());
         Layer relu = r instanceof Relu ? r : next;
         Layer pool = r instanceof Relu ? next : r;
         return relu instanceof Relu u && u.negativeSlope() == 0f && pool instanceof Pooling p
                 && p.mode() == Pooling.Mode.MAX && !p.global() ? p : null;
-    }
-
-    private static Layer onlyReader(Network net, String tensor) {
-        Layer reader = null;
-        for (Layer l : net.layers()) {
-            if (l.inputs().contains(tensor)) {
-                if (reader != null) {
-                    return null;
-                }
-                reader = l;
-            }
-        }
-        return net.outputs().contains(tensor) ? null : reader;
     }
 
     /**

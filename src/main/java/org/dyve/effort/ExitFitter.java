@@ -67,7 +67,8 @@ final class ExitFitter {
             double target = net.totalMacs() * (double) j / (max + 1);
             int best = -1;
             for (int k = 0; k < cuts.size(); k++) {
-                if (!chosen.contains(k) && (best < 0 || Math.abs(before[k] - target) < Math.abs(before[best] - target))) {
+                boolean nearer = best < 0 || Math.abs(before[k] - target) < Math.abs(before[best] - target);
+                if (!chosen.contains(k) && nearer) {
                     best = k;
                 }
             }

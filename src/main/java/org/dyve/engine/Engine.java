@@ -181,8 +181,7 @@ public final class Engine {
             // tensor where a segment holds it, else its NCHW buffer (or in Java)
             String pt = probe.tensor();
             DnnlSegmentKernel seg = hidden.get(pt);
-            DnnlProbeKernel onSegment = ONEDNN && seg != null && seg.held(pt, 1) != null
-                    ? DnnlProbeKernel.of(probe, batch, n -> seg.held(pt, n)) : null;
+            DnnlProbeKernel onSegment = seg != null ? DnnlProbeKernel.of(probe, batch, n -> seg.held(pt, n)) : null;
             probeSync[this.exits.indexOf(e)] = onSegment == null;
             probeKernels[this.exits.indexOf(e)] = onSegment != null ? onSegment
                     : ONEDNN ? DnnlProbeKernel.of(probe, buffers.get(pt)) : null;

@@ -214,21 +214,26 @@ public final class Network {
         return outputs.contains(tensor);
     }
 
-    /** Whether a tensor's only reader is a plain ReLU (negative slope 0), so its negative values never matter. */
-    public boolean readByReluOnly(String tensor) {
+    /** The one layer that reads a tensor, or null when none or several do or the tensor is a network output. */
+    public Layer onlyReader(String tensor) {
         if (outputs.contains(tensor)) {
-            return false;
+            return null;
         }
         Layer reader = null;
         for (Layer l : layers) {
             if (l.inputs().contains(tensor)) {
                 if (reader != null) {
-                    return false;
+                    return null;
                 }
                 reader = l;
             }
         }
-        return reader instanceof Relu r && r.negativeSlope() == 0f;
+        return reader;
+    }
+
+    /** Whether a tensor's only reader is a plain ReLU (negative slope 0), so its negative values never matter. */
+    public boolean readByReluOnly(String tensor) {
+        return onlyReader(tensor) instanceof Relu r && r.negativeSlope() == 0f;
     }
 
     /** Whether the (first) output is written by a softmax, i.e. already holds probabilities. */

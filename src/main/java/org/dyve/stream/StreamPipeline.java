@@ -22,7 +22,6 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
-import org.apache.pekko.stream.typed.javadsl.ActorFlow;
 import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
 import org.dyve.descriptor.ModelDescriptor;
@@ -166,9 +165,7 @@ public final class StreamPipeline {
                         DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
             }
             stageRefs.addAll(refs);
-            stages = stages.async().via(replicas == 1 ? ActorFlow.<List<LayerStage.Work>, LayerStage.Process,
-                    List<LayerStage.Work>>ask(1, refs.get(0), ASK_TIMEOUT, LayerStage.Process::new)
-                    : inTurn(system, refs))
+            stages = stages.async().via(inTurn(system, refs))
                     .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
         }
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);

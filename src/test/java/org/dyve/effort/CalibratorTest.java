@@ -77,7 +77,7 @@ class CalibratorTest {
     void exitsAloneOnADeepNetworkWithManyProbes() {
         Network net = ModelCatalog.resolve("resnet20_cifar10", Shared.models()).load();
         Calibrator cal = onCalibrationFile("resnet20_cifar10", net);
-        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
+        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true, 0);
         assertEquals(9, probes.size());
         // dyve calibrate's default keeps three, nearest to a quarter, a half and three quarters of the MACs
         assertEquals(List.of("/layer1/layer1.1/Relu_1_output_0", "/layer2/layer2.0/Relu_1_output_0",
@@ -111,7 +111,7 @@ class CalibratorTest {
     void theLadderHoldsExitOnlyRungsAndTheFewestMacsProfilesStayOffIt() {
         Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
         Calibrator cal = onCalibrationFile("cifar10_full", cifar);
-        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true);
+        List<ExitProbe> probes = cal.fitProbes((phase, done, total) -> { }, true, 0);
         assertEquals(List.of("norm1", "norm2"), probes.stream().map(ExitProbe::tensor).toList());
         List<Double> budgets = List.of(0.5, 2.0);
         EffortProfiles p = cal.calibrate(budgets, probes, (phase, done, total) -> { });
