@@ -70,6 +70,9 @@ final class CalibrateCommand implements Runnable {
 
     @Override
     public void run() {
+        if (noExits && exitsOnly) {
+            throw new DataException("--no-exits and --exits-only: choose one (knobs alone, or exits alone)");
+        }
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         Dataset ds = Dataset.open(data);
@@ -81,8 +84,8 @@ final class CalibrateCommand implements Runnable {
         Calibrator.Listener listener = (phase, done, total) -> progress.update(phase, done, total);
         List<ExitProbe> probes = noExits ? List.of() : cal.fitProbes(listener, !noMirror, maxProbes);
         if (exitsOnly && probes.isEmpty()) {
-            throw new DataException(d.id() + ": --exits-only, but no early-exit probe could be fitted"
-                    + (noExits ? " (--no-exits)" : " (no cut of the network with enough samples per class)"));
+            throw new DataException(d.id() + ": --exits-only, but no early-exit probe could be fitted (no cut of the"
+                    + " network with enough samples per class after the calibration ones)");
         }
         EffortProfiles ladder = cal.calibrate(sorted, probes, listener, !exitsOnly);
         double secs = (System.nanoTime() - t0) / 1e9;

@@ -56,6 +56,22 @@ class CliTest {
     }
 
     @Test
+    void contradictoryCalibrationOptionsAndNoProbeForExitsOnlyAreOneLineErrors() throws Exception {
+        assertOneLineError(dyve("calibrate", "--data", "cifar10:" + dir.resolve("missing.bin"), "--no-exits",
+                "--exits-only"), "--no-exits and --exits-only: choose one");
+        // 20 samples of 10 classes: too few after the calibration ones for any probe
+        byte[] batch = new byte[20 * 3073];
+        for (int i = 0; i < 20; i++) {
+            batch[i * 3073] = (byte) (i % 10);
+        }
+        Path bin = dir.resolve("tiny.bin");
+        Files.write(bin, batch);
+        assertOneLineError(dyve("calibrate", "--model", "cifar10_quick", "--model-home", Shared.models().toString(),
+                "--data", "cifar10:" + bin, "--limit", "10", "--exits-only", "--out", dir.resolve("x.conf").toString()),
+                "cifar10_quick: --exits-only, but no early-exit probe could be fitted");
+    }
+
+    @Test
     void unknownEffortProfileIsAOneLineError() {
         Run r = dyve("eval", "--effort", "turbo");
         assertOneLineError(r, "dyve: unknown effort profile 'turbo'", "exact");
