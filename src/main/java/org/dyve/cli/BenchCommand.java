@@ -69,7 +69,7 @@ final class BenchCommand implements Runnable {
     public void run() {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
-        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles);
+        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withSparse(net);
         List<EffortProfile> rungs = effort.equals("all") ? ladder.all().stream()
                 .filter(p -> !p.name().equals(EffortProfile.EXACT.name())).toList() : List.of(ladder.get(effort));
         Preprocessing pre = d.preprocessing(net);
@@ -133,9 +133,9 @@ final class BenchCommand implements Runnable {
             out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.3f | %.3f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
                     d.id(), profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs,
                     dyveMs, denseMs / dyveMs, top1Dense, top1Dyve, agreement);
-            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, early exit %.2f M; knob overhead"
-                    + " %.2f M ops/image%n", work.sfma() / 1e6, work.sdss() / 1e6, work.spet() / 1e6,
-                    work.exit() / 1e6, work.overheadOps() / 1e6);
+            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, zero weights %.2f M, early exit"
+                    + " %.2f M; knob overhead %.2f M ops/image%n", work.sfma() / 1e6, work.sdss() / 1e6,
+                    work.spet() / 1e6, work.zero() / 1e6, work.exit() / 1e6, work.overheadOps() / 1e6);
             out.flush();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", d.id());

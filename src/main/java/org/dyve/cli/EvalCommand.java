@@ -56,7 +56,8 @@ final class EvalCommand implements Runnable {
     boolean quiet;
 
     @Option(names = "--effort", paramLabel = "PROFILE", defaultValue = "exact",
-            description = "Effort profile of the model (exact, fast-0.5, loss-0.5, ...; see dyve calibrate). With a"
+            description = "Effort profile of the model (exact, fast-0.5, loss-0.5, ...; see dyve calibrate; sparse on a"
+                    + " pruned model: exact, from the nonzero weights only). With a"
                     + " profile other than exact the dense network runs too, for agreement. Default: ${DEFAULT-VALUE}.")
     String effort;
 
@@ -78,9 +79,9 @@ final class EvalCommand implements Runnable {
             spec0 = "idx:" + FASHION_MNIST;
         }
         ModelDescriptor d = model.descriptor();
-        EffortProfile profile = EffortProfiles.load(d.id(), profiles).get(effort);
-        boolean exact = profile.name().equals("exact");
         Network net = d.load();
+        EffortProfile profile = EffortProfiles.load(d.id(), profiles).withSparse(net).get(effort);
+        boolean exact = profile.name().equals("exact");
         Preprocessing pre = d.preprocessing(net);
         Dataset ds = Dataset.open(spec0);
         int b = batch > 0 ? batch : defaultBatch(net);
@@ -154,9 +155,10 @@ final class EvalCommand implements Runnable {
                 Math.round(work.macs()), r.msPerImage(), r.batch(), r.wallMsPerImage());
         if (denseTop1 != null) {
             out.printf("effort %s: %.3fx fewer MACs (%,d of %,d dense; skipped: SFMA %,d, SDSS %,d, SPET %,d,"
-                    + " early exit %,d), top-1 agreement with dense %.2f%%%n", profile.name(), work.reduction(),
+                    + " zero weights %,d, early exit %,d), top-1 agreement with dense %.2f%%%n", profile.name(), work.reduction(),
                     Math.round(work.macs()), Math.round(work.denseMacs()), Math.round(work.sfma()),
-                    Math.round(work.sdss()), Math.round(work.spet()), Math.round(work.exit()), agreement);
+                    Math.round(work.sdss()), Math.round(work.spet()), Math.round(work.zero()), Math.round(work.exit()),
+                    agreement);
             if (!ev.exitCounts().isEmpty()) {
                 out.printf("early exits: %s of %d images%n", ev.exitCounts(), r.count());
             }

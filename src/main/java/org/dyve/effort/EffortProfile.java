@@ -5,6 +5,7 @@ import java.util.Map;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.Engine;
+import org.dyve.model.Convolution;
 import org.dyve.model.Network;
 
 /**
@@ -25,6 +26,32 @@ public record EffortProfile(String name, double budget, Map<String, ConvEffort> 
     public EffortProfile {
         layers = Map.copyOf(layers);
         exits = List.copyOf(exits);
+    }
+
+    /** The name of {@link #sparse}'s profile. */
+    public static final String SPARSE = "sparse";
+
+    /**
+     * The exact profile for a pruned network: every convolution with at most
+     * {@link ConvEffort#SPARSE_MAX_DENSITY} nonzero weights runs from its nonzero weights only, the rest exactly;
+     * outputs equal the dense network's (to rounding). Its reduction is counted from the weights; null when no
+     * layer is sparse enough.
+     */
+    public static EffortProfile sparse(Network net) {
+        Map<String, ConvEffort> layers = new java.util.LinkedHashMap<>();
+        long dense = 0;
+        long executed = 0;
+        for (int i = 0; i < net.layers().size(); i++) {
+            long macs = net.macs(i);
+            dense += macs;
+            executed += macs;
+            if (net.layers().get(i) instanceof Convolution c && c.density() <= ConvEffort.SPARSE_MAX_DENSITY) {
+                layers.put(c.name(), ConvEffort.SPARSE);
+                executed -= Math.round(macs * (1 - c.density()));
+            }
+        }
+        return layers.isEmpty() ? null
+                : new EffortProfile(SPARSE, 0, layers, List.of(), (double) dense / executed, 0, 100);
     }
 
     /** This profile with its early exits replaced. */

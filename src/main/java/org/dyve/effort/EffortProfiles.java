@@ -21,6 +21,7 @@ import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.ExitProbe;
 import org.dyve.engine.SpetProxy;
+import org.dyve.model.Network;
 import org.dyve.model.Shape;
 
 /**
@@ -32,7 +33,8 @@ import org.dyve.model.Shape;
  * {@code effort.profiles.<name>.exits.<tensor>} each early exit's confidence threshold; the exits' probes are
  * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32). A layer
  * whose SPET predicts with a low-rank proxy ({@code spet-proxy = true}) finds it in {@code effort.proxies.<layer>}
- * (rank, and basis, offset and sigma as base64 little-endian float32).
+ * (rank, and basis, offset and sigma as base64 little-endian float32). A knob left out of a layer's entry is off;
+ * {@code sparse = true} computes the layer from its nonzero weights when its knobs are off.
  */
 public final class EffortProfiles {
     private final List<EffortProfile> ladder;
@@ -64,6 +66,20 @@ public final class EffortProfiles {
         List<EffortProfile> out = new ArrayList<>(ladder);
         out.addAll(byMacs);
         return out;
+    }
+
+    /**
+     * These profiles and, when {@code net} is pruned and none is named so yet, {@link EffortProfile#sparse} as a
+     * further {@link #byMacs()} profile (the sparse kernel is slower than the dense ones, so not on the ladder).
+     */
+    public EffortProfiles withSparse(Network net) {
+        EffortProfile sparse = EffortProfile.sparse(net);
+        if (sparse == null || all().stream().anyMatch(p -> p.name().equals(sparse.name()))) {
+            return this;
+        }
+        List<EffortProfile> more = new ArrayList<>(byMacs);
+        more.add(0, sparse);
+        return new EffortProfiles(ladder, more);
     }
 
     /**
@@ -136,9 +152,11 @@ public final class EffortProfiles {
             for (String layer : lc.root().keySet()) {
                 Config k = lc.getConfig(quote(layer));
                 boolean byProxy = k.hasPath("spet-proxy") && k.getBoolean("spet-proxy");
-                layers.put(layer, new ConvEffort(k.getDouble("sfma"), k.getDouble("sdss-sig"),
-                        k.getDouble("sdss-sim"), k.hasPath("sdss-cols") ? k.getDouble("sdss-cols") : -1,
-                        k.getDouble("spet-fraction"), spet(k), byProxy ? proxy(c, layer) : null));
+                ConvEffort off = ConvEffort.EXACT;
+                layers.put(layer, new ConvEffort(number(k, "sfma", off.sfma()), number(k, "sdss-sig", off.sdssSig()),
+                        number(k, "sdss-sim", off.sdssSim()), number(k, "sdss-cols", off.sdssCols()),
+                        number(k, "spet-fraction", off.spetFraction()), k.hasPath("spet") ? spet(k) : off.spet(),
+                        byProxy ? proxy(c, layer) : null, k.hasPath("sparse") && k.getBoolean("sparse")));
             }
             List<EarlyExit> exits = new ArrayList<>();
             if (p.hasPath("exits")) {
@@ -161,6 +179,11 @@ public final class EffortProfiles {
         }
         return new ExitProbe(tensor, new Shape(shape.get(0), shape.get(1), shape.get(2)), p.getInt("grid"),
                 floats(p.getString("weights")), floats(p.getString("bias")));
+    }
+
+    /** {@code k}'s number at {@code key}, or {@code otherwise} when absent. */
+    private static double number(Config k, String key, double otherwise) {
+        return k.hasPath(key) ? k.getDouble(key) : otherwise;
     }
 
     private static SpetProxy proxy(Config c, String layer) {
@@ -211,10 +234,15 @@ public final class EffortProfiles {
             // sorted: the profile's map has no stable order, the file must (same calibration, same file)
             for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();
+                if (!k.knobsOn() && k.sparse()) {
+                    b.append(String.format(Locale.ROOT, "        \"%s\" { sparse = true }%n", e.getKey()));
+                    continue;
+                }
                 b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
-                        + " sdss-cols = %s, spet-fraction = %s, spet = %s%s }%n", e.getKey(), num(k.sfma()),
+                        + " sdss-cols = %s, spet-fraction = %s, spet = %s%s%s }%n", e.getKey(), num(k.sfma()),
                         num(k.sdssSig()), num(k.sdssSim()), num(k.sdssCols()), num(k.spetFraction()),
-                        k.spetOn() ? num(k.spet()) : "off", k.proxy() != null ? ", spet-proxy = true" : ""));
+                        k.spetOn() ? num(k.spet()) : "off", k.proxy() != null ? ", spet-proxy = true" : "",
+                        k.sparse() ? ", sparse = true" : ""));
             }
             b.append("      }\n");
             if (!p.exits().isEmpty()) {

@@ -24,17 +24,39 @@ package org.dyve.engine;
  * @param proxy SPET's predictor: null for partial sums over the first {@code spetFraction} of the input
  *     channels, else a low-rank projection of the whole pre-activation fitted on calibration data (used when
  *     no input map was dropped by SFMA; otherwise SPET is off for that input)
+ * @param sparse skip the MACs whose weight is zero (a pruned layer computed exactly from its nonzero weights);
+ *     applies when the three knobs are off (their kernel multiplies every weight)
  */
 public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sdssCols, double spetFraction,
-        double spet, SpetProxy proxy) {
+        double spet, SpetProxy proxy, boolean sparse) {
 
     /** All knobs off: the layer is computed exactly. */
-    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY, null);
+    public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY, null,
+            false);
+
+    /** All knobs off, zero weights skipped: the layer is computed exactly from its nonzero weights. */
+    public static final ConvEffort SPARSE = EXACT.withSparse(true);
+
+    /**
+     * Layers with at most this fraction of nonzero weights are worth computing by them ({@link #SPARSE}); denser
+     * ones lose less to zeros than the sparse kernel loses to the dense ones.
+     */
+    public static final double SPARSE_MAX_DENSITY = 0.75;
 
     public ConvEffort {
         if (!(spetFraction > 0 && spetFraction < 1)) {
             throw new IllegalArgumentException("spet-fraction must be in (0, 1), found " + spetFraction);
         }
+    }
+
+    /** Whether one of the three knobs (SFMA, SDSS, SPET) is on. */
+    public boolean knobsOn() {
+        return sfmaOn() || sdssOn() || spetOn();
+    }
+
+    /** This setting with zero-weight skipping set to {@code on}. */
+    public ConvEffort withSparse(boolean on) {
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, on);
     }
 
     /** Whether SFMA is on. */
@@ -54,7 +76,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SFMA's threshold replaced. */
     public ConvEffort withSfma(double t) {
-        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy);
+        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, sparse);
     }
 
     /** This setting with SDSS's thresholds replaced (per-neuron granularity). */
@@ -64,7 +86,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SDSS's thresholds and granularity replaced. */
     public ConvEffort withSdss(double sig, double sim, double cols) {
-        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet, proxy);
+        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet, proxy, sparse);
     }
 
     /** Whether SDSS decides per output position (whole GEMM columns) rather than per neuron. */
@@ -74,11 +96,11 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SPET's check point and threshold replaced (partial-sum predictor). */
     public ConvEffort withSpet(double fraction, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t, null);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t, null, sparse);
     }
 
     /** This setting with SPET predicting by {@code p}, threshold {@code t} (in units of the proxy's sigma). */
     public ConvEffort withSpet(SpetProxy p, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, t, p);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, t, p, sparse);
     }
 }

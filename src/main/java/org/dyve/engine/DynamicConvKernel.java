@@ -727,7 +727,7 @@ final class DynamicConvKernel implements Kernel {
 
     /** The work done since compile time or the last {@link #resetWork}. */
     Work work() {
-        return new Work(name, samples, samples * cout * (long) k * p, macs, sfmaSkipped, sdssSkipped, spetSkipped,
+        return new Work(name, samples, samples * cout * (long) k * p, macs, sfmaSkipped, sdssSkipped, spetSkipped, 0,
                 overhead, 0);
     }
 

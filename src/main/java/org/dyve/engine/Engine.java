@@ -273,7 +273,7 @@ public final class Engine {
         Layer l = net.layers().get(i);
         if (l instanceof Convolution c) {
             ConvEffort knobs = effort.get(c.name());
-            if (knobs != null && !knobs.equals(ConvEffort.EXACT) && DynamicConvKernel.applies(c)) {
+            if (knobs != null && (dynamic(c, knobs) || knobs.sparse())) {
                 return false;
             }
         }
@@ -426,10 +426,10 @@ public final class Engine {
     }
 
     /**
-     * Compiles the whole network with dynamic effort: every convolution that {@code effort} gives knobs for
-     * (other than {@link ConvEffort#EXACT}) and {@link DynamicConvKernel} supports (group 1, no dilation) runs
-     * with them; all other layers run their dense kernels. {@link #work} then reports the operations executed
-     * and skipped.
+     * Compiles the whole network with dynamic effort: every convolution that {@code effort} turns a knob on for
+     * and {@link DynamicConvKernel} supports (group 1, no dilation) runs with them, one that it marks
+     * {@link ConvEffort#sparse} otherwise runs from its nonzero weights ({@link SparseConvKernel}); all other
+     * layers run their dense kernels. {@link #work} then reports the operations executed and skipped.
      */
     public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
         return of(net, batch, effort, List.of());
@@ -485,9 +485,11 @@ public final class Engine {
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
         ConvEffort knobs = effort.get(l.name());
-        if (l instanceof Convolution c && knobs != null && !knobs.equals(ConvEffort.EXACT)
-                && DynamicConvKernel.applies(c)) {
+        if (l instanceof Convolution c && knobs != null && dynamic(c, knobs)) {
             return new DynamicConvKernel(c, is, os, in, out, knobs, net.readByReluOnly(c.output()));
+        }
+        if (l instanceof Convolution c && knobs != null && knobs.sparse()) {
+            return fusedIf(relu, c, new SparseConvKernel(c, is, os, in, out, relu));
         }
         if (l instanceof Convolution c) {
             if (PointwiseConvKernel.applies(c)) {
@@ -536,6 +538,11 @@ public final class Engine {
         throw new UnsupportedOperationException("no dense kernel for " + l.type());
     }
 
+    /** Whether {@code c} runs in {@link DynamicConvKernel}: a knob is on and the kernel supports the layer. */
+    private static boolean dynamic(Convolution c, ConvEffort knobs) {
+        return knobs.knobsOn() && DynamicConvKernel.applies(c);
+    }
+
     private Kernel fusedIf(boolean relu, Convolution c, Kernel k) {
         if (relu) {
             fused.add(c.output());
@@ -557,15 +564,19 @@ public final class Engine {
             if (kernels[i - from] instanceof DynamicConvKernel d) {
                 Work w = d.work();
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, w.macs(), w.sfmaSkipped(),
-                        w.sdssSkipped(), w.spetSkipped(), w.overheadOps(), skipped));
+                        w.sdssSkipped(), w.spetSkipped(), 0, w.overheadOps(), skipped));
+            } else if (kernels[i - from] instanceof SparseConvKernel z) {
+                long executed = z.macs();
+                out.add(new Work(l.name(), samplesRun, samplesRun * dense, executed, 0, 0, 0,
+                        ran[i - from] * dense - executed, 0, skipped));
             } else if (l instanceof Convolution || l instanceof InnerProduct) {
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, ran[i - from] * dense, 0, 0, 0, 0,
-                        skipped));
+                        0, skipped));
             }
             for (int x = 0; exitAfter[i - from] != null && x < exitAfter[i - from].length; x++) {
                 ExitProbe p = exitAfter[i - from][x].probe();
                 long evals = exitEvals[exitIndex[i - from][x]];
-                out.add(new Work("exit@" + p.tensor(), samplesRun, 0, evals * p.macs(), 0, 0, 0,
+                out.add(new Work("exit@" + p.tensor(), samplesRun, 0, evals * p.macs(), 0, 0, 0, 0,
                         evals * p.overheadOps(), 0));
             }
         }
@@ -581,6 +592,8 @@ public final class Engine {
         for (Kernel k : kernels) {
             if (k instanceof DynamicConvKernel d) {
                 d.resetWork();
+            } else if (k instanceof SparseConvKernel z) {
+                z.resetWork();
             }
         }
     }

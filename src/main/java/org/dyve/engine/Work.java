@@ -10,11 +10,12 @@ package org.dyve.engine;
  * @param sfmaSkipped MACs skipped by SFMA (dropped input maps)
  * @param sdssSkipped MACs skipped by SDSS (outputs zeroed or interpolated from the grid)
  * @param spetSkipped MACs skipped by SPET (neurons predicted saturated)
+ * @param zeroSkipped MACs skipped because their weight is zero (a pruned layer run by its nonzero weights; exact)
  * @param overheadOps scalar operations spent on decisions
  * @param exitSkipped MACs skipped because samples left the network at an earlier {@link EarlyExit}
  */
 public record Work(String layer, long samples, long denseMacs, long macs, long sfmaSkipped, long sdssSkipped,
-        long spetSkipped, long overheadOps, long exitSkipped) {
+        long spetSkipped, long zeroSkipped, long overheadOps, long exitSkipped) {
 
     /** Scalar operations executed: two per MAC plus the knobs' overhead. */
     public long ops() {
@@ -30,6 +31,7 @@ public record Work(String layer, long samples, long denseMacs, long macs, long s
     public Work plus(Work o) {
         return new Work(layer, samples + o.samples, denseMacs + o.denseMacs, macs + o.macs,
                 sfmaSkipped + o.sfmaSkipped, sdssSkipped + o.sdssSkipped, spetSkipped + o.spetSkipped,
+                zeroSkipped + o.zeroSkipped,
                 overheadOps + o.overheadOps, exitSkipped + o.exitSkipped);
     }
 }

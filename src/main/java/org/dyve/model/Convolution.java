@@ -28,6 +28,16 @@ public record Convolution(String name, String input, String output, int numOutpu
         }
     }
 
+    /** The fraction of the weights that are nonzero (1 for a dense layer; a pruned one has fewer). */
+    public double density() {
+        float[] w = weight.data();
+        long nonzero = 0;
+        for (float v : w) {
+            nonzero += v != 0 ? 1 : 0;
+        }
+        return w.length == 0 ? 1 : (double) nonzero / w.length;
+    }
+
     @Override
     public List<String> inputs() {
         return List.of(input);

@@ -2,6 +2,7 @@ package org.dyve.effort;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,8 +39,9 @@ class EffortProfilesTest {
         EffortProfile fast = new EffortProfile("fast-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm2",
                 new Shape(1, 2, 2), 1, new float[] {0.5f, -1}, new float[] {0, 1}), 0.9)), 1.1, 0.4, 98);
         EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT, fast), List.of(
-                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25, null),
-                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1), "conv3", ConvEffort.EXACT.withSpet(
+                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25, null, false),
+                        "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1).withSparse(true),
+                        "fire3/conv3x3_2", ConvEffort.SPARSE, "conv3", ConvEffort.EXACT.withSpet(
                         new SpetProxy(2, new float[] {1, 0, 0.5f, -0.5f, 0, 1}, new float[] {0.1f, -2, 3e-5f},
                         new float[] {1, 2, 0.25f}), -1.5)), List.of(), 1.25, 0.3, 97.5),
                 new EffortProfile("loss-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm1",
@@ -54,6 +56,13 @@ class EffortProfilesTest {
                 .toList());
         assertEquals(EffortProfile.EXACT, back.get("exact"));
         assertEquals(fast, back.get("fast-1"));
+        assertTrue(text.contains("\"fire3/conv3x3_2\" { sparse = true }"), text);
+        // a knob left out of a layer's entry is off
+        EffortProfiles brief = EffortProfiles.parse(ConfigFactory.parseString("effort { ladder = [exact, a], profiles"
+                + " { a { budget = 0, reduction = 1, calib-top1-loss = 0, calib-agreement = 100, layers {"
+                + " c1 { sparse = true }, c2 { sdss-sig = 0.5 } } } } }"), "brief");
+        assertEquals(Map.of("c1", ConvEffort.SPARSE, "c2", ConvEffort.EXACT.withSdss(0.5, -1)),
+                brief.get("a").layers());
     }
 
     @Test
@@ -113,6 +122,38 @@ class EffortProfilesTest {
                 assertEquals(w.denseMacs(), w.macs(), w.layer());
             }
         }
+    }
+
+    @Test
+    void sparseProfileComputesPrunedSqueezeNetExactlyWithHalfTheMacs() {
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
+        EffortProfile p = EffortProfiles.load(d.id(), null).withSparse(net).get(EffortProfile.SPARSE);
+        // Deep Compression kept 30-50% of the fire modules' weights (13 layers) and 20% of conv_final's
+        assertEquals(13, p.layers().size());
+        Engine dense = Engine.of(net, 1);
+        Engine sparse = p.engine(net, 1);
+        for (int i = 0; i < 3; i++) {
+            float[] x = pre.apply(data.get(i).image());
+            dense.setInput(net.input().name(), 0, x);
+            sparse.setInput(net.input().name(), 0, x);
+            dense.run(1);
+            sparse.run(1);
+            FloatAsserts.assertClose(dense.output(net.output(), 0), sparse.output(net.output(), 0), 1e-4f,
+                    "image " + i);
+        }
+        WorkSummary w = WorkSummary.of(sparse.work());
+        // 861.3 M dense MACs, 446.3 M executed: 1.93x, what the weights say
+        assertEquals(p.reduction(), w.reduction(), 1e-3);
+        assertTrue(w.reduction() > 1.9, "reduction " + w.reduction());
+        assertEquals(w.denseMacs(), w.macs() + w.zero(), 1e-3);
+        // a dense network has no such profile
+        Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
+        assertNull(EffortProfile.sparse(cifar));
+        assertEquals(EffortProfiles.load("cifar10_full", null).all(),
+                EffortProfiles.load("cifar10_full", null).withSparse(cifar).all());
     }
 
     @Test
