@@ -3,6 +3,7 @@ package org.dyve.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code dyve info}: the layer table. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Show a model's layers: output shapes, parameters, MACs and their share of the total.")
+        description = "Show a model's layers: output shapes, parameters, the convolutions' nonzero weights, MACs and"
+                + " their share of the total.")
 final class InfoCommand implements Runnable {
     @Mixin
     ModelOptions model;
@@ -35,19 +37,20 @@ final class InfoCommand implements Runnable {
                 .append(net.input().shape()).append(", ").append(net.layers().size()).append(" layers, output ")
                 .append(net.output()).append('\n');
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"#", "layer", "type", "output", "params", "MACs", "share"});
+        rows.add(new String[] {"#", "layer", "type", "output", "params", "nonzero", "MACs", "share"});
         long total = net.totalMacs();
         for (int i = 0; i < net.layers().size(); i++) {
             Layer l = net.layers().get(i);
             Shape s = net.shape(l.output());
             long m = net.macs(i);
             rows.add(new String[] {Integer.toString(i), l.name(), l.type(), s.toString(),
-                Long.toString(l.parameters()), m == 0 ? "-" : String.format("%,d", m),
+                Long.toString(l.parameters()), l instanceof Convolution c ? String.format("%.0f%%", 100 * c.density()) : "",
+                m == 0 ? "-" : String.format("%,d", m),
                 m == 0 ? "" : String.format("%.1f%%", 100.0 * m / total)});
         }
-        rows.add(new String[] {"", "total", "", "", Long.toString(net.parameters()), String.format("%,d", total),
+        rows.add(new String[] {"", "total", "", "", Long.toString(net.parameters()), "", String.format("%,d", total),
             "100.0%"});
-        int[] w = new int[7];
+        int[] w = new int[8];
         for (String[] r : rows) {
             for (int i = 0; i < r.length; i++) {
                 w[i] = Math.max(w[i], r[i].length());

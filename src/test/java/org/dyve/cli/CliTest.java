@@ -45,6 +45,9 @@ class CliTest {
         assertTrue(r.out().contains("conv2  Convolution   32x14x14"), r.out());
         // conv1 627,200 + conv2 5,017,600 + conv3 903,168 + ip1 5,760
         assertTrue(r.out().contains("total") && r.out().contains("6,553,728"), r.out());
+        // the embedded model is not pruned: all of conv2's weights are nonzero
+        String conv2 = r.out().lines().filter(l -> l.contains(" conv2 ")).findFirst().orElseThrow();
+        assertTrue(conv2.matches(".*\\s100%\\s+5,017,600\\s.*"), conv2);
     }
 
     @Test
