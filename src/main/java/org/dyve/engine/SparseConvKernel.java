@@ -17,7 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * them. Per band of output rows, the input rows the nonzero weights read are gathered once (im2col, one array
  * per row so the JIT vectorises the products), then each output channel is a sum of its nonzero weights times
  * their rows. Bands are split over the native-thread share ({@link Engine#threadsFor}); the sum order differs from
- * the dense kernels', so outputs agree to rounding.
+ * the dense kernels', so outputs agree to rounding. It saves MACs, not time: on SqueezeNet it runs at about 0.4x the
+ * speed of the oneDNN dense path, whose 3x3 convolutions run near the CPU's peak (see the README).
  */
 final class SparseConvKernel implements Kernel {
 
@@ -34,7 +35,7 @@ final class SparseConvKernel implements Kernel {
     private final String name;
     private final Shape is;
     private final Window win;
-    private final int dil;
+    private final int dilH;
     private final int dilW;
     private final int cout;
     private final int oh;
@@ -86,7 +87,7 @@ final class SparseConvKernel implements Kernel {
         this.name = c.name();
         this.is = is;
         this.win = c.window();
-        this.dil = c.dilationH();
+        this.dilH = c.dilationH();
         this.dilW = c.dilationW();
         this.cout = c.numOutput();
         this.oh = os.h();
@@ -226,7 +227,7 @@ final class SparseConvKernel implements Kernel {
             int kx = r % kw;
             float[] dst = col[r];
             for (int y = 0; y < count; y++) {
-                int iy = (y0 + y) * win.strideH() - win.padH() + ky * dil;
+                int iy = (y0 + y) * win.strideH() - win.padH() + ky * dilH;
                 int d = y * ow;
                 if (iy < 0 || iy >= h) {
                     Arrays.fill(dst, d, d + ow, 0f);

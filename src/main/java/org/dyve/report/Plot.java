@@ -78,7 +78,11 @@ public final class Plot {
         g.rotate(-Math.PI / 2);
         g.drawString("top-1 (%)", -(TOP + ph / 2) - 25, 25);
         g.rotate(Math.PI / 2);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        // a long title (a long model name) gets a smaller font rather than running off the image
+        int size = 14;
+        do {
+            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, size--));
+        } while (size > 8 && LEFT + g.getFontMetrics().stringWidth(title) > W - 10);
         g.drawString(title, LEFT, TOP - 18);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
         int[] px = new int[ladder.size()];
