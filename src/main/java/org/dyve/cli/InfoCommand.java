@@ -44,7 +44,8 @@ final class InfoCommand implements Runnable {
             Shape s = net.shape(l.output());
             long m = net.macs(i);
             rows.add(new String[] {Integer.toString(i), l.name(), l.type(), s.toString(),
-                Long.toString(l.parameters()), l instanceof Convolution c ? String.format("%.0f%%", 100 * c.density()) : "",
+                Long.toString(l.parameters()),
+                l instanceof Convolution c ? String.format("%.0f%%", 100 * c.density()) : "",
                 m == 0 ? "-" : String.format("%,d", m),
                 m == 0 ? "" : String.format("%.1f%%", 100.0 * m / total)});
         }

@@ -8,8 +8,8 @@ import org.dyve.engine.Work;
 
 /**
  * Per-image operation accounting of a run: dense vs executed MACs, scalar operations (knob overhead
- * included), and MACs skipped per mechanism (SFMA, SDSS, SPET, zero weights, early exit), in total and per layer; early-exit
- * probes appear as layers {@code exit@<tensor>} with no dense MACs of their own.
+ * included), and MACs skipped per mechanism (SFMA, SDSS, SPET, zero weights, early exit), in total and per
+ * layer; early-exit probes appear as layers {@code exit@<tensor>} with no dense MACs of their own.
  */
 public record WorkSummary(long samples, double denseMacs, double macs, double ops, double sfma,
         double sdss, double spet, double zero, double exit, List<Work> layers) {

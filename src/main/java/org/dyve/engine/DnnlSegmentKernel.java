@@ -55,7 +55,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final Network net;
     private final int from;
     private final int to;
-    private final Map<String, INDArray> buffers;
+    private final java.util.function.Function<String, INDArray> buffers;
     private final Map<String, Integer> consumers;
     private final Set<String> external;
     private final memory.format_tag layout;
@@ -86,14 +86,16 @@ final class DnnlSegmentKernel extends DnnlKernel {
      * The kernel for layers {@code [from, to)} of {@code net} (see {@link #supports}) in the first of
      * {@code layouts} in which oneDNN runs every layer with optimised code, or null when there is none.
      *
-     * @param buffers the engine's NCHW buffer of every tensor
+     * @param buffers the engine's NCHW buffer of a tensor (made on first use: those of the tensors held here only
+     *     when {@link #sync} needs them)
      * @param consumers how many layers of the network read each tensor
      * @param external the tensors written here that must be in their NCHW buffers after every run (after the
      *     phase that writes them)
      * @param phaseEnds layers of the segment, ascending and before its last, after which the engine checks early
      *     exits: the segment runs in phases ({@link #phase})
      */
-    static DnnlSegmentKernel of(Network net, int from, int to, int batch, Map<String, INDArray> buffers,
+    static DnnlSegmentKernel of(Network net, int from, int to, int batch,
+            java.util.function.Function<String, INDArray> buffers,
             Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts, int[] phaseEnds) {
         for (memory.format_tag layout : layouts) {
             DnnlSegmentKernel k = usable(() -> new DnnlSegmentKernel(net, from, to, batch, buffers, consumers, external,
@@ -105,7 +107,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
         return null;
     }
 
-    private DnnlSegmentKernel(Network net, int from, int to, int batch, Map<String, INDArray> buffers,
+    private DnnlSegmentKernel(Network net, int from, int to, int batch,
+            java.util.function.Function<String, INDArray> buffers,
             Map<String, Integer> consumers, Set<String> external, memory.format_tag layout, int[] phaseEnds) {
         super(batch);
         this.batch = batch;
@@ -647,7 +650,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /** The engine's NCHW buffer of {@code t} as a memory of {@code n} samples. */
     private memory user(String t, int n) {
-        Pointer p = pointers.computeIfAbsent(t, k -> pointer(buffers.get(k)));
+        Pointer p = pointers.computeIfAbsent(t, k -> pointer(buffers.apply(k)));
         return new memory(Dnnl.desc(dims(n, net.shape(t)), memory.format_tag.nchw), Dnnl.ENGINE, p);
     }
 

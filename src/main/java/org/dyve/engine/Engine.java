@@ -43,6 +43,8 @@ public final class Engine {
     private final int to;
     private final int batch;
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
+    /** How each tensor's NCHW buffer is made: allocated, or its input's (in place), or a reshape of it. */
+    private final Map<String, java.util.function.Supplier<INDArray>> recipes = new LinkedHashMap<>();
     private final Map<String, FloatBuffer> views = new HashMap<>();
     private final Kernel[] kernels;
     private final Map<String, ConvEffort> effort;
@@ -106,7 +108,8 @@ public final class Engine {
             }
         }
         for (String t : net.rangeInputs(from, to)) {
-            buffers.put(t, allocate(net.shape(t)));
+            Shape is = net.shape(t);
+            recipes.put(t, () -> allocate(is));
         }
         kernels = new Kernel[to - from];
         for (int i = from; i < to; i++) {
@@ -115,13 +118,19 @@ public final class Engine {
             Shape os = net.shape(l.output());
             boolean alias = l.inPlace() && consumers.getOrDefault(in0, 0) == 1 && !net.outputs().contains(in0);
             if (l instanceof Flatten || l instanceof Identity) {
-                buffers.put(l.output(), buffers.get(in0).reshape('c', batch, os.c(), os.h(), os.w()));
+                recipes.put(l.output(), () -> nchw(in0).reshape('c', batch, os.c(), os.h(), os.w()));
             } else {
-                buffers.put(l.output(), alias ? buffers.get(in0) : allocate(os));
+                recipes.put(l.output(), alias ? () -> nchw(in0) : () -> allocate(os));
             }
         }
         if (fuse && !layouts.isEmpty() && ONEDNN) {
             compileSegments(consumers, exits, layouts);
+        }
+        // a tensor that a oneDNN segment keeps to itself gets its NCHW buffer only when someone asks for it
+        for (String t : recipes.keySet()) {
+            if (!hidden.containsKey(t)) {
+                nchw(t);
+            }
         }
         for (int i = from; i < to; i++) {
             if (kernels[i - from] != null) {
@@ -137,7 +146,7 @@ public final class Engine {
             if (l instanceof Relu && fused.contains(in0)) {
                 kernels[i - from] = n -> { };
             } else {
-                kernels[i - from] = compile(l, buffers.get(l.output()), reluNext);
+                kernels[i - from] = compile(l, nchw(l.output()), reluNext);
             }
         }
         ran = new long[kernels.length];
@@ -184,7 +193,7 @@ public final class Engine {
             DnnlProbeKernel onSegment = seg != null ? DnnlProbeKernel.of(probe, batch, n -> seg.held(pt, n)) : null;
             probeSync[this.exits.indexOf(e)] = onSegment == null;
             probeKernels[this.exits.indexOf(e)] = onSegment != null ? onSegment
-                    : ONEDNN ? DnnlProbeKernel.of(probe, buffers.get(pt)) : null;
+                    : ONEDNN ? DnnlProbeKernel.of(probe, nchw(pt)) : null;
             act = new float[Math.max(act.length, probe.shape().size())];
             feat = new float[Math.max(feat.length, probe.features())];
             row = new float[Math.max(row.length, probe.shape().w())];
@@ -246,7 +255,7 @@ public final class Engine {
                 // early exits inside the segment split it into phases, with the engine's exit checks between them
                 int[] phaseEnds = exitLayers.stream().filter(e -> e >= a0 && e < b0 - 1).sorted()
                         .mapToInt(Integer::intValue).toArray();
-                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, buffers, consumers, external, layouts,
+                DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, this::nchw, consumers, external, layouts,
                         phaseEnds);
                 if (k != null) {
                     for (int i = a; i < b; i++) {
@@ -481,7 +490,7 @@ public final class Engine {
 
     /** Compiles layer {@code l}; {@code relu}: fuse the ReLU that follows a convolution if its kernel can. */
     private Kernel compile(Layer l, INDArray out, boolean relu) {
-        INDArray in = buffers.get(l.inputs().get(0));
+        INDArray in = nchw(l.inputs().get(0));
         Shape is = net.shape(l.inputs().get(0));
         Shape os = net.shape(l.output());
         ConvEffort knobs = effort.get(l.name());
@@ -531,7 +540,7 @@ public final class Engine {
         } else if (l instanceof Slice slice) {
             return new SliceKernel(slice, is, os, in, out);
         } else if (l instanceof Elementwise e) {
-            return new ElementwiseKernel(e, is, in, e.constant() == null ? buffers.get(l.inputs().get(1)) : null, out);
+            return new ElementwiseKernel(e, is, in, e.constant() == null ? nchw(l.inputs().get(1)) : null, out);
         } else if (l instanceof Flatten || l instanceof Identity) {
             return n -> { };
         }
@@ -601,7 +610,7 @@ public final class Engine {
     private List<INDArray> inputs(Layer l) {
         List<INDArray> out = new ArrayList<>();
         for (String t : l.inputs()) {
-            out.add(buffers.get(t));
+            out.add(nchw(t));
         }
         return out;
     }
@@ -628,10 +637,25 @@ public final class Engine {
     /** The {@code batch x C x H x W} buffer of a tensor of the range. */
     public INDArray buffer(String tensor) {
         sync(tensor);
-        INDArray b = buffers.get(tensor);
+        INDArray b = nchw(tensor);
         if (b == null) {
             throw new IllegalArgumentException("tensor " + tensor + " is not part of layers [" + from + ", " + to
                     + ") of " + net.name());
+        }
+        return b;
+    }
+
+    /** Whether tensor {@code t} has its NCHW buffer yet (a oneDNN segment's inner tensors get one on request). */
+    boolean hasBuffer(String t) {
+        return buffers.containsKey(t);
+    }
+
+    /** The NCHW buffer of a tensor of the range, made on first use; null for another tensor. */
+    private INDArray nchw(String tensor) {
+        INDArray b = buffers.get(tensor);
+        if (b == null && recipes.containsKey(tensor)) {
+            b = recipes.get(tensor).get(); // not computeIfAbsent: an alias's recipe makes its input's buffer too
+            buffers.put(tensor, b);
         }
         return b;
     }
@@ -683,6 +707,7 @@ public final class Engine {
     private void sync(String tensor) {
         DnnlSegmentKernel k = hidden.get(tensor);
         if (k != null) {
+            nchw(tensor);
             k.sync(tensor);
         }
     }

@@ -39,7 +39,8 @@ class EffortProfilesTest {
         EffortProfile fast = new EffortProfile("fast-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm2",
                 new Shape(1, 2, 2), 1, new float[] {0.5f, -1}, new float[] {0, 1}), 0.9)), 1.1, 0.4, 98);
         EffortProfiles ladder = new EffortProfiles(List.of(EffortProfile.EXACT, fast), List.of(
-                new EffortProfile("loss-0.5", 0.5, Map.of("conv2", new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25, null, false),
+                new EffortProfile("loss-0.5", 0.5, Map.of("conv2",
+                        new ConvEffort(0.05, 0.1, -1, 0.25, 0.5, -0.25, null, false),
                         "fire2/conv3x3_2", ConvEffort.EXACT.withSdss(0.25, 0.1).withSparse(true),
                         "fire3/conv3x3_2", ConvEffort.SPARSE, "conv3", ConvEffort.EXACT.withSpet(
                         new SpetProxy(2, new float[] {1, 0, 0.5f, -0.5f, 0, 1}, new float[] {0.1f, -2, 3e-5f},

@@ -2,6 +2,7 @@ package org.dyve.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -136,6 +137,11 @@ class EngineTest {
         for (Engine e : segmented) {
             assertEquals(1, e.segments().size(), "segments of engine " + segmented.indexOf(e));
             assertArrayEquals(new int[] {0, net.layers().size() - 1}, e.segments().get(0));
+            // the tensors only the segment reads have no NCHW buffer until one is asked for (below)
+            for (String t : tensors.subList(0, 3)) {
+                assertFalse(e.hasBuffer(t), t);
+            }
+            assertTrue(e.hasBuffer(net.layers().get(net.layers().size() - 2).output()), "the softmax's input");
         }
         // timed runs give every convolution and pooling of the segment a time of its own
         long[] nanos = new long[net.layers().size()];

@@ -17,7 +17,7 @@ import org.dyve.model.Tensor;
 import org.dyve.model.Window;
 import org.junit.jupiter.api.Test;
 
-/** A convolution run from its nonzero weights: the dense layer's outputs, and exactly the zero weights' MACs skipped. */
+/** A convolution run from its nonzero weights: the dense layer's outputs, exactly the zero weights' MACs skipped. */
 class SparseConvKernelTest {
 
     /** A {@code cout x cin/group x k x k} convolution with about {@code density} of its weights nonzero. */
