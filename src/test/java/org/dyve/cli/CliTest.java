@@ -131,6 +131,23 @@ class CliTest {
     }
 
     @Test
+    void evalOfThePrunedSqueezeNetWithTheSparseProfileReportsTheZeroWeights() throws Exception {
+        Path json = dir.resolve("sparse.json");
+        Run r = dyve("eval", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
+                Shared.models().toString(), "--data", "images:" + Shared.require("data/imagenet-samples"), "--limit",
+                "4", "--effort", "sparse", "--json", json.toString(), "-q");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("effort sparse: 1.930x fewer MACs"), r.out());
+        assertTrue(r.out().contains("top-1 agreement with dense 100.00%"), r.out());
+        String j = Files.readString(json);
+        // dense, executed, and the rest skipped for a zero weight: what the weights say, the same for every image
+        for (String key : new String[] {"\"macs_dense_per_image\": 861339936", "\"macs_per_image\": 446340646",
+            "\"zero_weight_skipped_macs\": 414999290", "\"zero_weight_skipped\":"}) {
+            assertTrue(j.contains(key), key + " in " + j);
+        }
+    }
+
+    @Test
     void classifyPrintsTopFiveWithClassNames() {
         Path img = Shared.require("data/imagenet-samples/images/n01440764.jpg");
         Run r = dyve("classify", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
