@@ -95,6 +95,32 @@ class SparseConvKernelTest {
     }
 
     @Test
+    void pipelineStagesOfAPrunedNetworkChainToItsDenseOutput() {
+        // two pruned convolutions with a ReLU between, split into the ranges a stream's layer stages run
+        Random r = new Random(9);
+        Shape in = new Shape(4, 12, 12);
+        Convolution a = pruned(6, 4, 1, Window.square(3, 1, 1), 0.4, r);
+        Convolution b0 = pruned(5, 6, 1, Window.square(3, 2, 1), 0.4, r);
+        Convolution b = new Convolution("d", "ra", "z", 5, b0.window(), 1, 1, 1, b0.weight(), b0.bias());
+        Network net = new Network("t", List.of(new Input("x", in)), List.of(a, new Relu("relu", "y", "ra", 0f), b),
+                List.of());
+        Map<String, ConvEffort> sparse = Map.of("c", ConvEffort.SPARSE, "d", ConvEffort.SPARSE);
+        float[] x = random(in.size(), r);
+        Engine dense = Engine.of(net, 1);
+        dense.setInput("x", 0, x);
+        dense.run(1);
+        Engine first = Engine.range(net, 0, 2, 1, sparse);
+        first.setInput("x", 0, x);
+        first.run(1);
+        Engine second = Engine.range(net, 2, 3, 1, sparse);
+        second.setInput("ra", 0, first.output("ra", 0));
+        second.run(1);
+        assertClose(dense.output("z", 0), second.output("z", 0), "two stages");
+        assertEquals(nonzero(a) * 144, first.work().get(0).macs());
+        assertEquals(nonzero(b) * 36, second.work().get(0).macs());
+    }
+
+    @Test
     void appliesTheReluItIsFusedWith() {
         // the second channel's weight is zero: y = 2 x0 - 1 at each position, the ReLU after it keeps the positive
         Convolution c = new Convolution("c", "x", "y", 1, Window.square(1, 1, 0), 1, 1, 1,
