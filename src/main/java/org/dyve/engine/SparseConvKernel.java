@@ -180,11 +180,10 @@ final class SparseConvKernel implements Kernel {
                 Arrays.fill(acc, 0, len, bias[o]);
                 float[][] x = rowsOf[o];
                 float[] w = weights[o];
-                int kept = w.length;
                 int j = 0;
-                // four weights per pass over the row: a third of the loads and stores of one at a time (eight
+                // four weights per pass over the row: a third of the loads and stores of one at a time (six or eight
                 // stop the JIT vectorising)
-                for (; j + 4 <= kept; j += 4) {
+                for (; j + 4 <= w.length; j += 4) {
                     float w0 = w[j];
                     float w1 = w[j + 1];
                     float w2 = w[j + 2];
@@ -197,7 +196,7 @@ final class SparseConvKernel implements Kernel {
                         acc[i] += w0 * x0[i] + w1 * x1[i] + w2 * x2[i] + w3 * x3[i];
                     }
                 }
-                for (; j < kept; j++) {
+                for (; j < w.length; j++) {
                     float wj = w[j];
                     float[] xj = x[j];
                     for (int i = 0; i < len; i++) {
