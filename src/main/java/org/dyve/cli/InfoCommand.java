@@ -39,17 +39,21 @@ final class InfoCommand implements Runnable {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"#", "layer", "type", "output", "params", "nonzero", "MACs", "share"});
         long total = net.totalMacs();
+        double nonzeroMacs = 0;
         for (int i = 0; i < net.layers().size(); i++) {
             Layer l = net.layers().get(i);
             Shape s = net.shape(l.output());
             long m = net.macs(i);
+            nonzeroMacs += l instanceof Convolution c ? m * c.density() : m;
             rows.add(new String[] {Integer.toString(i), l.name(), l.type(), s.toString(),
                 Long.toString(l.parameters()),
                 l instanceof Convolution c ? String.format("%.0f%%", 100 * c.density()) : "",
                 m == 0 ? "-" : String.format("%,d", m),
                 m == 0 ? "" : String.format("%.1f%%", 100.0 * m / total)});
         }
-        rows.add(new String[] {"", "total", "", "", Long.toString(net.parameters()), "", String.format("%,d", total),
+        // the total's nonzero share is of the MACs: what computing the convolutions from their nonzero weights leaves
+        rows.add(new String[] {"", "total", "", "", Long.toString(net.parameters()),
+            total == 0 ? "" : String.format("%.0f%%", 100 * nonzeroMacs / total), String.format("%,d", total),
             "100.0%"});
         int[] w = new int[8];
         for (String[] r : rows) {

@@ -48,6 +48,21 @@ class CliTest {
         // the embedded model is not pruned: all of conv2's weights are nonzero
         String conv2 = r.out().lines().filter(l -> l.contains(" conv2 ")).findFirst().orElseThrow();
         assertTrue(conv2.matches(".*\\s100%\\s+5,017,600\\s.*"), conv2);
+        String total = r.out().lines().filter(l -> l.contains(" total ")).findFirst().orElseThrow();
+        assertTrue(total.matches(".*\\s100%\\s+6,553,728\\s.*"), total);
+    }
+
+    @Test
+    void infoOfThePrunedSqueezeNetShowsItsNonzeroWeights() {
+        Run r = dyve("info", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
+                Shared.models().toString());
+        assertEquals(0, r.code(), r.err());
+        // 51.5% of the MACs have a nonzero weight (the sparse profile, which leaves the 98-100% dense layers to the
+        // dense kernels, executes 51.8%); conv_final keeps a fifth of its weights
+        String total = r.out().lines().filter(l -> l.contains(" total ")).findFirst().orElseThrow();
+        assertTrue(total.matches(".*\\s51%\\s+861,339,936\\s.*"), total);
+        String last = r.out().lines().filter(l -> l.contains(" conv_final ")).findFirst().orElseThrow();
+        assertTrue(last.matches(".*\\s20%\\s+115,200,000\\s.*"), last);
     }
 
     @Test
