@@ -108,17 +108,8 @@ class EffortProfilesTest {
             Network net = d.load();
             Preprocessing pre = d.preprocessing(net);
             Dataset data = Dataset.open(m[1]);
-            Engine dense = Engine.of(net, 1);
             Engine exact = Engine.of(net, 1, EffortProfile.EXACT.layers());
-            for (int i = 0; i < 4; i++) {
-                float[] x = pre.apply(data.get(i).image());
-                dense.setInput(net.input().name(), 0, x);
-                exact.setInput(net.input().name(), 0, x);
-                dense.run(1);
-                exact.run(1);
-                FloatAsserts.assertClose(dense.output(net.output(), 0),
-                        exact.output(net.output(), 0), m[0] + " image " + i);
-            }
+            assertSameOutputs(net, pre, data, 4, exact, 1e-5f, m[0]);
             for (Work w : exact.work()) {
                 assertEquals(w.denseMacs(), w.macs(), w.layer());
             }
@@ -134,17 +125,8 @@ class EffortProfilesTest {
         EffortProfile p = EffortProfiles.load(d.id(), null).withSparse(net).get(EffortProfile.SPARSE);
         // Deep Compression kept 30-50% of the fire modules' weights (13 layers) and 20% of conv_final's
         assertEquals(13, p.layers().size());
-        Engine dense = Engine.of(net, 1);
         Engine sparse = p.engine(net, 1);
-        for (int i = 0; i < 3; i++) {
-            float[] x = pre.apply(data.get(i).image());
-            dense.setInput(net.input().name(), 0, x);
-            sparse.setInput(net.input().name(), 0, x);
-            dense.run(1);
-            sparse.run(1);
-            FloatAsserts.assertClose(dense.output(net.output(), 0), sparse.output(net.output(), 0), 1e-4f,
-                    "image " + i);
-        }
+        assertSameOutputs(net, pre, data, 3, sparse, 1e-4f, "sparse");
         WorkSummary w = WorkSummary.of(sparse.work());
         // 861.3 M dense MACs, 446.3 M executed: 1.93x, what the weights say
         assertEquals(p.reduction(), w.reduction(), 1e-3);
@@ -233,6 +215,21 @@ class EffortProfilesTest {
             agree += a == b ? 1 : 0;
         }
         return new TopOnes(cd, cv, agree);
+    }
+
+    /** {@code e}'s outputs equal the dense engine's within {@code tolerance} on the first {@code n} images. */
+    private static void assertSameOutputs(Network net, Preprocessing pre, Dataset data, int n, Engine e,
+            float tolerance, String what) {
+        Engine dense = Engine.of(net, 1);
+        for (int i = 0; i < n; i++) {
+            float[] x = pre.apply(data.get(i).image());
+            for (Engine run : List.of(dense, e)) {
+                run.setInput(net.input().name(), 0, x);
+                run.run(1);
+            }
+            FloatAsserts.assertClose(dense.output(net.output(), 0), e.output(net.output(), 0), tolerance,
+                    what + " image " + i);
+        }
     }
 
     private static int top1(Engine e, Network net, float[] x, float[] scores) {
