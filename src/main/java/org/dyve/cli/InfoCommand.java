@@ -3,6 +3,7 @@ package org.dyve.cli;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import org.dyve.effort.EffortProfile;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
@@ -28,6 +29,11 @@ final class InfoCommand implements Runnable {
         Network net = model.descriptor().load();
         PrintWriter out = spec.commandLine().getOut();
         out.println(table(net));
+        EffortProfile sparse = EffortProfile.sparse(net);
+        if (sparse != null) {
+            out.printf("pruned: --effort %s computes it exactly from its nonzero weights (%d layers), %.3fx fewer"
+                    + " MACs%n", sparse.name(), sparse.layers().size(), sparse.reduction());
+        }
         out.flush();
     }
 

@@ -1,6 +1,7 @@
 package org.dyve.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
@@ -63,6 +64,9 @@ class CliTest {
         assertTrue(total.matches(".*\\s51%\\s+861,339,936\\s.*"), total);
         String last = r.out().lines().filter(l -> l.contains(" conv_final ")).findFirst().orElseThrow();
         assertTrue(last.matches(".*\\s20%\\s+115,200,000\\s.*"), last);
+        assertTrue(r.out().contains("pruned: --effort sparse computes it exactly from its nonzero weights (13 layers),"
+                + " 1.930x fewer MACs"), r.out());
+        assertFalse(dyve("info").out().contains("pruned"), "the embedded model is dense");
     }
 
     @Test
