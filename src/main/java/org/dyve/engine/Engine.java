@@ -559,7 +559,6 @@ public final class Engine {
         return k;
     }
 
-
     /**
      * Operations per convolution and fully connected layer of the range since compile time or the last
      * {@link #resetWork}: executed and skipped per mechanism for dynamic layers, the dense count for others.
@@ -793,9 +792,10 @@ public final class Engine {
             EarlyExit e = exitAfter[k][x];
             ExitProbe p = e.probe();
             int ei = exitIndex[k][x];
-            FloatBuffer v = view(p.tensor());
             int size = p.shape().size();
             DnnlProbeKernel scores = probeKernels[ei];
+            // the NCHW view only for a probe computed in Java: one on oneDNN reads its own memory
+            FloatBuffer v = scores == null ? view(p.tensor()) : null;
             if (probeSync[ei]) {
                 sync(p.tensor());
             }

@@ -306,6 +306,7 @@ class EngineTest {
                 e.setInput("x", i, input(60 + i));
             }
             e.run(n);
+            assertFalse(e.hasBuffer("c2a"), "a probe on the segment's memory needs no NCHW copy, " + layout);
             for (int i = 0; i < n; i++) {
                 assertEquals("c2a", e.exited(i), layout + ", sample " + i);
                 FloatAsserts.assertClose(expected[i], e.exitProbabilities(i), 1e-5f, layout + ", sample " + i);
