@@ -50,10 +50,10 @@ final class InfoCommand implements Runnable {
             Layer l = net.layers().get(i);
             Shape s = net.shape(l.output());
             long m = net.macs(i);
-            nonzeroMacs += l instanceof Convolution c ? m * c.density() : m;
+            double density = l instanceof Convolution c ? c.density() : 1;
+            nonzeroMacs += m * density;
             rows.add(new String[] {Integer.toString(i), l.name(), l.type(), s.toString(),
-                Long.toString(l.parameters()),
-                l instanceof Convolution c ? String.format("%.0f%%", 100 * c.density()) : "",
+                Long.toString(l.parameters()), l instanceof Convolution ? String.format("%.0f%%", 100 * density) : "",
                 m == 0 ? "-" : String.format("%,d", m),
                 m == 0 ? "" : String.format("%.1f%%", 100.0 * m / total)});
         }

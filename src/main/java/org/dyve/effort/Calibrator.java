@@ -441,6 +441,9 @@ public final class Calibrator {
             changed = false;
             for (int q = 0; q < probes; q++) {
                 for (double v : THRESHOLDS) {
+                    if (v == best[q]) {
+                        continue; // the current best itself: measured already
+                    }
                     double[] trial = best.clone();
                     trial[q] = v;
                     double[] b = better(t, trial, budget, best);

@@ -45,9 +45,10 @@ public record EffortProfile(String name, double budget, Map<String, ConvEffort> 
             long macs = net.macs(i);
             dense += macs;
             executed += macs;
-            if (net.layers().get(i) instanceof Convolution c && c.density() <= ConvEffort.SPARSE_MAX_DENSITY) {
-                layers.put(c.name(), ConvEffort.SPARSE);
-                executed -= Math.round(macs * (1 - c.density()));
+            double density = net.layers().get(i) instanceof Convolution c ? c.density() : 1;
+            if (density <= ConvEffort.SPARSE_MAX_DENSITY) {
+                layers.put(net.layers().get(i).name(), ConvEffort.SPARSE);
+                executed -= Math.round(macs * (1 - density));
             }
         }
         return layers.isEmpty() ? null

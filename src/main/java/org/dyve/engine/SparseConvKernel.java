@@ -45,8 +45,7 @@ final class SparseConvKernel implements Kernel {
     private final FloatBuffer in;
     private final FloatBuffer out;
     private final float[] bias;
-    /** Per output channel: the im2col rows (input channel, ky, kx) of its nonzero weights, and the weights. */
-    private final int[][] rows;
+    /** Per output channel: its nonzero weights (their im2col rows are in each {@link Scratch}). */
     private final float[][] weights;
     /** The im2col rows some output channel reads, ascending. */
     private final int[] used;
@@ -102,7 +101,8 @@ final class SparseConvKernel implements Kernel {
         int outGroup = cout / c.group();
         int k = is.c() * kk;
         float[] w = c.weight().data();
-        rows = new int[cout][];
+        // per output channel: the im2col rows (input channel, ky, kx) of its nonzero weights
+        int[][] rows = new int[cout][];
         weights = new float[cout][];
         boolean[] read = new boolean[k];
         long nz = 0;
