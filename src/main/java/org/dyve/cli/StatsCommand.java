@@ -34,8 +34,8 @@ final class StatsCommand implements Runnable {
     public void run() {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
-        List<ActivationStats.LayerStats> stats = ActivationStats.measure(net, d.preprocessing(net), Dataset.open(data),
-                limit);
+        Dataset ds = Dataset.open(data);
+        List<ActivationStats.LayerStats> stats = ActivationStats.measure(net, d.preprocessing(net), ds, limit);
         PrintWriter out = spec.commandLine().getOut();
         out.printf("| layer | k | Cin>Cout | out | MAC %% | <=0 pre-ReLU %% | 2x2 all-zero %% | zero maps %% |"
                 + " const in-maps %% | exact termination skips %% | max-pool losers %% |%n"
@@ -56,8 +56,7 @@ final class StatsCommand implements Runnable {
         }
         out.printf("%nMAC-weighted over conv layers: <=0 pre-ReLU %.1f%%, 2x2 all-zero %.1f%%, exact termination"
                 + " skips %.1f%%, max-pool losers %.1f%% of the MACs (%d samples)%n", 100 * w1, 100 * w2, 100 * w3,
-                100 * w4,
-                Math.min(limit, Dataset.open(data).size()));
+                100 * w4, Math.min(limit, ds.size()));
         out.flush();
     }
 }
