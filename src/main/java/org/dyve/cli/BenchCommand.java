@@ -133,9 +133,10 @@ final class BenchCommand implements Runnable {
             out.printf("| %s | %s | %.1f M | %.1f M | %.2fx | %.3f | %.3f | %.2fx | %.2f%% | %.2f%% | %.2f%% |%n",
                     d.id(), profile.name(), work.denseMacs() / 1e6, work.macs() / 1e6, work.reduction(), denseMs,
                     dyveMs, denseMs / dyveMs, top1Dense, top1Dyve, agreement);
-            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, zero weights %.2f M, early exit"
-                    + " %.2f M; knob overhead %.2f M ops/image%n", work.sfma() / 1e6, work.sdss() / 1e6,
-                    work.spet() / 1e6, work.zero() / 1e6, work.exit() / 1e6, work.overheadOps() / 1e6);
+            out.printf("    skipped MACs/image: SFMA %.2f M, SDSS %.2f M, SPET %.2f M, zero weights %.2f M, zero inputs"
+                    + " %.2f M, early exit %.2f M; knob overhead %.2f M ops/image%n", work.sfma() / 1e6,
+                    work.sdss() / 1e6, work.spet() / 1e6, work.zero() / 1e6, work.zeroInputs() / 1e6, work.exit() / 1e6,
+                    work.overheadOps() / 1e6);
             out.flush();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", d.id());

@@ -155,10 +155,10 @@ final class EvalCommand implements Runnable {
                 Math.round(work.macs()), r.msPerImage(), r.batch(), r.wallMsPerImage());
         if (denseTop1 != null) {
             out.printf("effort %s: %.3fx fewer MACs (%,d of %,d dense; skipped: SFMA %,d, SDSS %,d, SPET %,d,"
-                    + " zero weights %,d, early exit %,d), top-1 agreement with dense %.2f%%%n", profile.name(),
-                    work.reduction(), Math.round(work.macs()), Math.round(work.denseMacs()), Math.round(work.sfma()),
-                    Math.round(work.sdss()), Math.round(work.spet()), Math.round(work.zero()), Math.round(work.exit()),
-                    agreement);
+                    + " zero weights %,d, zero inputs %,d, early exit %,d), top-1 agreement with dense %.2f%%%n",
+                    profile.name(), work.reduction(), Math.round(work.macs()), Math.round(work.denseMacs()),
+                    Math.round(work.sfma()), Math.round(work.sdss()), Math.round(work.spet()), Math.round(work.zero()),
+                    Math.round(work.zeroInputs()), Math.round(work.exit()), agreement);
             if (!ev.exitCounts().isEmpty()) {
                 out.printf("early exits: %s of %d images%n", ev.exitCounts(), r.count());
             }

@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import org.dyve.effort.EffortProfile;
+import org.dyve.engine.ConvEffort;
 import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
@@ -33,6 +34,12 @@ final class InfoCommand implements Runnable {
         if (sparse != null) {
             out.printf("pruned: --effort %s computes it exactly from its nonzero weights (%d layers), %.3fx fewer"
                     + " MACs%n", sparse.name(), sparse.layers().size(), sparse.reduction());
+        }
+        EffortProfile inputs = EffortProfile.sparseInputs(net);
+        if (inputs != null) {
+            out.printf("pointwise after ReLU: --effort %s also skips the zero inputs of %d 1x1 layers (exact; fewer"
+                    + " MACs, how many depends on the image: see dyve eval)%n", inputs.name(),
+                    inputs.layers().values().stream().filter(ConvEffort::zeroInputs).count());
         }
         out.flush();
     }

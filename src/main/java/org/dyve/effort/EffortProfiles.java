@@ -34,7 +34,8 @@ import org.dyve.model.Shape;
  * {@code effort.probes.<tensor>} (shape, grid, and weights and bias as base64 little-endian float32). A layer
  * whose SPET predicts with a low-rank proxy ({@code spet-proxy = true}) finds it in {@code effort.proxies.<layer>}
  * (rank, and basis, offset and sigma as base64 little-endian float32). A knob left out of a layer's entry is off;
- * {@code sparse = true} computes the layer from its nonzero weights when its knobs are off.
+ * {@code sparse = true} computes the layer from its nonzero weights when its knobs are off, {@code zero-inputs =
+ * true} a 1x1 layer from its nonzero inputs (and nonzero weights).
  */
 public final class EffortProfiles {
     private final List<EffortProfile> ladder;
@@ -69,16 +70,21 @@ public final class EffortProfiles {
     }
 
     /**
-     * These profiles and, when {@code net} is pruned and none is named so yet, {@link EffortProfile#sparse} as a
-     * further {@link #byMacs()} profile (the sparse kernel is slower than the dense ones, so not on the ladder).
+     * These profiles and, as further {@link #byMacs()} profiles (exact, but slower than the dense kernels, so not on
+     * the ladder), {@link EffortProfile#sparse} when {@code net} is pruned and {@link EffortProfile#sparseInputs}
+     * when it has 1x1 convolutions after ReLUs, unless profiles of those names exist already.
      */
     public EffortProfiles withSparse(Network net) {
-        EffortProfile sparse = EffortProfile.sparse(net);
-        if (sparse == null || all().stream().anyMatch(p -> p.name().equals(sparse.name()))) {
+        List<EffortProfile> more = new ArrayList<>();
+        for (EffortProfile p : new EffortProfile[] {EffortProfile.sparse(net), EffortProfile.sparseInputs(net)}) {
+            if (p != null && all().stream().noneMatch(q -> q.name().equals(p.name()))) {
+                more.add(p);
+            }
+        }
+        if (more.isEmpty()) {
             return this;
         }
-        List<EffortProfile> more = new ArrayList<>(byMacs);
-        more.add(0, sparse);
+        more.addAll(byMacs);
         return new EffortProfiles(ladder, more);
     }
 
@@ -156,7 +162,7 @@ public final class EffortProfiles {
                 layers.put(layer, new ConvEffort(number(k, "sfma", off.sfma()), number(k, "sdss-sig", off.sdssSig()),
                         number(k, "sdss-sim", off.sdssSim()), number(k, "sdss-cols", off.sdssCols()),
                         number(k, "spet-fraction", off.spetFraction()), k.hasPath("spet") ? spet(k) : off.spet(),
-                        byProxy ? proxy(c, layer) : null, k.hasPath("sparse") && k.getBoolean("sparse")));
+                        byProxy ? proxy(c, layer) : null, flag(k, "sparse"), flag(k, "zero-inputs")));
             }
             List<EarlyExit> exits = new ArrayList<>();
             if (p.hasPath("exits")) {
@@ -179,6 +185,11 @@ public final class EffortProfiles {
         }
         return new ExitProbe(tensor, new Shape(shape.get(0), shape.get(1), shape.get(2)), p.getInt("grid"),
                 floats(p.getString("weights")), floats(p.getString("bias")));
+    }
+
+    /** {@code k}'s boolean at {@code key}, false when absent. */
+    private static boolean flag(Config k, String key) {
+        return k.hasPath(key) && k.getBoolean(key);
     }
 
     /** {@code k}'s number at {@code key}, or {@code otherwise} when absent. */
@@ -234,15 +245,15 @@ public final class EffortProfiles {
             // sorted: the profile's map has no stable order, the file must (same calibration, same file)
             for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();
-                if (!k.knobsOn() && k.sparse()) {
-                    b.append(String.format(Locale.ROOT, "        \"%s\" { sparse = true }%n", e.getKey()));
+                String zeros = (k.sparse() ? ", sparse = true" : "") + (k.zeroInputs() ? ", zero-inputs = true" : "");
+                if (!k.knobsOn() && !zeros.isEmpty()) {
+                    b.append(String.format(Locale.ROOT, "        \"%s\" { %s }%n", e.getKey(), zeros.substring(2)));
                     continue;
                 }
                 b.append(String.format(Locale.ROOT, "        \"%s\" { sfma = %s, sdss-sig = %s, sdss-sim = %s,"
                         + " sdss-cols = %s, spet-fraction = %s, spet = %s%s%s }%n", e.getKey(), num(k.sfma()),
                         num(k.sdssSig()), num(k.sdssSim()), num(k.sdssCols()), num(k.spetFraction()),
-                        k.spetOn() ? num(k.spet()) : "off", k.proxy() != null ? ", spet-proxy = true" : "",
-                        k.sparse() ? ", sparse = true" : ""));
+                        k.spetOn() ? num(k.spet()) : "off", k.proxy() != null ? ", spet-proxy = true" : "", zeros));
             }
             b.append("      }\n");
             if (!p.exits().isEmpty()) {

@@ -8,11 +8,11 @@ import org.dyve.engine.Work;
 
 /**
  * Per-image operation accounting of a run: dense vs executed MACs, scalar operations (knob overhead
- * included), and MACs skipped per mechanism (SFMA, SDSS, SPET, zero weights, early exit), in total and per
+ * included), and MACs skipped per mechanism (SFMA, SDSS, SPET, zero weights, zero inputs, early exit), in total and per
  * layer; early-exit probes appear as layers {@code exit@<tensor>} with no dense MACs of their own.
  */
 public record WorkSummary(long samples, double denseMacs, double macs, double ops, double sfma,
-        double sdss, double spet, double zero, double exit, List<Work> layers) {
+        double sdss, double spet, double zero, double zeroInputs, double exit, List<Work> layers) {
 
     /** Averages {@code work} (one entry per layer, all over the same samples) per image. */
     public static WorkSummary of(List<Work> work) {
@@ -24,6 +24,7 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
         double d = 0;
         double s = 0;
         double z = 0;
+        double zi = 0;
         double x = 0;
         for (Work w : work) {
             dm += w.denseMacs();
@@ -33,9 +34,10 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
             d += w.sdssSkipped();
             s += w.spetSkipped();
             z += w.zeroSkipped();
+            zi += w.zeroInputSkipped();
             x += w.exitSkipped();
         }
-        return new WorkSummary(n, dm / n, m / n, ops / n, f / n, d / n, s / n, z / n, x / n,
+        return new WorkSummary(n, dm / n, m / n, ops / n, f / n, d / n, s / n, z / n, zi / n, x / n,
                 List.copyOf(work));
     }
 
@@ -67,6 +69,7 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
         mech.put("sdss_skipped_macs", Math.round(sdss));
         mech.put("spet_skipped_macs", Math.round(spet));
         mech.put("zero_weight_skipped_macs", Math.round(zero));
+        mech.put("zero_input_skipped_macs", Math.round(zeroInputs));
         mech.put("exit_skipped_macs", Math.round(exit));
         mech.put("overhead_ops", Math.round(overheadOps()));
         m.put("mechanisms", mech);
@@ -82,6 +85,7 @@ public record WorkSummary(long samples, double denseMacs, double macs, double op
             l.put("sdss_skipped", w.sdssSkipped() / n);
             l.put("spet_skipped", w.spetSkipped() / n);
             l.put("zero_weight_skipped", w.zeroSkipped() / n);
+            l.put("zero_input_skipped", w.zeroInputSkipped() / n);
             l.put("exit_skipped", w.exitSkipped() / n);
             l.put("overhead_ops", w.overheadOps() / n);
             ls.add(l);

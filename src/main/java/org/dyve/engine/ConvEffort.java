@@ -26,16 +26,21 @@ package org.dyve.engine;
  *     no input map was dropped by SFMA; otherwise SPET is off for that input)
  * @param sparse skip the MACs whose weight is zero (a pruned layer computed exactly from its nonzero weights);
  *     applies when the three knobs are off (their kernel multiplies every weight)
+ * @param zeroInputs skip the MACs whose input is zero, and those whose weight is zero in a pruned layer (a 1x1
+ *     convolution computed exactly from its nonzero inputs); applies to 1x1 layers when the three knobs are off
  */
 public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sdssCols, double spetFraction,
-        double spet, SpetProxy proxy, boolean sparse) {
+        double spet, SpetProxy proxy, boolean sparse, boolean zeroInputs) {
 
     /** All knobs off: the layer is computed exactly. */
     public static final ConvEffort EXACT = new ConvEffort(-1, -1, -1, -1, 0.5, Double.NEGATIVE_INFINITY, null,
-            false);
+            false, false);
 
     /** All knobs off, zero weights skipped: the layer is computed exactly from its nonzero weights. */
     public static final ConvEffort SPARSE = EXACT.withSparse(true);
+
+    /** All knobs off, zero inputs (and a pruned layer's zero weights) skipped: exact. */
+    public static final ConvEffort ZERO_INPUTS = EXACT.withZeroInputs(true);
 
     /**
      * Layers with at most this fraction of nonzero weights are worth computing by them ({@link #SPARSE}); denser
@@ -56,7 +61,12 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with zero-weight skipping set to {@code on}. */
     public ConvEffort withSparse(boolean on) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, on);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, on, zeroInputs);
+    }
+
+    /** This setting with zero-input skipping set to {@code on}. */
+    public ConvEffort withZeroInputs(boolean on) {
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, sparse, on);
     }
 
     /** Whether SFMA is on. */
@@ -76,7 +86,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SFMA's threshold replaced. */
     public ConvEffort withSfma(double t) {
-        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, sparse);
+        return new ConvEffort(t, sdssSig, sdssSim, sdssCols, spetFraction, spet, proxy, sparse, zeroInputs);
     }
 
     /** This setting with SDSS's thresholds replaced (per-neuron granularity). */
@@ -86,7 +96,7 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SDSS's thresholds and granularity replaced. */
     public ConvEffort withSdss(double sig, double sim, double cols) {
-        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet, proxy, sparse);
+        return new ConvEffort(sfma, sig, sim, cols, spetFraction, spet, proxy, sparse, zeroInputs);
     }
 
     /** Whether SDSS decides per output position (whole GEMM columns) rather than per neuron. */
@@ -96,11 +106,11 @@ public record ConvEffort(double sfma, double sdssSig, double sdssSim, double sds
 
     /** This setting with SPET's check point and threshold replaced (partial-sum predictor). */
     public ConvEffort withSpet(double fraction, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t, null, sparse);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, fraction, t, null, sparse, zeroInputs);
     }
 
     /** This setting with SPET predicting by {@code p}, threshold {@code t} (in units of the proxy's sigma). */
     public ConvEffort withSpet(SpetProxy p, double t) {
-        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, t, p, sparse);
+        return new ConvEffort(sfma, sdssSig, sdssSim, sdssCols, spetFraction, t, p, sparse, zeroInputs);
     }
 }

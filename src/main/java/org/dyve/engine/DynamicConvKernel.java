@@ -728,7 +728,7 @@ final class DynamicConvKernel implements Kernel {
     /** The work done since compile time or the last {@link #resetWork}. */
     Work work() {
         return new Work(name, samples, samples * cout * (long) k * p, macs, sfmaSkipped, sdssSkipped, spetSkipped, 0,
-                overhead, 0);
+                0, overhead, 0);
     }
 
     void resetWork() {

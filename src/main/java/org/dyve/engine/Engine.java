@@ -282,7 +282,7 @@ public final class Engine {
         Layer l = net.layers().get(i);
         if (l instanceof Convolution c) {
             ConvEffort knobs = effort.get(c.name());
-            if (knobs != null && (dynamic(c, knobs) || knobs.sparse())) {
+            if (knobs != null && (dynamic(c, knobs) || knobs.sparse() || zeroInputs(c, knobs))) {
                 return false;
             }
         }
@@ -437,7 +437,8 @@ public final class Engine {
     /**
      * Compiles the whole network with dynamic effort: every convolution that {@code effort} turns a knob on for
      * and {@link DynamicConvKernel} supports (group 1, no dilation) runs with them, one that it marks
-     * {@link ConvEffort#sparse} otherwise runs from its nonzero weights ({@link SparseConvKernel}); all other
+     * {@link ConvEffort#sparse} otherwise runs from its nonzero weights ({@link SparseConvKernel}), a 1x1 one it marks
+     * {@link ConvEffort#zeroInputs} from its nonzero inputs ({@link ZeroInputConvKernel}); all other
      * layers run their dense kernels. {@link #work} then reports the operations executed and skipped.
      */
     public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
@@ -497,6 +498,9 @@ public final class Engine {
         if (l instanceof Convolution c && knobs != null && dynamic(c, knobs)) {
             return new DynamicConvKernel(c, is, os, in, out, knobs, net.readByReluOnly(c.output()));
         }
+        if (l instanceof Convolution c && knobs != null && zeroInputs(c, knobs)) {
+            return fusedIf(relu, c, new ZeroInputConvKernel(c, is, os, in, out, relu));
+        }
         if (l instanceof Convolution c && knobs != null && knobs.sparse()) {
             return fusedIf(relu, c, new SparseConvKernel(c, is, os, in, out, relu));
         }
@@ -552,6 +556,11 @@ public final class Engine {
         return knobs.knobsOn() && DynamicConvKernel.applies(c);
     }
 
+    /** Whether {@code c} runs in {@link ZeroInputConvKernel}: asked for, no knob on, and the kernel supports it. */
+    private static boolean zeroInputs(Convolution c, ConvEffort knobs) {
+        return knobs.zeroInputs() && !dynamic(c, knobs) && ZeroInputConvKernel.applies(c);
+    }
+
     private Kernel fusedIf(boolean relu, Convolution c, Kernel k) {
         if (relu) {
             fused.add(c.output());
@@ -572,19 +581,24 @@ public final class Engine {
             if (kernels[i - from] instanceof DynamicConvKernel d) {
                 Work w = d.work();
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, w.macs(), w.sfmaSkipped(),
-                        w.sdssSkipped(), w.spetSkipped(), 0, w.overheadOps(), skipped));
+                        w.sdssSkipped(), w.spetSkipped(), 0, 0, w.overheadOps(), skipped));
             } else if (kernels[i - from] instanceof SparseConvKernel z) {
                 long executed = z.macs();
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, executed, 0, 0, 0,
-                        ran[i - from] * dense - executed, 0, skipped));
+                        ran[i - from] * dense - executed, 0, 0, skipped));
+            } else if (kernels[i - from] instanceof ZeroInputConvKernel z) {
+                long executed = z.macs();
+                long zeroWeights = z.zeroWeightSkipped();
+                out.add(new Work(l.name(), samplesRun, samplesRun * dense, executed, 0, 0, 0, zeroWeights,
+                        ran[i - from] * dense - executed - zeroWeights, 0, skipped));
             } else if (l instanceof Convolution || l instanceof InnerProduct) {
                 out.add(new Work(l.name(), samplesRun, samplesRun * dense, ran[i - from] * dense, 0, 0, 0, 0,
-                        0, skipped));
+                        0, 0, skipped));
             }
             for (int x = 0; exitAfter[i - from] != null && x < exitAfter[i - from].length; x++) {
                 ExitProbe p = exitAfter[i - from][x].probe();
                 long evals = exitEvals[exitIndex[i - from][x]];
-                out.add(new Work("exit@" + p.tensor(), samplesRun, 0, evals * p.macs(), 0, 0, 0, 0,
+                out.add(new Work("exit@" + p.tensor(), samplesRun, 0, evals * p.macs(), 0, 0, 0, 0, 0,
                         evals * p.overheadOps(), 0));
             }
         }
@@ -601,6 +615,8 @@ public final class Engine {
             if (k instanceof DynamicConvKernel d) {
                 d.resetWork();
             } else if (k instanceof SparseConvKernel z) {
+                z.resetWork();
+            } else if (k instanceof ZeroInputConvKernel z) {
                 z.resetWork();
             }
         }

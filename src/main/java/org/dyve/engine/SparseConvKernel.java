@@ -2,10 +2,6 @@ package org.dyve.engine;
 
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.dyve.model.Convolution;
 import org.dyve.model.Shape;
 import org.dyve.model.Window;
@@ -24,13 +20,6 @@ final class SparseConvKernel implements Kernel {
 
     /** Output positions per band (rounded to whole output rows): the gathered rows stay in the L2 cache. */
     private static final int BAND = 512;
-
-    /** Threads for the bands of a batch-1 run beside the caller's; daemons, so they never hold the JVM. */
-    private static final ExecutorService POOL = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "dyve-sparse-conv");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final String name;
     private final Shape is;
@@ -141,27 +130,8 @@ final class SparseConvKernel implements Kernel {
     public void run(int n) {
         for (int s = 0; s < n; s++) {
             in.get(s * is.size(), src, 0, src.length);
-            if (threads == 1) {
-                bands(s, 0, 1);
-                continue;
-            }
-            Future<?>[] others = new Future<?>[threads - 1];
-            for (int t = 1; t < threads; t++) {
-                int first = t;
-                int sample = s;
-                others[t - 1] = POOL.submit(() -> bands(sample, first, threads));
-            }
-            bands(s, 0, threads);
-            for (Future<?> f : others) {
-                try {
-                    f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(name + ": interrupted", e);
-                } catch (ExecutionException e) {
-                    throw new IllegalStateException(name + ": " + e.getCause(), e.getCause());
-                }
-            }
+            int sample = s;
+            Bands.run(name, threads, t -> bands(sample, t, threads));
         }
         samples += n;
     }

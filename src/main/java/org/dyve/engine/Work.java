@@ -11,11 +11,12 @@ package org.dyve.engine;
  * @param sdssSkipped MACs skipped by SDSS (outputs zeroed or interpolated from the grid)
  * @param spetSkipped MACs skipped by SPET (neurons predicted saturated)
  * @param zeroSkipped MACs skipped because their weight is zero (a pruned layer run by its nonzero weights; exact)
+ * @param zeroInputSkipped MACs skipped because their input is zero (and their weight not skipped as zero; exact)
  * @param overheadOps scalar operations spent on decisions
  * @param exitSkipped MACs skipped because samples left the network at an earlier {@link EarlyExit}
  */
 public record Work(String layer, long samples, long denseMacs, long macs, long sfmaSkipped, long sdssSkipped,
-        long spetSkipped, long zeroSkipped, long overheadOps, long exitSkipped) {
+        long spetSkipped, long zeroSkipped, long zeroInputSkipped, long overheadOps, long exitSkipped) {
 
     /** Scalar operations executed: two per MAC plus the knobs' overhead. */
     public long ops() {
@@ -31,7 +32,7 @@ public record Work(String layer, long samples, long denseMacs, long macs, long s
     public Work plus(Work o) {
         return new Work(layer, samples + o.samples, denseMacs + o.denseMacs, macs + o.macs,
                 sfmaSkipped + o.sfmaSkipped, sdssSkipped + o.sdssSkipped, spetSkipped + o.spetSkipped,
-                zeroSkipped + o.zeroSkipped,
+                zeroSkipped + o.zeroSkipped, zeroInputSkipped + o.zeroInputSkipped,
                 overheadOps + o.overheadOps, exitSkipped + o.exitSkipped);
     }
 }

@@ -204,6 +204,25 @@ public final class Network {
         return -1;
     }
 
+    /**
+     * Whether {@code tensor} holds no negative value when layer {@code reader} reads it: its last writer before
+     * that layer is a plain ReLU, or a concatenation, pooling or identity of such tensors (a network input is not).
+     */
+    public boolean nonNegative(String tensor, int reader) {
+        int at = lastWriter(tensor, 0, reader);
+        if (at < 0) {
+            return false;
+        }
+        Layer w = layers.get(at);
+        if (w instanceof Relu r) {
+            return r.negativeSlope() == 0f;
+        }
+        if (w instanceof Concat || w instanceof Pooling || w instanceof Identity) {
+            return w.inputs().stream().allMatch(t -> nonNegative(t, at));
+        }
+        return false;
+    }
+
     /** Whether {@code tensor} is read by layer {@code layer} or a later one, or is a network output. */
     public boolean neededFrom(int layer, String tensor) {
         for (int i = layer; i < layers.size(); i++) {

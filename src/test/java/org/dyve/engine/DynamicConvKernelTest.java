@@ -246,8 +246,8 @@ class DynamicConvKernelTest {
         for (int v = 0; v < 4; v++) {
             double cols = v % 2 == 0 ? -1 : 0.25;
             // with the proxy SFMA must keep every map for SPET to apply: off then
-            ConvEffort knobs = v < 2 ? new ConvEffort(0, 0.5, 0.1, cols, 0.5, -0.2, null, false)
-                    : new ConvEffort(-1, 0.5, 0.1, cols, 0.5, 0, proxy, false);
+            ConvEffort knobs = v < 2 ? new ConvEffort(0, 0.5, 0.1, cols, 0.5, -0.2, null, false, false)
+                    : new ConvEffort(-1, 0.5, 0.1, cols, 0.5, 0, proxy, false, false);
             Engine e = runWithRelu(in, c, x, knobs);
             Work w = e.work().get(0);
             float[] dense = Nets.run(in, c, x);
