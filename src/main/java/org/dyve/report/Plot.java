@@ -32,9 +32,39 @@ public final class Plot {
     public record Point(String label, double macsM, double top1) {
     }
 
+    /** A rung's family: the label before its last {@code -} when a budget follows it ({@code loss-0.5}), else itself. */
+    static String family(String label) {
+        int dash = label.lastIndexOf('-');
+        if (dash > 0) {
+            try {
+                Double.parseDouble(label.substring(dash + 1));
+                return label.substring(0, dash);
+            } catch (NumberFormatException e) {
+                // a name such as sparse-inputs: its own family
+            }
+        }
+        return label;
+    }
+
+    /** Draws a point's label below right of it, or above, or to the left, where it overlaps no label drawn yet. */
+    private static void drawLabel(Graphics2D g, String text, int x, int y, List<java.awt.Rectangle> drawn) {
+        int w = g.getFontMetrics().stringWidth(text);
+        int[][] at = {{x + 8, y + 16}, {x + 8, y - 8}, {x - 8 - w, y + 16}, {x - 8 - w, y - 8}};
+        int[] pick = at[0];
+        for (int[] a : at) {
+            java.awt.Rectangle r = new java.awt.Rectangle(a[0], a[1] - 12, w, 14);
+            if (drawn.stream().noneMatch(r::intersects)) {
+                pick = a;
+                break;
+            }
+        }
+        drawn.add(new java.awt.Rectangle(pick[0], pick[1] - 12, w, 14));
+        g.drawString(text, pick[0], pick[1]);
+    }
+
     /**
      * Writes top-1 against MACs per image: the dense point (drawn as a square) and the effort ladder's points, one
-     * series per family of rungs (the label before its last {@code -}, e.g. {@code fast} and {@code loss}), each
+     * series per family of rungs ({@link #family}, e.g. {@code fast} and {@code loss}), each
      * joined in order from the dense point in a colour of its own, with a legend when there are several.
      */
     public static void top1VsMacs(Path file, String title, Point dense, List<Point> ladder) {
@@ -96,10 +126,10 @@ public final class Plot {
         java.util.Map<String, List<Integer>> families = new java.util.LinkedHashMap<>();
         for (int i = 0; i < ladder.size(); i++) {
             String l = ladder.get(i).label();
-            families.computeIfAbsent(l.contains("-") ? l.substring(0, l.lastIndexOf('-')) : "", k -> new ArrayList<>())
-                    .add(i);
+            families.computeIfAbsent(family(l), k -> new ArrayList<>()).add(i);
         }
         int[] colour = new int[ladder.size()];
+        List<java.awt.Rectangle> drawn = new ArrayList<>();
         g.setStroke(new BasicStroke(2f));
         int f = 0;
         for (var family : families.entrySet()) {
@@ -116,7 +146,9 @@ public final class Plot {
             if (families.size() > 1) {
                 int ly = TOP + 18 + 18 * f;
                 g.drawLine(LEFT + pw - 120, ly - 4, LEFT + pw - 100, ly - 4);
-                g.drawString(family.getKey() + "-*", LEFT + pw - 94, ly);
+                boolean rungs = family.getValue().size() > 1 || !family.getKey().equals(ladder.get(
+                        family.getValue().get(0)).label());
+                g.drawString(family.getKey() + (rungs ? "-*" : ""), LEFT + pw - 94, ly);
             }
             f++;
         }
@@ -135,12 +167,13 @@ public final class Plot {
                 }
             }
             if (first) {
-                g.drawString(label.toString(), px[i] + 8, py[i] + 16);
+                drawLabel(g, label.toString(), px[i], py[i], drawn);
             }
         }
         g.setColor(new Color(0xD62728));
         g.fillRect(dx - 6, dy - 6, 12, 12);
         g.drawString(dense.label(), dx - 40, dy - 10);
+        drawn.add(new java.awt.Rectangle(dx - 40, dy - 22, g.getFontMetrics().stringWidth(dense.label()), 14));
         g.dispose();
         // our own stream: ImageIO.write(File) prints a stack trace when the file cannot be created
         try (java.io.OutputStream os = java.nio.file.Files.newOutputStream(file)) {

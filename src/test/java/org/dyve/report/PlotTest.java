@@ -20,7 +20,8 @@ class PlotTest {
     void drawsTheDensePointAndTheLadderAsAReadablePng() throws Exception {
         Path file = dir.resolve("ladder.png");
         Plot.top1VsMacs(file, "t", new Plot.Point("dense", 10, 80),
-                List.of(new Plot.Point("a", 8, 79.5), new Plot.Point("b", 8, 79.5), new Plot.Point("c", 5, 77)));
+                List.of(new Plot.Point("loss-1", 8, 79.5), new Plot.Point("loss-2", 8, 79.5),
+                        new Plot.Point("loss-3", 5, 77)));
         BufferedImage img = ImageIO.read(file.toFile());
         assertEquals(720, img.getWidth());
         assertEquals(460, img.getHeight());
@@ -29,7 +30,7 @@ class PlotTest {
         assertEquals(0xD62728, rgb, "the dense point is the red square");
         int c = img.getRGB(80 + (int) Math.round(5 / 11.0 * 610), 50 + (int) Math.round((81 - 77) / 5.0 * 350))
                 & 0xFFFFFF;
-        assertEquals(0x1F77B4, c, "rung c is a blue dot");
+        assertEquals(0x1F77B4, c, "rung loss-3 is a blue dot");
         assertTrue(img.getRGB(5, 5) == 0xFFFFFFFF, "white background");
     }
 
@@ -44,6 +45,14 @@ class PlotTest {
                 & 0xFFFFFF, "fast-1 is in the first series' blue");
         assertEquals(0xFF7F0E, img.getRGB(80 + (int) Math.round(5 / 11.0 * 610), 50 + (int) Math.round(4 / 5.0 * 350))
                 & 0xFFFFFF, "loss-1 is in the second series' orange");
+    }
+
+    @Test
+    void aRungsFamilyIsTheNameBeforeItsBudget() {
+        assertEquals("loss", Plot.family("loss-0.5"));
+        assertEquals("fast", Plot.family("fast-2"));
+        assertEquals("sparse-inputs", Plot.family("sparse-inputs"), "no budget: a family of its own");
+        assertEquals("sparse", Plot.family("sparse"));
     }
 
     @Test
