@@ -103,6 +103,10 @@ final class CalibrateCommand implements Runnable {
                         + " within b points on these samples; they skip whole dense layers, so they are faster than"
                         + " exact); macs-ladder: loss-<b>, the fewest MACs within b (knobs and exits; the dynamic"
                         + " kernels are slower than the dense ones, so the controller leaves them alone).",
+                cal.base() == null ? "Knobs swept on the dense network." : String.format("Every trial builds on the"
+                        + " exact profile %s (%d layers, %.3fx fewer MACs on these samples); its layers are not swept,"
+                        + " and each profile below keeps their zero skipping.", cal.base().name(),
+                        cal.base().layers().size(), cal.baseReduction()),
                 probes.isEmpty() ? "No early exits (" + (noExits ? "--no-exits" : "no cut of the network with"
                         + " enough samples per class after the calibration ones") + ")."
                         : "Early exits: softmax probes on " + probes.stream().map(ExitProbe::tensor).toList()
@@ -119,6 +123,14 @@ final class CalibrateCommand implements Runnable {
         }
         PrintWriter w = spec.commandLine().getOut();
         w.printf("%s: %d calibration samples, dense top-1 %.2f%%, %.0f s%n", d.id(), cal.size(), cal.denseTop1(), secs);
+        if (cal.base() != null) {
+            w.printf("every trial builds on the exact profile %s (%d layers, %.3fx fewer MACs on these samples);"
+                    + " its layers are not swept%n", cal.base().name(), cal.base().layers().size(), cal.baseReduction());
+        }
+        if (!exitsOnly && ladder.byMacs().isEmpty()) {
+            w.printf("no knob setting or exit saved MACs within the budgets%s%n", cal.base() != null
+                    ? "; use --effort " + cal.base().name() : "");
+        }
         w.printf("| profile | budget (points) | MAC reduction | top-1 loss (points) | agreement | exits |%n"
                 + "|---|---|---|---|---|---|%n");
         for (EffortProfile p : ladder.all()) {

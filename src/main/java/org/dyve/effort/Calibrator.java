@@ -29,7 +29,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * (MACs saved, top-1 agreement lost), then settings are added greedily by best saving per disagreement; each
  * addition is re-measured on the whole calibration set and kept only if the top-1 loss stays within the
  * largest budget. For each budget the ladder holds the kept combination with the most saving whose loss fits.
- * Deterministic: same data, same order, same result.
+ * On a network with pruned layers or 1x1 layers after ReLUs every trial builds on its exact zero-skipping profile
+ * ({@link #base}): those layers keep it and are not swept (the knobs' kernel multiplies every weight and input, so
+ * a knob there would first give up the exact saving). Deterministic: same data, same order, same result.
  */
 public final class Calibrator {
 
@@ -40,9 +42,6 @@ public final class Calibrator {
 
     /** One measurement of a profile on the calibration set (MACs per image). */
     public record Measure(int correct, int agree, double denseMacs, double macs) {
-        double saved() {
-            return denseMacs - macs;
-        }
     }
 
     private record Candidate(String layer, String knob, ConvEffort setting, double saved, int disagree,
@@ -62,6 +61,10 @@ public final class Calibrator {
     private final int denseCorrect;
     /** The dense network's work per layer over the samples. */
     private final List<org.dyve.engine.Work> denseWork;
+    /** The exact zero-skipping profile every trial builds on (none for a dense network). */
+    private final EffortProfile base;
+    /** {@link #base}'s work per layer over the samples (its zero inputs depend on them). */
+    private final List<org.dyve.engine.Work> baseWork;
 
     /** Preprocesses the first {@code limit} samples of {@code data} and records the dense network's answers. */
     public Calibrator(Network net, Preprocessing pre, Dataset data, int limit) {
@@ -80,6 +83,15 @@ public final class Calibrator {
         Engine e = Engine.of(net, BATCH);
         dense = top1(e, input);
         denseWork = e.work();
+        EffortProfile zeros = EffortProfile.sparseInputs(net);
+        base = zeros != null ? zeros : EffortProfile.sparse(net);
+        if (base != null) {
+            Engine b = base.engine(net, BATCH);
+            top1(b, input);
+            baseWork = b.work();
+        } else {
+            baseWork = denseWork;
+        }
         int c = 0;
         for (int i = 0; i < n; i++) {
             c += dense[i] == labels[i] ? 1 : 0;
@@ -163,6 +175,21 @@ public final class Calibrator {
         return labels.length;
     }
 
+    /** The exact zero-skipping profile every trial builds on, or null for a dense network. */
+    public EffortProfile base() {
+        return base;
+    }
+
+    /** Dense MACs over {@link #base}'s on the calibration samples (1 for a dense network). */
+    public double baseReduction() {
+        return WorkSummary.of(baseWork).reduction();
+    }
+
+    /** {@link #base}'s layers, empty for a dense network. */
+    private Map<String, ConvEffort> baseLayers() {
+        return base != null ? base.layers() : Map.of();
+    }
+
     /** Dense top-1 on the calibration samples, in percent. */
     public double denseTop1() {
         return 100.0 * denseCorrect / labels.length;
@@ -220,7 +247,8 @@ public final class Calibrator {
 
         Combination() {
             cuts.put(0, input);
-            work = new ArrayList<>(denseWork);
+            layers = baseLayers();
+            work = new ArrayList<>(baseWork);
         }
 
         /** The knobs kept so far. */
@@ -636,7 +664,7 @@ public final class Calibrator {
         boolean first = true;
         for (Layer l : knobs ? net.layers() : List.<Layer>of()) {
             if (l instanceof Convolution c) {
-                if (!first) {
+                if (!first && !baseLayers().containsKey(c.name())) {
                     layers.add(c.name());
                 }
                 first = false;
@@ -645,6 +673,7 @@ public final class Calibrator {
         // 1. each setting alone, running only the layers from its own on (the ones before are dense, computed
         // once per layer from the previous layer's cut); 2. then the greedy phase goes on from the same cuts
         Combination combination = new Combination();
+        double baseMacs = WorkSummary.of(baseWork).macs();
         List<Candidate> measured = new ArrayList<>();
         int perProxy = PROXY_THRESHOLDS.length;
         int total = layers.size() * (settings("x", List.of()).size() + PROXY_DIVISORS.length * perProxy);
@@ -655,10 +684,14 @@ public final class Calibrator {
             List<SpetProxy> proxies = fitProxies(layer, combination.inputsAt(net.indexOf(layer)));
             total -= (PROXY_DIVISORS.length - proxies.size()) * perProxy;
             for (Candidate c : settings(layer, proxies)) {
-                Measure m = combination.measure(Map.of(layer, c.setting()), net.indexOf(layer));
+                Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
+                trial.put(layer, c.setting());
+                Measure m = combination.measure(trial, net.indexOf(layer));
                 listener.progress("sweep", ++done, total);
-                if (m.saved() > 0) {
-                    measured.add(new Candidate(layer, c.knob(), c.setting(), m.saved(), labels.length - m.agree(),
+                // MACs saved over the base (the dense network, or its exact zero skipping)
+                double saved = baseMacs - m.macs();
+                if (saved > 0) {
+                    measured.add(new Candidate(layer, c.knob(), c.setting(), saved, labels.length - m.agree(),
                             loss(m.correct())));
                 }
             }
@@ -707,7 +740,7 @@ public final class Calibrator {
             // the kept combinations within the budget (and no knobs at all) are the options for exits
             EffortProfile best = null;
             List<Map<String, ConvEffort>> options = new ArrayList<>();
-            options.add(Map.of());
+            options.add(baseLayers());
             for (EffortProfile p : kept) {
                 if (p.calibTop1Loss() <= b + 1e-9) {
                     options.add(p.layers());

@@ -32,18 +32,41 @@ class CalibratorTest {
     void aLayerMeasuredFromItsCachedDenseInputsEqualsTheWholeNetwork() {
         Calibrator cal = calibrator();
         Calibrator.Combination none = cal.new Combination();
+        // the pruned network's trials build on its exact zero skipping, which the combination starts from
+        assertEquals(cal.base().layers(), none.layers());
+        Calibrator.Measure base = cal.measure(none.layers());
         ConvEffort sdss = ConvEffort.EXACT.withSdss(0.5, 0.25);
         // in network order (each cut from the previous one), then back to an earlier layer (its cut is kept);
         // the expand 3x3 layers' range also needs the expand 1x1 output beside their own input
         for (String layer : new String[] {"fire2/conv3x3_2", "fire3/conv1x1_2", "fire9/conv3x3_2", "conv_final",
             "fire3/conv3x3_2"}) {
-            Calibrator.Measure alone = none.measure(Map.of(layer, sdss), net.indexOf(layer));
-            Calibrator.Measure whole = cal.measure(Map.of(layer, sdss));
-            assertTrue(whole.saved() > 0, layer + " saves nothing, the comparison would prove nothing");
+            Map<String, ConvEffort> trial = new java.util.LinkedHashMap<>(none.layers());
+            trial.put(layer, sdss);
+            Calibrator.Measure alone = none.measure(trial, net.indexOf(layer));
+            Calibrator.Measure whole = cal.measure(trial);
+            assertTrue(whole.macs() != base.macs(), layer + ": the knob changes nothing, the comparison would prove"
+                    + " nothing");
             assertEquals(whole.correct(), alone.correct(), layer);
             assertEquals(whole.agree(), alone.agree(), layer);
-            assertEquals(whole.saved(), alone.saved(), 1e-6 * whole.denseMacs(), layer);
+            assertEquals(whole.macs(), alone.macs(), 1e-6 * whole.denseMacs(), layer);
         }
+    }
+
+    @Test
+    void aPrunedNetworksCalibrationKeepsItsExactZeroSkippingAndSweepsOnlyTheOtherLayers() {
+        Calibrator cal = calibrator();
+        // SqueezeNet: 13 pruned layers and 17 pointwise ones after ReLUs (5 both), i.e. every convolution but conv1
+        assertEquals(EffortProfile.SPARSE_INPUTS, cal.base().name());
+        assertEquals(25, cal.base().layers().size());
+        assertTrue(cal.baseReduction() > 2.1, "reduction " + cal.baseReduction());
+        // conv1, the only layer outside it, is the first convolution, which stays exact: nothing to sweep
+        List<String> phases = new java.util.ArrayList<>();
+        EffortProfiles p = cal.calibrate(List.of(0.5), (phase, done, total) -> phases.add(phase));
+        assertEquals(List.of(), phases);
+        assertEquals(List.of(EffortProfile.EXACT), p.all());
+        // a dense network has no base
+        Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
+        assertEquals(null, onCalibrationFile("cifar10_full", cifar).base());
     }
 
     @Test
@@ -58,14 +81,17 @@ class CalibratorTest {
             trial.put(layer, sdss);
             Calibrator.Measure cached = comb.measure(trial, net.indexOf(layer));
             Calibrator.Measure whole = cal.measure(trial);
-            assertTrue(whole.saved() > 0, layer + " saves nothing, the comparison would prove nothing");
+            assertTrue(whole.macs() != cal.measure(comb.layers()).macs(), layer + ": the knob changes nothing, the"
+                    + " comparison would prove nothing");
             assertEquals(whole.correct(), cached.correct(), layer);
             assertEquals(whole.agree(), cached.agree(), layer);
             assertEquals(whole.macs(), cached.macs(), 1e-6 * whole.denseMacs(), layer);
             assertEquals(whole.denseMacs(), cached.denseMacs(), 1e-6 * whole.denseMacs(), layer);
             comb.accept(trial);
         }
-        assertEquals(3, comb.layers().size());
+        for (String layer : new String[] {"fire7/conv3x3_2", "fire3/conv3x3_2", "fire5/conv1x1_1"}) {
+            assertEquals(sdss, comb.layers().get(layer), layer);
+        }
     }
 
     /**
