@@ -119,12 +119,13 @@ class EffortProfilesTest {
     }
 
     @Test
-    void sparseProfileComputesPrunedSqueezeNetExactlyWithHalfTheMacs() {
+    void zeroSkippingProfilesComputePrunedSqueezeNetExactlyWithHalfTheMacsAndFewer() {
         ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
-        EffortProfile p = EffortProfiles.load(d.id(), null).withSparse(net).get(EffortProfile.SPARSE);
+        EffortProfiles profiles = EffortProfiles.load(d.id(), null).withSparse(net);
+        EffortProfile p = profiles.get(EffortProfile.SPARSE);
         // Deep Compression kept 30-50% of the fire modules' weights (13 layers) and 20% of conv_final's
         assertEquals(13, p.layers().size());
         Engine sparse = p.engine(net, 1);
@@ -134,34 +135,26 @@ class EffortProfilesTest {
         assertEquals(p.reduction(), w.reduction(), 1e-3);
         assertTrue(w.reduction() > 1.9, "reduction " + w.reduction());
         assertEquals(w.denseMacs(), w.macs() + w.zero(), 1e-3);
-        // a dense network has no such profile
+        // sparse-inputs: also the zero inputs of the pointwise layers
+        EffortProfile q = profiles.get(EffortProfile.SPARSE_INPUTS);
+        // the 17 pointwise layers read ReLU outputs (directly, concatenated or pooled); conv1 reads the image
+        assertEquals(17, q.layers().values().stream().filter(ConvEffort::zeroInputs).count());
+        assertEquals(ConvEffort.EXACT.withZeroInputs(true).withSparse(true), q.layers().get("conv_final"));
+        assertEquals(ConvEffort.SPARSE, q.layers().get("fire4/conv3x3_2"));
+        assertFalse(q.layers().containsKey("conv1"));
+        Engine engine = q.engine(net, 1);
+        assertSameOutputs(net, pre, data, 3, engine, 1e-4f, "sparse-inputs");
+        WorkSummary wi = WorkSummary.of(engine.work());
+        assertEquals(wi.denseMacs(), wi.macs() + wi.zero() + wi.zeroInputs(), 1e-3);
+        // 446.3 M MACs from the weights alone; measured 380-390 M with the zero inputs skipped too (2.2-2.3x)
+        assertTrue(wi.reduction() > 2.1, "reduction " + wi.reduction());
+        assertTrue(wi.zeroInputs() > 40e6, "zero-input MACs " + wi.zeroInputs());
+        // a dense network without pointwise layers has neither
         Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
         assertNull(EffortProfile.sparse(cifar));
+        assertNull(EffortProfile.sparseInputs(cifar));
         assertEquals(EffortProfiles.load("cifar10_full", null).all(),
                 EffortProfiles.load("cifar10_full", null).withSparse(cifar).all());
-    }
-
-    @Test
-    void sparseInputsProfileAlsoSkipsTheZeroInputsOfSqueezeNetsPointwiseLayers() {
-        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
-        Network net = d.load();
-        Preprocessing pre = d.preprocessing(net);
-        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
-        EffortProfile p = EffortProfiles.load(d.id(), null).withSparse(net).get(EffortProfile.SPARSE_INPUTS);
-        // the 17 pointwise layers read ReLU outputs (directly, concatenated or pooled); conv1 reads the image
-        assertEquals(17, p.layers().values().stream().filter(ConvEffort::zeroInputs).count());
-        assertEquals(ConvEffort.EXACT.withZeroInputs(true).withSparse(true), p.layers().get("conv_final"));
-        assertEquals(ConvEffort.SPARSE, p.layers().get("fire4/conv3x3_2"));
-        assertFalse(p.layers().containsKey("conv1"));
-        Engine engine = p.engine(net, 1);
-        assertSameOutputs(net, pre, data, 3, engine, 1e-4f, "sparse-inputs");
-        WorkSummary w = WorkSummary.of(engine.work());
-        assertEquals(w.denseMacs(), w.macs() + w.zero() + w.zeroInputs(), 1e-3);
-        // 446.3 M MACs from the weights alone; measured 380-390 M with the zero inputs skipped too (2.2-2.3x)
-        assertTrue(w.reduction() > 2.1, "reduction " + w.reduction());
-        assertTrue(w.zeroInputs() > 40e6, "zero-input MACs " + w.zeroInputs());
-        assertNull(EffortProfile.sparseInputs(ModelCatalog.resolve("cifar10_full", Shared.models()).load()),
-                "no pointwise layers");
     }
 
     @Test
