@@ -20,15 +20,15 @@ import org.dyve.model.Window;
  * termination skips (SnaPEA's exact mode: with non-negative inputs and a ReLU after the layer, add a neuron's
  * positive-weight products first, then the negative ones by decreasing magnitude, and stop once the sum is <= 0,
  * which the rest can only lower), and the outputs a max pooling after the layer ignores (max-pool-aware SPET's
- * target: only each window's winner, when positive, needs its exact value). Measured with the dense engine, one
- * sample at a time.
+ * target: only each window's winner, when positive, needs its exact value), and the inputs that are exactly zero
+ * (what zero-input skipping skips). Measured with the dense engine, one sample at a time.
  */
 public final class ActivationStats {
 
     /** Statistics of one convolution layer; fractions in 0..1. */
     public record LayerStats(String layer, int kernel, int cin, int cout, Shape out, double macShare,
             double nonPositive, double zeroBlocks2x2, double zeroMaps, double constantInputMaps,
-            double exactTermination, double poolLosers) {
+            double exactTermination, double poolLosers, double zeroInputs) {
     }
 
     private ActivationStats() {
@@ -52,6 +52,7 @@ public final class ActivationStats {
         double[] exact = new double[m];
         SignOrder[] orders = new SignOrder[m];
         double[] losers = new double[m];
+        double[] zeroIn = new double[m];
         Pooling[] pools = new Pooling[m];
         for (int k = 0; k < m; k++) {
             Convolution c = (Convolution) net.layers().get(convs.get(k));
@@ -77,6 +78,7 @@ public final class ActivationStats {
                 zeroBlocks[k] += fraction(out, os, Stat.ZERO_BLOCKS);
                 zeroMaps[k] += fraction(out, os, Stat.ZERO_MAPS);
                 constIn[k] += fraction(in, is, Stat.CONSTANT_MAPS);
+                zeroIn[k] += fraction(in, is, Stat.ZERO);
                 exact[k] += orders[k] == null ? 0 : orders[k].skipped(in, os);
                 losers[k] += pools[k] == null ? 0 : poolLosers(out, os, pools[k], net.shape(pools[k].output()));
             });
@@ -87,7 +89,7 @@ public final class ActivationStats {
             out.add(new LayerStats(c.name(), c.window().kh(), net.shape(c.input()).c(), c.numOutput(),
                     net.shape(c.output()), (double) net.macs(convs.get(k)) / convMacs, nonPos[k] / n,
                     zeroBlocks[k] / n, zeroMaps[k] / n, constIn[k] / n, exact[k] / n,
-                    losers[k] / n));
+                    losers[k] / n, zeroIn[k] / n));
         }
         return out;
     }
@@ -241,7 +243,7 @@ public final class ActivationStats {
         }
     }
 
-    private enum Stat { NON_POSITIVE, ZERO_BLOCKS, ZERO_MAPS, CONSTANT_MAPS }
+    private enum Stat { NON_POSITIVE, ZERO, ZERO_BLOCKS, ZERO_MAPS, CONSTANT_MAPS }
 
     private static double fraction(float[] v, Shape s, Stat stat) {
         int plane = s.plane();
@@ -252,6 +254,13 @@ public final class ActivationStats {
                     if (x <= 0) {
                         c++;
                     }
+                }
+                return (double) c / v.length;
+            }
+            case ZERO -> {
+                int c = 0;
+                for (float x : v) {
+                    c += x == 0 ? 1 : 0;
                 }
                 return (double) c / v.length;
             }
