@@ -120,6 +120,7 @@ final class ZeroInputConvKernel implements Kernel {
         zeroWeightMacs = pruned ? ((long) cin * cout - nonzero) * p : 0;
         band = Math.max(16, Math.min(p, BAND_FLOATS / cout));
         int bands = (p + band - 1) / band;
+        // about half the inputs after a ReLU are zero: the MACs a run executes, for the thread decision
         threads = Math.max(1, Math.min(bands, Engine.threadsFor(nonzero * p / 2)));
         scratch = new Scratch[threads];
         for (int t = 0; t < threads; t++) {
