@@ -125,7 +125,8 @@ final class CalibrateCommand implements Runnable {
         w.printf("%s: %d calibration samples, dense top-1 %.2f%%, %.0f s%n", d.id(), cal.size(), cal.denseTop1(), secs);
         if (cal.base() != null) {
             w.printf("every trial builds on the exact profile %s (%d layers, %.3fx fewer MACs on these samples);"
-                    + " its layers are not swept%n", cal.base().name(), cal.base().layers().size(), cal.baseReduction());
+                    + " its layers are not swept%n", cal.base().name(), cal.base().layers().size(),
+                    cal.baseReduction());
         }
         if (!exitsOnly && ladder.byMacs().isEmpty()) {
             w.printf("no knob setting or exit saved MACs within the budgets%s%n", cal.base() != null

@@ -139,7 +139,7 @@ final class ZeroInputConvKernel implements Kernel {
         samples += n;
     }
 
-    /** Bands {@code first}, {@code first + step}, ... of sample {@code s}'s output positions, on scratch {@code first}. */
+    /** Bands {@code first}, {@code first + step}, ... of sample {@code s}'s positions, on scratch {@code first}. */
     private void bands(int s, int first, int step) {
         Scratch sc = scratch[first];
         int plane = h * w;

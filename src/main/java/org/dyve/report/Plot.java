@@ -32,7 +32,7 @@ public final class Plot {
     public record Point(String label, double macsM, double top1) {
     }
 
-    /** A rung's family: the label before its last {@code -} when a budget follows it ({@code loss-0.5}), else itself. */
+    /** A rung's family: the label before its last {@code -} when a budget follows ({@code loss-0.5}), else itself. */
     static String family(String label) {
         int dash = label.lastIndexOf('-');
         if (dash > 0) {

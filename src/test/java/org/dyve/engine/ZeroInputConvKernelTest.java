@@ -19,7 +19,7 @@ import org.dyve.model.Tensor;
 import org.dyve.model.Window;
 import org.junit.jupiter.api.Test;
 
-/** A 1x1 convolution run from its nonzero inputs: the dense layer's outputs, exactly the zero operands' MACs skipped. */
+/** A 1x1 convolution run from its nonzero inputs: the dense layer's outputs, exactly the zero operands' MACs out. */
 class ZeroInputConvKernelTest {
 
     private static Convolution conv(int cout, int cin, Window w, double density, Random r) {
