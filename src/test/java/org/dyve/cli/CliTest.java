@@ -161,9 +161,22 @@ class CliTest {
         String j = Files.readString(json);
         // dense, executed, and the rest skipped for a zero weight: what the weights say, the same for every image
         for (String key : new String[] {"\"macs_dense_per_image\": 861339936", "\"macs_per_image\": 446340646",
-            "\"zero_weight_skipped_macs\": 414999290", "\"zero_weight_skipped\":"}) {
+            "\"zero_weight_skipped_macs\": 414999290", "\"zero_weight_skipped\":", "\"zero_input_skipped_macs\": 0"}) {
             assertTrue(j.contains(key), key + " in " + j);
         }
+        // sparse-inputs skips the pointwise layers' zero inputs as well: how many depends on the images
+        Path inputs = dir.resolve("sparse-inputs.json");
+        Run ri = dyve("eval", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
+                Shared.models().toString(), "--data", "images:" + Shared.require("data/imagenet-samples"), "--limit",
+                "4", "--effort", "sparse-inputs", "--json", inputs.toString(), "-q");
+        assertEquals(0, ri.code(), ri.err());
+        assertTrue(ri.out().contains("top-1 agreement with dense 100.00%"), ri.out());
+        String ji = Files.readString(inputs);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"zero_input_skipped_macs\": (\\d+)").matcher(ji);
+        assertTrue(m.find(), ji);
+        long zeroInputs = Long.parseLong(m.group(1));
+        assertTrue(zeroInputs > 40_000_000L, "zero-input MACs per image " + zeroInputs);
+        assertTrue(ji.contains("\"zero_weight_skipped_macs\": 414999290"), ji);
     }
 
     @Test
