@@ -152,9 +152,7 @@ class CliTest {
     @Test
     void evalOfThePrunedSqueezeNetWithTheSparseProfileReportsTheZeroWeights() throws Exception {
         Path json = dir.resolve("sparse.json");
-        Run r = dyve("eval", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
-                Shared.models().toString(), "--data", "images:" + Shared.require("data/imagenet-samples"), "--limit",
-                "4", "--effort", "sparse", "--json", json.toString(), "-q");
+        Run r = evalSqueezeNet("sparse", json);
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("effort sparse: 1.930x fewer MACs"), r.out());
         assertTrue(r.out().contains("top-1 agreement with dense 100.00%"), r.out());
@@ -166,9 +164,7 @@ class CliTest {
         }
         // sparse-inputs skips the pointwise layers' zero inputs as well: how many depends on the images
         Path inputs = dir.resolve("sparse-inputs.json");
-        Run ri = dyve("eval", "--model", "squeezenet_v1.0_deep_compression", "--model-home",
-                Shared.models().toString(), "--data", "images:" + Shared.require("data/imagenet-samples"), "--limit",
-                "4", "--effort", "sparse-inputs", "--json", inputs.toString(), "-q");
+        Run ri = evalSqueezeNet("sparse-inputs", inputs);
         assertEquals(0, ri.code(), ri.err());
         assertTrue(ri.out().contains("top-1 agreement with dense 100.00%"), ri.out());
         String ji = Files.readString(inputs);
@@ -177,6 +173,13 @@ class CliTest {
         long zeroInputs = Long.parseLong(m.group(1));
         assertTrue(zeroInputs > 40_000_000L, "zero-input MACs per image " + zeroInputs);
         assertTrue(ji.contains("\"zero_weight_skipped_macs\": 414999290"), ji);
+    }
+
+    /** {@code dyve eval} of SqueezeNet on four ImageNet samples at {@code effort}, the summary to {@code json}. */
+    private Run evalSqueezeNet(String effort, Path json) {
+        return dyve("eval", "--model", "squeezenet_v1.0_deep_compression", "--model-home", Shared.models().toString(),
+                "--data", "images:" + Shared.require("data/imagenet-samples"), "--limit", "4", "--effort", effort,
+                "--json", json.toString(), "-q");
     }
 
     @Test
