@@ -48,21 +48,46 @@ final class BenchStreamCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    /** One pipeline run over the source at the exact profile; its throughput. */
-    private double pipeline(ModelDescriptor d, Network net, StreamSettings s, ActorSystem<Void> system) {
-        StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit,
-                r -> { }).toCompletableFuture().join();
-        return sum.throughput();
+    /** A run's frames per second and the process's CPU time per frame (all its threads), in ms. */
+    private record Rate(double fps, double cpuMs) {
     }
 
-    /** Each engine's throughput over {@code inputs}, with all {@code cores} for its native threads. */
-    private static double[] engineFps(Engine[] engines, String in, List<float[]> inputs, int cores) {
+    /** CPU time of the whole process so far (all threads: stages, decoder, actors, JIT, GC), in ns. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * One pipeline run over the source at the exact profile. Its CPU time per frame counts from the first result to
+     * the last, so the stages' set-up (split measurement, engines compiled and warmed up) is left out.
+     */
+    private Rate pipeline(ModelDescriptor d, Network net, StreamSettings s, ActorSystem<Void> system) {
+        long[] first = {0};
+        long[] results = {0};
+        StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit, r -> {
+            if (results[0]++ == 0) {
+                first[0] = cpuNanos();
+            }
+        }).toCompletableFuture().join();
+        return new Rate(sum.throughput(), (cpuNanos() - first[0]) / 1e6 / Math.max(1, results[0] - 1));
+    }
+
+    /** Each engine's rate over {@code inputs}, with all {@code cores} for its native threads. */
+    private static Rate[] engineRates(Engine[] engines, String in, List<float[]> inputs, int cores) {
         Engine.setNativeThreads(cores); // the pipeline gives each stage a share of the cores
-        double[] fps = new double[engines.length];
+        Rate[] r = new Rate[engines.length];
         for (int k = 0; k < engines.length; k++) {
-            fps[k] = engineFps(engines[k], in, inputs);
+            long c0 = cpuNanos();
+            double fps = engineFps(engines[k], in, inputs);
+            r[k] = new Rate(fps, (cpuNanos() - c0) / 1e6 / Math.max(1, inputs.size()));
         }
-        return fps;
+        return r;
+    }
+
+    /** The faster of {@code r}'s rates. */
+    private static Rate best(Rate[] r) {
+        return r[0].fps() >= r[1].fps() ? r[0] : r[1];
     }
 
     /** The engine's throughput over {@code inputs}, batches filled in order. */
@@ -87,7 +112,8 @@ final class BenchStreamCommand implements Runnable {
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         PrintWriter out = spec.commandLine().getOut();
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve-bench", ConfigFactory.load());
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve-bench",
+                StreamPipeline.systemConfig(source));
         try {
             StreamSettings s = StreamSettings.from(ConfigFactory.load());
             // decoded and preprocessed exactly as the pipeline does it (FFmpeg sources: resized and cropped by
@@ -133,27 +159,35 @@ final class BenchStreamCommand implements Runnable {
             pipeline(d, net, s, system);
             double[] ratios = new double[repeat];
             double[] piped = new double[repeat];
+            double[] cpuRatios = new double[repeat];
             for (int rep = 0; rep < repeat; rep++) {
                 // the engine just before and just after the pipeline, their mean the baseline: on a machine whose
                 // speed drifts (a shared virtual machine), a drift over the run cancels out instead of landing on
                 // one side
-                double[] before = engineFps(engines, in, inputs, cores);
-                piped[rep] = pipeline(d, net, s, system);
-                double[] after = engineFps(engines, in, inputs, cores);
-                double best = (Math.max(before[0], before[1]) + Math.max(after[0], after[1])) / 2;
-                ratios[rep] = piped[rep] / best;
+                Rate[] before = engineRates(engines, in, inputs, cores);
+                Rate p = pipeline(d, net, s, system);
+                Rate[] after = engineRates(engines, in, inputs, cores);
+                piped[rep] = p.fps();
+                ratios[rep] = p.fps() / ((best(before).fps() + best(after).fps()) / 2);
+                // CPU time per frame moves less than wall-clock time when the machine's speed drifts
+                double engineCpu = (best(before).cpuMs() + best(after).cpuMs()) / 2;
+                cpuRatios[rep] = engineCpu / p.cpuMs();
                 out.printf("run %d: engine alone %.1f / %.1f (batch 1) and %.1f / %.1f (batch 4) frames/s before /"
-                        + " after, pipeline %.1f frames/s, ratio %.2f%n", rep + 1, before[0], after[0], before[1],
-                        after[1], piped[rep], ratios[rep]);
+                        + " after, pipeline %.1f frames/s, ratio %.2f; CPU per frame: engine %.2f ms, pipeline %.2f"
+                        + " ms%n", rep + 1, before[0].fps(), after[0].fps(), before[1].fps(), after[1].fps(),
+                        p.fps(), ratios[rep], engineCpu, p.cpuMs());
                 out.flush();
             }
             double[] sorted = ratios.clone();
             Arrays.sort(sorted);
             double[] fps = piped.clone();
             Arrays.sort(fps);
+            double[] cpu = cpuRatios.clone();
+            Arrays.sort(cpu);
             out.printf("pipeline / best engine on pre-decoded frames: median %.2f (%.2f-%.2f over %d runs);"
-                    + " median pipeline / sequential end to end = %.2f%n", sorted[repeat / 2], sorted[0],
-                    sorted[repeat - 1], repeat, fps[repeat / 2] / sequential);
+                    + " median pipeline / sequential end to end = %.2f; CPU per frame, engine / pipeline (decoding"
+                    + " included): median %.2f (%.2f-%.2f)%n", sorted[repeat / 2], sorted[0], sorted[repeat - 1],
+                    repeat, fps[repeat / 2] / sequential, cpu[repeat / 2], cpu[0], cpu[repeat - 1]);
             out.flush();
         } finally {
             system.terminate();

@@ -104,7 +104,7 @@ final class StreamCommand implements Runnable {
             throw new DataException(target + ": cannot write (" + e.getMessage() + ")");
         }
         Progress progress = new Progress(quiet);
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve", ConfigFactory.load());
+        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve", StreamPipeline.systemConfig(source));
         try {
             long[] n = {0};
             StreamPipeline.Running running = StreamPipeline.start(system, d, net, source, s, ladder, limit, r -> {

@@ -4,7 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.dyve.effort.EffortProfile;
@@ -22,8 +22,11 @@ public final class LayerStage {
     private LayerStage() {
     }
 
-    /** Run layers on a batch of frames (in order) and reply with them; {@code works == null} stops the stage. */
-    public record Process(List<Work> works, ActorRef<List<Work>> replyTo) {
+    /**
+     * Run layers on a batch of frames (in order) and complete {@code reply} with them; {@code works == null} stops
+     * the stage. A stage that fails completes {@code reply} exceptionally, so the stream fails instead of waiting.
+     */
+    public record Process(List<Work> works, CompletableFuture<List<Work>> reply) {
     }
 
     /**
@@ -61,76 +64,87 @@ public final class LayerStage {
                 if (p.works() == null) {
                     return Behaviors.stopped();
                 }
-                List<Work> in = p.works();
-                Work[] out = new Work[in.size()];
-                long end = System.nanoTime();
-                // frames at the same rung run together, rung by rung, in order of first appearance
-                List<String> efforts = new ArrayList<>();
-                for (Work w : in) {
-                    if (w.computes() && !efforts.contains(w.decision().effort())) {
-                        efforts.add(w.decision().effort());
-                    }
+                try {
+                    p.reply().complete(run(net, engines, stats, inputs, outputs, dropAfter, p.works()));
+                } catch (RuntimeException e) {
+                    // the stream fails with the stage's error; the stage stops
+                    p.reply().completeExceptionally(e);
+                    throw e;
                 }
-                for (String effort : efforts) {
-                    Engine engine = engines.get(effort);
-                    if (engine == null) {
-                        throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
-                    }
-                    long start = System.nanoTime();
-                    int[] slot = new int[in.size()];
-                    int n = 0;
-                    for (int i = 0; i < in.size(); i++) {
-                        Work w = in.get(i);
-                        slot[i] = w.computes() && w.decision().effort().equals(effort) ? n++ : -1;
-                        if (slot[i] >= 0) {
-                            for (String t : inputs) {
-                                engine.setInput(t, slot[i], w.tensors().get(t));
-                            }
-                        }
-                    }
-                    engine.resetWork();
-                    engine.run(n);
-                    end = System.nanoTime();
-                    long macs = 0;
-                    for (org.dyve.engine.Work lw : engine.work()) {
-                        macs += lw.macs();
-                    }
-                    long share = (end - start) / n;
-                    for (int i = 0; i < in.size(); i++) {
-                        if (slot[i] < 0) {
-                            continue;
-                        }
-                        Work w = in.get(i);
-                        String exit = engine.exited(slot[i]);
-                        Map<String, float[]> next;
-                        if (exit != null) {
-                            next = Map.of(net.output(), engine.exitProbabilities(slot[i]));
-                        } else {
-                            next = new HashMap<>(w.tensors());
-                            for (String t : dropAfter) {
-                                next.remove(t);
-                            }
-                            for (String t : outputs) {
-                                next.put(t, engine.output(t, slot[i]));
-                            }
-                        }
-                        long wait = start - w.sentNanos();
-                        stats.record(wait, share);
-                        out[i] = new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
-                                w.waitNanos() + wait, w.macs() + macs / n, exit);
-                    }
-                }
-                for (int i = 0; i < in.size(); i++) {
-                    if (out[i] == null) {
-                        Work w = in.get(i);
-                        out[i] = new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
-                                w.waitNanos() + Math.max(0, end - w.sentNanos()), w.macs(), w.exitedAt());
-                    }
-                }
-                p.replyTo().tell(List.of(out));
                 return Behaviors.same();
             }).build();
         });
+    }
+
+    /** Runs the layers on {@code in}'s frames, rung by rung; the frames in order, with their new tensors. */
+    private static List<Work> run(Network net, Map<String, Engine> engines, StageStats stats, List<String> inputs,
+            List<String> outputs, List<String> dropAfter, List<Work> in) {
+        Work[] out = new Work[in.size()];
+        long end = System.nanoTime();
+        // frames at the same rung run together, rung by rung, in order of first appearance
+        List<String> efforts = new ArrayList<>();
+        for (Work w : in) {
+            if (w.computes() && !efforts.contains(w.decision().effort())) {
+                efforts.add(w.decision().effort());
+            }
+        }
+        for (String effort : efforts) {
+            Engine engine = engines.get(effort);
+            if (engine == null) {
+                throw new IllegalStateException("effort rung " + effort + " is not on the ladder");
+            }
+            long start = System.nanoTime();
+            int[] slot = new int[in.size()];
+            int n = 0;
+            for (int i = 0; i < in.size(); i++) {
+                Work w = in.get(i);
+                slot[i] = w.computes() && w.decision().effort().equals(effort) ? n++ : -1;
+                if (slot[i] >= 0) {
+                    for (String t : inputs) {
+                        engine.setInput(t, slot[i], w.tensors().get(t));
+                    }
+                }
+            }
+            engine.resetWork();
+            engine.run(n);
+            end = System.nanoTime();
+            long macs = 0;
+            for (org.dyve.engine.Work lw : engine.work()) {
+                macs += lw.macs();
+            }
+            long share = (end - start) / n;
+            for (int i = 0; i < in.size(); i++) {
+                if (slot[i] < 0) {
+                    continue;
+                }
+                Work w = in.get(i);
+                String exit = engine.exited(slot[i]);
+                Map<String, float[]> next;
+                if (exit != null) {
+                    next = Map.of(net.output(), engine.exitProbabilities(slot[i]));
+                } else {
+                    next = new HashMap<>(w.tensors());
+                    for (String t : dropAfter) {
+                        next.remove(t);
+                    }
+                    for (String t : outputs) {
+                        next.put(t, engine.output(t, slot[i]));
+                    }
+                }
+                long wait = start - w.sentNanos();
+                stats.record(wait, share);
+                out[i] = new Work(w.frame(), w.decision(), next, end, w.computeNanos() + share,
+                        w.waitNanos() + wait, w.macs() + macs / n, exit);
+            }
+        }
+        for (int i = 0; i < in.size(); i++) {
+            if (out[i] == null) {
+                Work w = in.get(i);
+                out[i] = new Work(w.frame(), w.decision(), w.tensors(), end, w.computeNanos(),
+                        w.waitNanos() + Math.max(0, end - w.sentNanos()), w.macs(), w.exitedAt());
+            }
+        }
+        return List.of(out);
     }
 
     /**

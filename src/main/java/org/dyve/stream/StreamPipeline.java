@@ -1,5 +1,7 @@
 package org.dyve.stream;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -96,6 +98,21 @@ public final class StreamPipeline {
     }
 
     /**
+     * The actor system's configuration for a stream from {@code sourceSpec}: a live source keeps
+     * {@code pekko.scheduler.tick-duration} (1 ms: its timers pace the frames); a file or data set gets
+     * {@code dyve.stream.file-tick-duration}, since its timers only time out waits and a 1 ms tick wakes a thread a
+     * thousand times a second on cores the stages need.
+     */
+    public static Config systemConfig(String sourceSpec) {
+        Config c = ConfigFactory.load();
+        if (FrameSources.isLive(sourceSpec)) {
+            return c;
+        }
+        return ConfigFactory.parseMap(Map.of("pekko.scheduler.tick-duration",
+                c.getString("dyve.stream.file-tick-duration"))).withFallback(c);
+    }
+
+    /**
      * Runs {@code sourceSpec} through the model and hands every result to {@code out} (called on one thread,
      * in frame order).
      *
@@ -165,7 +182,7 @@ public final class StreamPipeline {
                         DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
             }
             stageRefs.addAll(refs);
-            stages = stages.async().via(inTurn(system, refs))
+            stages = stages.async().via(inTurn(refs))
                     .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
         }
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
@@ -219,13 +236,19 @@ public final class StreamPipeline {
         return new Results(results, summary);
     }
 
-    /** Hands batches to {@code refs} in turn, one in flight per actor, and passes the replies on in order. */
-    private static Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> inTurn(ActorSystem<?> system,
+    /**
+     * Hands batches to {@code refs} in turn, one in flight per actor, and passes the replies on in order. The actor
+     * completes a future the message carries rather than answering an ask: an ask makes a temporary actor and a
+     * timeout timer for every batch at every stage, which the pipeline's 2-core budget pays for.
+     */
+    private static Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> inTurn(
             List<ActorRef<LayerStage.Process>> refs) {
         AtomicInteger next = new AtomicInteger();
-        return Flow.<List<LayerStage.Work>>create().mapAsync(refs.size(), b -> AskPattern.<LayerStage.Process,
-                List<LayerStage.Work>>ask(refs.get(next.getAndIncrement() % refs.size()),
-                reply -> new LayerStage.Process(b, reply), ASK_TIMEOUT, system.scheduler()));
+        return Flow.<List<LayerStage.Work>>create().mapAsync(refs.size(), b -> {
+            CompletableFuture<List<LayerStage.Work>> reply = new CompletableFuture<>();
+            refs.get(next.getAndIncrement() % refs.size()).tell(new LayerStage.Process(b, reply));
+            return reply;
+        });
     }
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {

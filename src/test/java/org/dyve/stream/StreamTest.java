@@ -13,6 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -444,5 +447,25 @@ class StreamTest {
         assertEquals(dir.resolve("none.mp4") + ": video file not found", e.getMessage());
         org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
                 () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(), List.of(EffortProfile.EXACT), 0));
+    }
+
+    @Test
+    void aStageThatFailsCompletesItsReplyWithTheErrorAndStops() throws Exception {
+        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
+        Network net = d.load();
+        int n = net.layers().size();
+        ActorRef<LayerStage.Process> stage = KIT.spawn(LayerStage.create(net, 0, n,
+                LayerStage.compile(net, 0, n, 1, List.of(EffortProfile.EXACT), 1), new StageStats("stage")));
+        Shape in = net.shape(net.input().name());
+        LayerStage.Work w = new LayerStage.Work(Frame.of(0, "test", 0, new Image(in.c(), in.h(), in.w(),
+                new float[in.size()]), -1), new EffortController.Decided(0, false, "loss-9", ""),
+                Map.of(net.input().name(), new float[in.size()]), System.nanoTime(), 0, 0, 0, null);
+        CompletableFuture<List<LayerStage.Work>> reply = new CompletableFuture<>();
+        stage.tell(new LayerStage.Process(List.of(w), reply));
+        ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+                () -> reply.get(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals("effort rung loss-9 is not on the ladder", e.getCause().getMessage());
+        TestProbe<Object> watcher = KIT.createTestProbe();
+        watcher.expectTerminated(stage, WAIT);
     }
 }
