@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
         description = "Measure in one run the bare engine's best throughput on a source's frames (decoded and"
                 + " preprocessed up front; batch 1 and 4, all cores) just before and just after each run of the"
                 + " streaming pipeline on the same source, and print the median of the pipeline's throughput over"
-                + " the mean of the two.")
+                + " the mean of the two, and of the engine's CPU time per frame over the pipeline's.")
 final class BenchStreamCommand implements Runnable {
     @Mixin
     ModelOptions model;
