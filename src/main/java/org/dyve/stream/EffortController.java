@@ -23,7 +23,7 @@ public final class EffortController {
 
     /**
      * Asks for a decision on frame {@code seq}, which left its live buffer with {@code backlog} frames still
-     * waiting (0 for sources that wait).
+     * waiting (0 for sources that wait); {@code thumbnail} may be null when temporal reuse is off.
      */
     public record Decide(long seq, float[] thumbnail, int backlog, ActorRef<Decided> replyTo) implements Command {
     }

@@ -69,7 +69,8 @@ final class EffortPolicy {
     }
 
     /**
-     * Decides for a frame given its thumbnail (16 x 16 grey, 0..255) and the live-buffer backlog it left behind.
+     * Decides for a frame given its thumbnail (16 x 16 grey, 0..255; null when reuse is off) and the live-buffer
+     * backlog it left behind.
      */
     Decision decide(float[] thumbnail, int backlog) {
         sinceMove++;

@@ -205,7 +205,7 @@ public final class StreamPipeline {
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
         Source<FrameResult, UniqueKillSwitch> results = src
                 .mapAsync(1, f -> CompletableFuture.supplyAsync(() -> prepare(f, framePre, input), blocking))
-                .mapAsync(1, w -> decide(system, controller, w))
+                .mapAsync(1, w -> decide(system, controller, w, s.reuseThreshold() > 0))
                 // frames that queue while the first stage is busy travel together (up to max-batch): batches
                 // form only under load, so a lightly loaded live source still goes frame by frame
                 .<List<LayerStage.Work>>batch(Math.max(1, s.maxBatch()), w -> {
@@ -265,8 +265,9 @@ public final class StreamPipeline {
         }
     }
 
+    /** Asks the controller about {@code w}'s frame; {@code reuse}: temporal reuse is on, so it needs a thumbnail. */
     private static CompletionStage<LayerStage.Work> decide(ActorSystem<?> system,
-            ActorRef<EffortController.Command> controller, LayerStage.Work w) {
+            ActorRef<EffortController.Command> controller, LayerStage.Work w, boolean reuse) {
         Frame f = w.frame();
         if (f.isDropped()) {
             controller.tell(new EffortController.Dropped(f.droppedCount()));
@@ -275,7 +276,7 @@ public final class StreamPipeline {
         if (f.image() == null) {
             return CompletableFuture.completedFuture(w);
         }
-        float[] thumb = EffortPolicy.thumbnail(f.image());
+        float[] thumb = reuse ? EffortPolicy.thumbnail(f.image()) : null;
         return AskPattern.<EffortController.Command, EffortController.Decided>ask(controller,
                         reply -> new EffortController.Decide(f.seq(), thumb, f.backlog(), reply), ASK_TIMEOUT, system.scheduler())
                 .thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
