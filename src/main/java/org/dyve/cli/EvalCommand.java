@@ -57,8 +57,9 @@ final class EvalCommand implements Runnable {
 
     @Option(names = "--effort", paramLabel = "PROFILE", defaultValue = "exact",
             description = "Effort profile of the model (exact, fast-0.5, loss-0.5, ...; see dyve calibrate; sparse on a"
-                    + " pruned model: exact, from the nonzero weights only). With a profile other than exact the"
-                    + " dense network runs too, for agreement. Default: ${DEFAULT-VALUE}.")
+                    + " pruned model: exact, from the nonzero weights only; sparse-inputs where 1x1 layers read ReLU"
+                    + " outputs: exact, their zero inputs skipped too). With a profile other than exact the dense"
+                    + " network runs too, for agreement. Default: ${DEFAULT-VALUE}.")
     String effort;
 
     @Option(names = "--profiles", paramLabel = "FILE",
