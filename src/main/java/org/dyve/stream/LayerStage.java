@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.dyve.effort.EffortProfile;
@@ -23,8 +24,9 @@ public final class LayerStage {
     }
 
     /**
-     * Run layers on a batch of frames (in order) and complete {@code reply} with them; {@code works == null} stops
-     * the stage. A stage that fails completes {@code reply} exceptionally, so the stream fails instead of waiting.
+     * Run layers on a batch of frames (in order) and hand them to the next stage, or complete {@code reply} with them
+     * at the last; {@code works == null} stops the stage. A stage that fails completes {@code reply}
+     * exceptionally, so the stream fails instead of waiting.
      */
     public record Process(List<Work> works, CompletableFuture<List<Work>> reply) {
     }
@@ -49,8 +51,10 @@ public final class LayerStage {
     /**
      * @param engines one engine per effort rung for this stage's layer range (see {@link #compile}); the stage
      *     owns them from now on
+     * @param next hands a processed batch to the next stage's actors; null for the last stage
      */
-    static Behavior<Process> create(Network net, int from, int to, Map<String, Engine> engines, StageStats stats) {
+    static Behavior<Process> create(Network net, int from, int to, Map<String, Engine> engines, StageStats stats,
+            Consumer<Process> next) {
         return Behaviors.setup(ctx -> {
             List<String> inputs = net.rangeInputs(from, to);
             List<String> outputs = net.rangeOutputs(from, to);
@@ -65,7 +69,12 @@ public final class LayerStage {
                     return Behaviors.stopped();
                 }
                 try {
-                    p.reply().complete(run(net, engines, stats, inputs, outputs, dropAfter, p.works()));
+                    List<Work> done = run(net, engines, stats, inputs, outputs, dropAfter, p.works());
+                    if (next != null) {
+                        next.accept(new Process(done, p.reply()));
+                    } else {
+                        p.reply().complete(done);
+                    }
                 } catch (RuntimeException e) {
                     // the stream fails with the stage's error; the stage stops
                     p.reply().completeExceptionally(e);

@@ -168,23 +168,33 @@ public final class StreamPipeline {
         List<int[]> ranges = split(net, stagesWanted, s.split());
         List<StageStats> stats = new ArrayList<>();
         List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();
-        Flow<List<LayerStage.Work>, List<LayerStage.Work>, ?> stages = Flow.create();
-        for (int k = 0; k < ranges.size(); k++) {
+        for (int[] r : ranges) {
+            stats.add(new StageStats("stage " + stats.size() + " [" + net.layers().get(r[0]).name() + " .. "
+                    + net.layers().get(r[1] - 1).name() + "]" + (replicas > 1 ? " x " + replicas : "")));
+        }
+        // the stages from the last to the first, each handing its batches straight to the next one's actors
+        java.util.function.Consumer<LayerStage.Process> next = null;
+        for (int k = ranges.size() - 1; k >= 0; k--) {
             int[] r = ranges.get(k);
-            StageStats st = new StageStats("stage " + k + " [" + net.layers().get(r[0]).name() + " .. "
-                    + net.layers().get(r[1] - 1).name() + "]" + (replicas > 1 ? " x " + replicas : ""));
-            stats.add(st);
             List<ActorRef<LayerStage.Process>> refs = new ArrayList<>();
             for (int c = 0; c < replicas; c++) {
                 var engines = LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()), ladder, s.warmUpRuns());
                 String name = "layer-stage-" + id + "-" + k + (replicas > 1 ? "-" + c : "");
-                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], engines, st), name,
+                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], engines, stats.get(k), next), name,
                         DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
             }
-            stageRefs.addAll(refs);
-            stages = stages.async().via(inTurn(refs))
-                    .buffer(Math.max(1, s.stageBuffer()), org.apache.pekko.stream.OverflowStrategy.backpressure());
+            stageRefs.addAll(0, refs);
+            next = inTurn(refs);
         }
+        java.util.function.Consumer<LayerStage.Process> first = next;
+        // batches in flight through all stages at once: one in each actor and stage-buffer more queued per stage
+        int inFlight = (Math.max(1, s.stageBuffer()) + 1) * ranges.size() * replicas;
+        Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> stages = Flow.<List<LayerStage.Work>>create()
+                .async().mapAsync(inFlight, b -> {
+                    CompletableFuture<List<LayerStage.Work>> done = new CompletableFuture<>();
+                    first.accept(new LayerStage.Process(b, done));
+                    return done;
+                });
         StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
         String input = net.input().name();
         String output = net.output();
@@ -237,18 +247,14 @@ public final class StreamPipeline {
     }
 
     /**
-     * Hands batches to {@code refs} in turn, one in flight per actor, and passes the replies on in order. The actor
-     * completes a future the message carries rather than answering an ask: an ask makes a temporary actor and a
-     * timeout timer for every batch at every stage, which the pipeline's 2-core budget pays for.
+     * Hands batches to {@code refs} in turn. The last stage completes the future a batch carries (the stream's
+     * mapAsync puts the batches back in order); the others hand the batch on to the next stage's actors. Actors tell
+     * each other directly and complete futures rather than answer asks: no stream operator between two stages, no
+     * temporary actor and timeout timer per batch, which the pipeline's 2-core budget pays for.
      */
-    private static Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> inTurn(
-            List<ActorRef<LayerStage.Process>> refs) {
+    private static java.util.function.Consumer<LayerStage.Process> inTurn(List<ActorRef<LayerStage.Process>> refs) {
         AtomicInteger next = new AtomicInteger();
-        return Flow.<List<LayerStage.Work>>create().mapAsync(refs.size(), b -> {
-            CompletableFuture<List<LayerStage.Work>> reply = new CompletableFuture<>();
-            refs.get(next.getAndIncrement() % refs.size()).tell(new LayerStage.Process(b, reply));
-            return reply;
-        });
+        return p -> refs.get(Math.floorMod(next.getAndIncrement(), refs.size())).tell(p);
     }
 
     private static LayerStage.Work prepare(Frame f, Preprocessing pre, String input) {

@@ -455,7 +455,7 @@ class StreamTest {
         Network net = d.load();
         int n = net.layers().size();
         ActorRef<LayerStage.Process> stage = KIT.spawn(LayerStage.create(net, 0, n,
-                LayerStage.compile(net, 0, n, 1, List.of(EffortProfile.EXACT), 1), new StageStats("stage")));
+                LayerStage.compile(net, 0, n, 1, List.of(EffortProfile.EXACT), 1), new StageStats("stage"), null));
         Shape in = net.shape(net.input().name());
         LayerStage.Work w = new LayerStage.Work(Frame.of(0, "test", 0, new Image(in.c(), in.h(), in.w(),
                 new float[in.size()]), -1), new EffortController.Decided(0, false, "loss-9", ""),
