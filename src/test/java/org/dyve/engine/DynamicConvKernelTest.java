@@ -34,14 +34,6 @@ class DynamicConvKernelTest {
         return e;
     }
 
-    private static float[] random(int n, Random r) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
     @Test
     void exactKnobsReproduceTheDenseConvolution() {
         Random r = new Random(7);
@@ -49,8 +41,8 @@ class DynamicConvKernelTest {
             new Window(5, 3, 2, 1, 2, 0)};
         for (Window w : windows) {
             Shape in = new Shape(5, 13, 11);
-            Convolution c = conv(6, 5, w, random(6 * 5 * w.kh() * w.kw(), r), random(6, r));
-            float[] x = random(in.size(), r);
+            Convolution c = conv(6, 5, w, Nets.random(6 * 5 * w.kh() * w.kw(), r), Nets.random(6, r));
+            float[] x = Nets.random(in.size(), r);
             float[] dense = Nets.run(in, c, x);
             // SFMA on but nothing to drop (random maps are never constant): the dynamic kernel, computing exactly
             Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSfma(0)));
@@ -69,8 +61,8 @@ class DynamicConvKernelTest {
         Random r = new Random(3);
         Shape in = new Shape(3, 6, 6);
         Window w = Window.square(3, 1, 0); // no padding: a constant map's contribution is exact everywhere
-        Convolution c = conv(4, 3, w, random(4 * 3 * 9, r), random(4, r));
-        float[] x = random(in.size(), r);
+        Convolution c = conv(4, 3, w, Nets.random(4 * 3 * 9, r), Nets.random(4, r));
+        float[] x = Nets.random(in.size(), r);
         java.util.Arrays.fill(x, 36, 72, 2.5f); // channel 1 constant
         java.util.Arrays.fill(x, 72, 108, 0f); // channel 2 all zero
         float[] dense = Nets.run(in, c, x);
@@ -142,12 +134,12 @@ class DynamicConvKernelTest {
         Shape in = new Shape(5, 23, 21);
         float[] bias = new float[6];
         java.util.Arrays.fill(bias, 100f); // every output positive: no neighbour is insignificant
-        Convolution c = conv(6, 5, Window.square(3, 1, 1), random(6 * 5 * 9, r), bias);
+        Convolution c = conv(6, 5, Window.square(3, 1, 1), Nets.random(6 * 5 * 9, r), bias);
         // similarity off: every off-grid position fails, all 351 of them are gathered (11 buckets) and computed
         Engine e = Engine.of(new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
                 List.of()), 1, Map.of("c", ConvEffort.EXACT.withSdss(0, -1, 0)));
         for (int run = 0; run < 2; run++) {
-            float[] x = random(in.size(), r);
+            float[] x = Nets.random(in.size(), r);
             e.setInput("x", 0, x);
             e.run(1);
             assertClose(Nets.run(in, c, x), e.output("r", 0), "run " + run);
@@ -236,13 +228,13 @@ class DynamicConvKernelTest {
     void everyDenseMacIsExecutedOrSkippedByExactlyOneMechanism() {
         Random r = new Random(11);
         Shape in = new Shape(8, 12, 12);
-        Convolution c = conv(16, 8, Window.square(3, 1, 1), random(16 * 8 * 9, r), random(16, r));
-        float[] x = random(in.size(), r);
+        Convolution c = conv(16, 8, Window.square(3, 1, 1), Nets.random(16 * 8 * 9, r), Nets.random(16, r));
+        float[] x = Nets.random(in.size(), r);
         for (int i = 0; i < x.length; i++) {
             x[i] = Math.max(0, x[i]); // post-ReLU-like input
         }
         java.util.Arrays.fill(x, 0, 144, 0f);
-        SpetProxy proxy = new SpetProxy(3, random(16 * 3, r), random(16, r), new float[16]);
+        SpetProxy proxy = new SpetProxy(3, Nets.random(16 * 3, r), Nets.random(16, r), new float[16]);
         for (int v = 0; v < 4; v++) {
             double cols = v % 2 == 0 ? -1 : 0.25;
             // with the proxy SFMA must keep every map for SPET to apply: off then

@@ -20,36 +20,6 @@ import org.junit.jupiter.api.Test;
 /** A convolution run from its nonzero weights: the dense layer's outputs, exactly the zero weights' MACs skipped. */
 class SparseConvKernelTest {
 
-    /** A {@code cout x cin/group x k x k} convolution with about {@code density} of its weights nonzero. */
-    private static Convolution pruned(int cout, int cin, int group, Window w, double density, Random r) {
-        float[] weights = new float[cout * (cin / group) * w.kh() * w.kw()];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = r.nextDouble() < density ? (float) r.nextGaussian() : 0f;
-        }
-        float[] bias = new float[cout];
-        for (int o = 0; o < cout; o++) {
-            bias[o] = (float) r.nextGaussian();
-        }
-        return new Convolution("c", "x", "y", cout, w, 1, 1, group,
-                new Tensor(new int[] {cout, cin / group, w.kh(), w.kw()}, weights), new Tensor(new int[] {cout}, bias));
-    }
-
-    private static float[] random(int n, Random r) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) r.nextGaussian();
-        }
-        return v;
-    }
-
-    private static long nonzero(Convolution c) {
-        long n = 0;
-        for (float v : c.weight().data()) {
-            n += v != 0 ? 1 : 0;
-        }
-        return n;
-    }
-
     @Test
     void reproducesTheDenseConvolutionAndSkipsExactlyTheZeroWeights() {
         Random r = new Random(11);
@@ -60,19 +30,19 @@ class SparseConvKernelTest {
         for (int t = 0; t < windows.length; t++) {
             Window w = windows[t];
             Shape in = new Shape(6, 40, 23);
-            Convolution c = pruned(8, 6, groups[t], w, 0.3, r);
-            float[] x = random(in.size(), r);
+            Convolution c = Nets.pruned(8, 6, groups[t], w, 0.3, r);
+            float[] x = Nets.random(in.size(), r);
             Network net = Nets.single(in, c);
             float[] dense = Nets.run(in, c, x);
             Engine e = Engine.of(net, 2, Map.of("c", ConvEffort.SPARSE));
             e.setInput("x", 0, x);
-            e.setInput("x", 1, random(in.size(), r));
+            e.setInput("x", 1, Nets.random(in.size(), r));
             e.run(2);
             assertClose(dense, e.output("y", 0), w + " group " + groups[t]);
             Work work = e.work().get(0);
             long positions = (long) net.shape("y").plane();
             assertEquals(2 * net.macs(0), work.denseMacs());
-            assertEquals(2 * nonzero(c) * positions, work.macs(), "nonzero weights x output positions, two samples");
+            assertEquals(2 * Nets.nonzero(c) * positions, work.macs(), "nonzero weights x output positions, two samples");
             assertEquals(work.denseMacs() - work.macs(), work.zeroSkipped());
             assertEquals(0, work.overheadOps());
             assertTrue(work.reduction() > 2.5, "about 70% of the weights are zero: " + work.reduction());
@@ -84,14 +54,14 @@ class SparseConvKernelTest {
         // 29 M nonzero MACs, above Engine.PARALLEL_MACS: its bands are shared out over the cores
         Random r = new Random(5);
         Shape in = new Shape(64, 40, 40);
-        Convolution c = pruned(64, 64, 1, Window.square(3, 1, 1), 0.5, r);
-        assertTrue(nonzero(c) * 1600 > Engine.PARALLEL_MACS);
-        float[] x = random(in.size(), r);
+        Convolution c = Nets.pruned(64, 64, 1, Window.square(3, 1, 1), 0.5, r);
+        assertTrue(Nets.nonzero(c) * 1600 > Engine.PARALLEL_MACS);
+        float[] x = Nets.random(in.size(), r);
         Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.SPARSE));
         e.setInput("x", 0, x);
         e.run(1);
         assertClose(Nets.run(in, c, x), e.output("y", 0), 1e-4f, "64 channels");
-        assertEquals(nonzero(c) * 1600, e.work().get(0).macs());
+        assertEquals(Nets.nonzero(c) * 1600, e.work().get(0).macs());
     }
 
     @Test
@@ -99,13 +69,13 @@ class SparseConvKernelTest {
         // two pruned convolutions with a ReLU between, split into the ranges a stream's layer stages run
         Random r = new Random(9);
         Shape in = new Shape(4, 12, 12);
-        Convolution a = pruned(6, 4, 1, Window.square(3, 1, 1), 0.4, r);
-        Convolution b0 = pruned(5, 6, 1, Window.square(3, 2, 1), 0.4, r);
+        Convolution a = Nets.pruned(6, 4, 1, Window.square(3, 1, 1), 0.4, r);
+        Convolution b0 = Nets.pruned(5, 6, 1, Window.square(3, 2, 1), 0.4, r);
         Convolution b = new Convolution("d", "ra", "z", 5, b0.window(), 1, 1, 1, b0.weight(), b0.bias());
         Network net = new Network("t", List.of(new Input("x", in)), List.of(a, new Relu("relu", "y", "ra", 0f), b),
                 List.of());
         Map<String, ConvEffort> sparse = Map.of("c", ConvEffort.SPARSE, "d", ConvEffort.SPARSE);
-        float[] x = random(in.size(), r);
+        float[] x = Nets.random(in.size(), r);
         Engine dense = Engine.of(net, 1);
         dense.setInput("x", 0, x);
         dense.run(1);
@@ -116,8 +86,8 @@ class SparseConvKernelTest {
         second.setInput("ra", 0, first.output("ra", 0));
         second.run(1);
         assertClose(dense.output("z", 0), second.output("z", 0), "two stages");
-        assertEquals(nonzero(a) * 144, first.work().get(0).macs());
-        assertEquals(nonzero(b) * 36, second.work().get(0).macs());
+        assertEquals(Nets.nonzero(a) * 144, first.work().get(0).macs());
+        assertEquals(Nets.nonzero(b) * 36, second.work().get(0).macs());
     }
 
     @Test

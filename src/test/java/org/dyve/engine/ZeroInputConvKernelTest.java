@@ -22,19 +22,6 @@ import org.junit.jupiter.api.Test;
 /** A 1x1 convolution run from its nonzero inputs: the dense layer's outputs, exactly the zero operands' MACs out. */
 class ZeroInputConvKernelTest {
 
-    private static Convolution conv(int cout, int cin, Window w, double density, Random r) {
-        float[] weights = new float[cout * cin];
-        for (int i = 0; i < weights.length; i++) {
-            weights[i] = r.nextDouble() < density ? (float) r.nextGaussian() : 0f;
-        }
-        float[] bias = new float[cout];
-        for (int o = 0; o < cout; o++) {
-            bias[o] = (float) r.nextGaussian();
-        }
-        return new Convolution("c", "x", "y", cout, w, 1, 1, 1, new Tensor(new int[] {cout, cin, 1, 1}, weights),
-                new Tensor(new int[] {cout}, bias));
-    }
-
     /** About {@code zeros} of the values are 0, the rest positive (as after a ReLU). */
     private static float[] relued(int n, double zeros, Random r) {
         float[] v = new float[n];
@@ -79,7 +66,7 @@ class ZeroInputConvKernelTest {
         for (double density : new double[] {1.0, 0.3}) {
             for (Window w : windows) {
                 Shape in = new Shape(24, 19, 17);
-                Convolution c = conv(40, 24, w, density, r);
+                Convolution c = Nets.pruned(40, 24, 1, w, density, r);
                 Network net = Nets.single(in, c);
                 Shape os = net.shape("y");
                 float[] x0 = relued(in.size(), 0.6, r);
@@ -96,10 +83,7 @@ class ZeroInputConvKernelTest {
                 assertEquals(2 * net.macs(0), work.denseMacs());
                 assertEquals(expectedMacs(c, in, os, x0, pruned) + expectedMacs(c, in, os, x1, pruned), work.macs(),
                         what);
-                long zeroWeights = 0;
-                for (float v : c.weight().data()) {
-                    zeroWeights += v == 0 ? 1 : 0;
-                }
+                long zeroWeights = c.weight().data().length - Nets.nonzero(c);
                 assertEquals(pruned ? 2 * zeroWeights * os.plane() : 0, work.zeroSkipped(), what);
                 assertEquals(work.denseMacs() - work.macs() - work.zeroSkipped(), work.zeroInputSkipped(), what);
                 assertTrue(work.zeroInputSkipped() > 0, what);
@@ -132,7 +116,7 @@ class ZeroInputConvKernelTest {
     void aLayerLargeEnoughForTwoThreadsGivesTheSameOutputs() {
         Random r = new Random(8);
         Shape in = new Shape(256, 40, 40);
-        Convolution c = conv(256, 256, Window.square(1, 1, 0), 1.0, r);
+        Convolution c = Nets.pruned(256, 256, 1, Window.square(1, 1, 0), 1.0, r);
         assertTrue(256L * 256 * 1600 / 2 > Engine.PARALLEL_MACS);
         float[] x = relued(in.size(), 0.5, r);
         Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.ZERO_INPUTS));
@@ -146,7 +130,7 @@ class ZeroInputConvKernelTest {
     void nonNegativeFollowsReluThroughConcatenation() {
         Shape in = new Shape(2, 4, 4);
         Random r = new Random(1);
-        Convolution a = conv(3, 2, Window.square(1, 1, 0), 1, r);
+        Convolution a = Nets.pruned(3, 2, 1, Window.square(1, 1, 0), 1, r);
         Convolution b = new Convolution("b", "x", "yb", 3, a.window(), 1, 1, 1, a.weight(), a.bias());
         Network net = new Network("t", List.of(new Input("x", in)), List.of(a, new Relu("ra", "y", "ry", 0f), b,
                 new Concat("cat", List.of("ry", "yb"), "cat"), new Concat("both", List.of("ry", "ry"), "both")),
