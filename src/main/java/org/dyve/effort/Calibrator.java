@@ -256,6 +256,13 @@ public final class Calibrator {
             return layers;
         }
 
+        /** The knobs kept so far with {@code layer}'s set to {@code setting}: a trial. */
+        Map<String, ConvEffort> with(String layer, ConvEffort setting) {
+            Map<String, ConvEffort> trial = new LinkedHashMap<>(layers);
+            trial.put(layer, setting);
+            return trial;
+        }
+
         /** Measures {@code trial}: this combination's knobs before layer {@code from}, any knobs from it on. */
         Measure measure(Map<String, ConvEffort> trial, int from) {
             Map<String, List<float[]>> in = inputsAt(from);
@@ -684,9 +691,7 @@ public final class Calibrator {
             List<SpetProxy> proxies = fitProxies(layer, combination.inputsAt(net.indexOf(layer)));
             total -= (PROXY_DIVISORS.length - proxies.size()) * perProxy;
             for (Candidate c : settings(layer, proxies)) {
-                Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
-                trial.put(layer, c.setting());
-                Measure m = combination.measure(trial, net.indexOf(layer));
+                Measure m = combination.measure(combination.with(layer, c.setting()), net.indexOf(layer));
                 listener.progress("sweep", ++done, total);
                 // MACs saved over the base (the dense network, or its exact zero skipping)
                 double saved = baseMacs - m.macs();
@@ -716,8 +721,8 @@ public final class Calibrator {
                     // one predictor per layer
                     continue;
                 }
-                Map<String, ConvEffort> trial = new LinkedHashMap<>(combination.layers());
-                trial.put(c.layer(), merge(trial.getOrDefault(c.layer(), ConvEffort.EXACT), c));
+                Map<String, ConvEffort> trial = combination.with(c.layer(),
+                        merge(combination.layers().getOrDefault(c.layer(), ConvEffort.EXACT), c));
                 Measure m = combination.measure(trial, net.indexOf(c.layer()));
                 double loss = loss(m.correct());
                 if (loss <= b) {

@@ -40,8 +40,7 @@ class CalibratorTest {
         // the expand 3x3 layers' range also needs the expand 1x1 output beside their own input
         for (String layer : new String[] {"fire2/conv3x3_2", "fire3/conv1x1_2", "fire9/conv3x3_2", "conv_final",
             "fire3/conv3x3_2"}) {
-            Map<String, ConvEffort> trial = new java.util.LinkedHashMap<>(none.layers());
-            trial.put(layer, sdss);
+            Map<String, ConvEffort> trial = none.with(layer, sdss);
             Calibrator.Measure alone = none.measure(trial, net.indexOf(layer));
             Calibrator.Measure whole = cal.measure(trial);
             assertTrue(whole.macs() != base.macs(), layer + ": the knob changes nothing, the comparison would prove"
@@ -77,8 +76,7 @@ class CalibratorTest {
         // a late layer, then an earlier one (its cut is computed from the input), then one between (from the
         // earlier one's cut, with its knobs): each trial keeps the combination so far
         for (String layer : new String[] {"fire7/conv3x3_2", "fire3/conv3x3_2", "fire5/conv1x1_1"}) {
-            Map<String, ConvEffort> trial = new java.util.LinkedHashMap<>(comb.layers());
-            trial.put(layer, sdss);
+            Map<String, ConvEffort> trial = comb.with(layer, sdss);
             Calibrator.Measure cached = comb.measure(trial, net.indexOf(layer));
             Calibrator.Measure whole = cal.measure(trial);
             assertTrue(whole.macs() != cal.measure(comb.layers()).macs(), layer + ": the knob changes nothing, the"
