@@ -173,7 +173,7 @@ public final class StreamPipeline {
                     + net.layers().get(r[1] - 1).name() + "]" + (replicas > 1 ? " x " + replicas : "")));
         }
         // the stages from the last to the first, each handing its batches straight to the next one's actors
-        java.util.function.Consumer<LayerStage.Process> next = null;
+        Consumer<LayerStage.Process> next = null;
         for (int k = ranges.size() - 1; k >= 0; k--) {
             int[] r = ranges.get(k);
             List<ActorRef<LayerStage.Process>> refs = new ArrayList<>();
@@ -186,7 +186,7 @@ public final class StreamPipeline {
             stageRefs.addAll(0, refs);
             next = inTurn(refs);
         }
-        java.util.function.Consumer<LayerStage.Process> first = next;
+        Consumer<LayerStage.Process> first = next;
         // batches in flight through all stages at once: one in each actor and stage-buffer more queued per stage
         int inFlight = (Math.max(1, s.stageBuffer()) + 1) * ranges.size() * replicas;
         Flow<List<LayerStage.Work>, List<LayerStage.Work>, NotUsed> stages = Flow.<List<LayerStage.Work>>create()
@@ -252,7 +252,7 @@ public final class StreamPipeline {
      * each other directly and complete futures rather than answer asks: no stream operator between two stages, no
      * temporary actor and timeout timer per batch, which the pipeline's 2-core budget pays for.
      */
-    private static java.util.function.Consumer<LayerStage.Process> inTurn(List<ActorRef<LayerStage.Process>> refs) {
+    private static Consumer<LayerStage.Process> inTurn(List<ActorRef<LayerStage.Process>> refs) {
         AtomicInteger next = new AtomicInteger();
         return p -> refs.get(Math.floorMod(next.getAndIncrement(), refs.size())).tell(p);
     }
