@@ -69,7 +69,7 @@ final class BenchCommand implements Runnable {
     public void run() {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
-        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withSparse(net);
+        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withBuiltIns(net);
         List<EffortProfile> rungs = effort.equals("all") ? ladder.all().stream()
                 .filter(p -> !p.name().equals(EffortProfile.EXACT.name())).toList() : List.of(ladder.get(effort));
         Preprocessing pre = d.preprocessing(net);
@@ -143,6 +143,7 @@ final class BenchCommand implements Runnable {
             m.put("data", ds.describe());
             m.put("count", n);
             m.put("effort", profile.name());
+            m.put("precision", profile.precision().id());
             m.put("dense_ms", denseMs);
             m.put("dyve_ms", dyveMs);
             m.put("speedup", denseMs / dyveMs);

@@ -81,7 +81,7 @@ final class EvalCommand implements Runnable {
         }
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
-        EffortProfile profile = EffortProfiles.load(d.id(), profiles).withSparse(net).get(effort);
+        EffortProfile profile = EffortProfiles.load(d.id(), profiles).withBuiltIns(net).get(effort);
         boolean exact = profile.name().equals("exact");
         Preprocessing pre = d.preprocessing(net);
         Dataset ds = Dataset.open(spec0);
@@ -107,7 +107,7 @@ final class EvalCommand implements Runnable {
         }
         int[] dyveTop1 = new int[n];
         int[] idx = {0};
-        Evaluator ev = new Evaluator(net, pre, b, profile.layers(), profile.exits());
+        Evaluator ev = new Evaluator(net, pre, b, profile.layers(), profile.exits(), profile.precision());
         Progress progress = new Progress(quiet);
         Evaluator.Result r;
         try (Writer pw = predictions == null ? null : Files.newBufferedWriter(predictions)) {
@@ -177,6 +177,7 @@ final class EvalCommand implements Runnable {
             m.put("wall_ms_per_image", r.wallMsPerImage());
             m.put("batch", r.batch());
             m.put("effort", profile.name());
+            m.put("precision", profile.precision().id());
             m.put("agreement", agreement);
             m.putAll(work.toJson());
             m.put("exits", ev.exitCounts());

@@ -82,7 +82,7 @@ final class StreamCommand implements Runnable {
         if (reuse != null) {
             s = s.withReuse(reuse);
         }
-        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withSparse(net);
+        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withBuiltIns(net);
         List<EffortProfile> rungs = effort.equals("auto") ? ladder.ladder() : List.of(ladder.get(effort));
         PrintWriter err = spec.commandLine().getErr();
         stream(d, net, source, s, rungs, limit, sink, quiet, err);

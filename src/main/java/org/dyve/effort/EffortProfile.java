@@ -5,6 +5,7 @@ import java.util.Map;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.Engine;
+import org.dyve.engine.Precision;
 import org.dyve.model.Convolution;
 import org.dyve.model.Network;
 
@@ -15,17 +16,39 @@ import org.dyve.model.Network;
  * @param budget the top-1 loss budget it was calibrated for, in percentage points (0 for {@code exact})
  * @param reduction dense MACs over executed MACs on the calibration data
  * @param calibTop1Loss top-1 loss on the calibration data, in points
- * @param calibAgreement top-1 agreement with the dense network on the calibration data, in percent
+ * @param calibAgreement top-1 agreement with the dense network on the calibration data, in percent (NaN, like the
+ *     loss, when not measured)
+ * @param precision the number format of the engine's oneDNN segments
  */
 public record EffortProfile(String name, double budget, Map<String, ConvEffort> layers, List<EarlyExit> exits,
-        double reduction, double calibTop1Loss, double calibAgreement) {
+        double reduction, double calibTop1Loss, double calibAgreement, Precision precision) {
 
     /** The exact profile: no knob on, no early exit, outputs equal the dense network's. */
     public static final EffortProfile EXACT = new EffortProfile("exact", 0, Map.of(), List.of(), 1, 0, 100);
 
+    /** The name of {@link #bf16}'s profile. */
+    public static final String BF16 = "bf16";
+
     public EffortProfile {
         layers = Map.copyOf(layers);
         exits = List.copyOf(exits);
+        java.util.Objects.requireNonNull(precision, "precision");
+    }
+
+    /** A profile computing in f32. */
+    public EffortProfile(String name, double budget, Map<String, ConvEffort> layers, List<EarlyExit> exits,
+            double reduction, double calibTop1Loss, double calibAgreement) {
+        this(name, budget, layers, exits, reduction, calibTop1Loss, calibAgreement, Precision.F32);
+    }
+
+    /**
+     * The dense network with its oneDNN segments in bfloat16 ({@link Precision#BF16}): every MAC still executed, about
+     * half the time where the CPU computes bfloat16 natively; outputs within bfloat16 rounding of the dense ones, so
+     * not exact (its loss is not calibrated: NaN). Null where the CPU does not ({@link Precision#isNative()}).
+     */
+    public static EffortProfile bf16() {
+        return Precision.BF16.isNative()
+                ? new EffortProfile(BF16, 0, Map.of(), List.of(), 1, Double.NaN, Double.NaN, Precision.BF16) : null;
     }
 
     /** The name of {@link #sparse}'s profile. */
@@ -82,11 +105,21 @@ public record EffortProfile(String name, double budget, Map<String, ConvEffort> 
 
     /** This profile with its early exits replaced. */
     public EffortProfile withExits(List<EarlyExit> e, double newReduction, double loss, double agreement) {
-        return new EffortProfile(name, budget, layers, e, newReduction, loss, agreement);
+        return new EffortProfile(name, budget, layers, e, newReduction, loss, agreement, precision);
     }
 
-    /** An engine for the whole network running this profile (knobs and early exits). */
+    /**
+     * This profile computing in {@code p}, named {@code newName}; its calibrated loss and agreement were measured in
+     * its own precision, so they become NaN (not measured) when {@code p} differs.
+     */
+    public EffortProfile withPrecision(String newName, Precision p) {
+        boolean same = p == precision;
+        return new EffortProfile(newName, budget, layers, exits, reduction, same ? calibTop1Loss : Double.NaN,
+                same ? calibAgreement : Double.NaN, p);
+    }
+
+    /** An engine for the whole network running this profile (knobs, early exits, precision). */
     public Engine engine(Network net, int batch) {
-        return Engine.of(net, batch, layers, exits);
+        return Engine.of(net, batch, layers, exits, precision);
     }
 }

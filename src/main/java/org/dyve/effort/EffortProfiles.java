@@ -20,6 +20,7 @@ import org.dyve.descriptor.Hocon;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.ExitProbe;
+import org.dyve.engine.Precision;
 import org.dyve.engine.SpetProxy;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
@@ -35,11 +36,17 @@ import org.dyve.model.Shape;
  * whose SPET predicts with a low-rank proxy ({@code spet-proxy = true}) finds it in {@code effort.proxies.<layer>}
  * (rank, and basis, offset and sigma as base64 little-endian float32). A knob left out of a layer's entry is off;
  * {@code sparse = true} computes the layer from its nonzero weights when its knobs are off, {@code zero-inputs =
- * true} a 1x1 layer from its nonzero inputs (and nonzero weights).
+ * true} a 1x1 layer from its nonzero inputs (and nonzero weights). {@code precision = bf16} computes a profile's
+ * oneDNN segments in bfloat16.
  */
 public final class EffortProfiles {
+    /** What a rung's name gets when {@link #withBuiltIns} puts it on the ladder in bfloat16. */
+    public static final String BF16_SUFFIX = "-bf16";
+
     private final List<EffortProfile> ladder;
     private final List<EffortProfile> byMacs;
+    /** Rungs that {@link #withBuiltIns} replaced on the ladder by their bfloat16 forms; still there by name. */
+    private final List<EffortProfile> replaced;
 
     /** A ladder and no other profiles; its first rung should be {@link EffortProfile#EXACT}. */
     public EffortProfiles(List<EffortProfile> ladder) {
@@ -48,8 +55,13 @@ public final class EffortProfiles {
 
     /** A ladder (first rung {@link EffortProfile#EXACT}) and the profiles that minimise MACs instead of time. */
     public EffortProfiles(List<EffortProfile> ladder, List<EffortProfile> byMacs) {
+        this(ladder, byMacs, List.of());
+    }
+
+    private EffortProfiles(List<EffortProfile> ladder, List<EffortProfile> byMacs, List<EffortProfile> replaced) {
         this.ladder = List.copyOf(ladder);
         this.byMacs = List.copyOf(byMacs);
+        this.replaced = List.copyOf(replaced);
     }
 
     /** The rungs the effort controller walks, from exact to the cheapest in time. */
@@ -62,30 +74,60 @@ public final class EffortProfiles {
         return byMacs;
     }
 
-    /** Every profile: the ladder's rungs, then {@link #byMacs()}. */
+    /**
+     * Every profile: the ladder's rungs, then {@link #byMacs()}, then the f32 rungs that {@link #withBuiltIns} replaced
+     * on the ladder.
+     */
     public List<EffortProfile> all() {
         List<EffortProfile> out = new ArrayList<>(ladder);
         out.addAll(byMacs);
+        out.addAll(replaced);
         return out;
     }
 
     /**
-     * These profiles and, as further {@link #byMacs()} profiles (exact, but slower than the dense kernels, so not on
-     * the ladder), {@link EffortProfile#sparse} when {@code net} is pruned and {@link EffortProfile#sparseInputs}
-     * when it has 1x1 convolutions after ReLUs, unless profiles of those names exist already.
+     * These profiles and the built-in ones, unless profiles of their names exist already. Where this CPU computes
+     * bfloat16 natively, the ladder becomes {@code exact}, {@link EffortProfile#bf16} (every MAC, about half the
+     * time), then each calibrated rung in bfloat16, named with {@link #BF16_SUFFIX} (the f32 rungs stay available by
+     * name, off the ladder). As further {@link #byMacs()} profiles (exact, but slower than the dense kernels, so not
+     * on the ladder): {@link EffortProfile#sparse} when {@code net} is pruned and {@link EffortProfile#sparseInputs}
+     * when it has 1x1 convolutions after ReLUs.
      */
-    public EffortProfiles withSparse(Network net) {
+    public EffortProfiles withBuiltIns(Network net) {
+        List<EffortProfile> rungs = new ArrayList<>();
+        List<EffortProfile> off = new ArrayList<>(replaced);
+        EffortProfile bf16 = EffortProfile.bf16();
+        if (bf16 != null && absent(bf16)) {
+            for (EffortProfile r : ladder) {
+                if (r.name().equals(EffortProfile.EXACT.name())) {
+                    rungs.add(r);
+                    rungs.add(bf16);
+                } else if (r.precision() == Precision.F32) {
+                    rungs.add(r.withPrecision(r.name() + BF16_SUFFIX, Precision.BF16));
+                    off.add(r);
+                } else {
+                    rungs.add(r);
+                }
+            }
+            if (!rungs.contains(bf16)) {
+                rungs.add(0, bf16);
+            }
+        } else {
+            rungs.addAll(ladder);
+        }
         List<EffortProfile> more = new ArrayList<>();
         for (EffortProfile p : new EffortProfile[] {EffortProfile.sparse(net), EffortProfile.sparseInputs(net)}) {
-            if (p != null && all().stream().noneMatch(q -> q.name().equals(p.name()))) {
+            if (p != null && absent(p)) {
                 more.add(p);
             }
         }
-        if (more.isEmpty()) {
-            return this;
-        }
         more.addAll(byMacs);
-        return new EffortProfiles(ladder, more);
+        return new EffortProfiles(rungs, more, off);
+    }
+
+    /** Whether no profile here has {@code p}'s name. */
+    private boolean absent(EffortProfile p) {
+        return all().stream().noneMatch(q -> q.name().equals(p.name()));
     }
 
     /**
@@ -172,7 +214,8 @@ public final class EffortProfiles {
                 }
             }
             out.add(new EffortProfile(name, p.getDouble("budget"), layers, exits, p.getDouble("reduction"),
-                    p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement")));
+                    p.getDouble("calib-top1-loss"), p.getDouble("calib-agreement"),
+                    p.hasPath("precision") ? Precision.of(p.getString("precision")) : Precision.F32));
         }
         return out;
     }
@@ -240,8 +283,9 @@ public final class EffortProfiles {
                 continue;
             }
             b.append(String.format(Locale.ROOT, "    \"%s\" {%n      budget = %s%n      reduction = %.4f%n"
-                    + "      calib-top1-loss = %.3f%n      calib-agreement = %.3f%n      layers {%n", p.name(),
-                    num(p.budget()), p.reduction(), p.calibTop1Loss(), p.calibAgreement()));
+                    + "      calib-top1-loss = %.3f%n      calib-agreement = %.3f%n%s      layers {%n", p.name(),
+                    num(p.budget()), p.reduction(), p.calibTop1Loss(), p.calibAgreement(),
+                    p.precision() == Precision.F32 ? "" : "      precision = " + p.precision().id() + "\n"));
             // sorted: the profile's map has no stable order, the file must (same calibration, same file)
             for (var e : new java.util.TreeMap<>(p.layers()).entrySet()) {
                 ConvEffort k = e.getValue();

@@ -82,14 +82,14 @@ final class DnnlConvKernel extends DnnlKernel {
     }
 
     /**
-     * The convolution {@code c} reading {@code src} and writing {@code dst} (either may be {@code any}), weights in the
-     * layout oneDNN picks.
+     * The convolution {@code c} reading {@code src} and writing {@code dst} (either may be {@code any}), weights of
+     * {@code src}'s data type in the layout oneDNN picks.
      */
     static convolution_forward.primitive_desc primitive(Convolution c, Shape is, memory.desc src, memory.desc bias,
             memory.desc dst, long[] pads, primitive_attr attr) {
         var w = c.window();
         var cd = new convolution_forward.desc(dnnl.prop_kind.forward_inference, dnnl.algorithm.convolution_direct,
-                src, Dnnl.desc(weightDims(c, is), memory.format_tag.any), bias, dst,
+                src, new memory.desc(weightDims(c, is), src.data_type(), memory.format_tag.any), bias, dst,
                 new long[] {w.strideH(), w.strideW()}, new long[] {c.dilationH() - 1, c.dilationW() - 1},
                 new long[] {w.padH(), w.padW()}, pads);
         return new convolution_forward.primitive_desc(cd, attr, Dnnl.ENGINE);

@@ -59,6 +59,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
     private final Map<String, Integer> consumers;
     private final Set<String> external;
     private final memory.format_tag layout;
+    /** The data type of the segment's own memories (its activations and its convolutions' weights). */
+    private final memory.data_type type;
     private final Map<String, Pointer> pointers = new HashMap<>();
     private final Map<String, memory> constants = new HashMap<>();
     /** Per run size: the memories holding each tensor of the segment after a run. */
@@ -93,13 +95,15 @@ final class DnnlSegmentKernel extends DnnlKernel {
      *     phase that writes them)
      * @param phaseEnds layers of the segment, ascending and before its last, after which the engine checks early
      *     exits: the segment runs in phases ({@link #phase})
+     * @param precision the number format inside the segment (its NCHW buffers are f32 whatever it is)
      */
     static DnnlSegmentKernel of(Network net, int from, int to, int batch,
             java.util.function.Function<String, INDArray> buffers,
-            Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts, int[] phaseEnds) {
+            Map<String, Integer> consumers, Set<String> external, List<memory.format_tag> layouts, int[] phaseEnds,
+            Precision precision) {
         for (memory.format_tag layout : layouts) {
             DnnlSegmentKernel k = usable(() -> new DnnlSegmentKernel(net, from, to, batch, buffers, consumers, external,
-                    layout, phaseEnds));
+                    layout, phaseEnds, precision.type()));
             if (k != null) {
                 return k;
             }
@@ -109,8 +113,10 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     private DnnlSegmentKernel(Network net, int from, int to, int batch,
             java.util.function.Function<String, INDArray> buffers,
-            Map<String, Integer> consumers, Set<String> external, memory.format_tag layout, int[] phaseEnds) {
+            Map<String, Integer> consumers, Set<String> external, memory.format_tag layout, int[] phaseEnds,
+            memory.data_type type) {
         super(batch);
+        this.type = type;
         this.batch = batch;
         this.phaseEnds = phaseEnds.clone();
         this.phaseRun = new int[phaseEnds.length + 1];
@@ -255,8 +261,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
 
     /**
      * Views of the memories that hold tensors {@code tensors} for the engine's batch, with their per-sample sizes (in
-     * floats), for packing the samples still running after an early exit; tensors read from the engine's NCHW
-     * buffers have none.
+     * 4-byte words: samples are moved, not read, whatever the segment's precision), for packing the samples still
+     * running after an early exit; tensors read from the engine's NCHW buffers have none.
      */
     List<Map.Entry<java.nio.FloatBuffer, Integer>> sampleViews(java.util.Collection<String> tensors) {
         List<Map.Entry<java.nio.FloatBuffer, Integer>> out = new ArrayList<>();
@@ -267,7 +273,12 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 for (memory m : storage.values()) {
                     long address = m.get_data_handle().address();
                     if (address == p.memory().get_data_handle().address() && seen.add(address)) {
-                        long floats = m.get_desc().get_size() / Float.BYTES;
+                        long bytes = m.get_desc().get_size();
+                        if (bytes % (4L * batch) != 0) {
+                            throw new IllegalStateException(t + ": samples of " + bytes / batch
+                                    + " bytes cannot be packed in 4-byte words");
+                        }
+                        long floats = bytes / Float.BYTES;
                         var view = new org.bytedeco.javacpp.FloatPointer(m.get_data_handle()).capacity(floats)
                                 .asBuffer();
                         out.add(Map.entry(view, (int) (floats / batch)));
@@ -505,7 +516,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
         int threads = Engine.threadsFor(n * net.macs(i) * src.channels() / whole.c());
         Engine.useThreads(threads);
         // the input as it is, else in the layout oneDNN wants after a reorder
-        for (memory.desc s : new memory.desc[] {src.memory().get_desc(), Dnnl.desc(dims(n, is),
+        for (memory.desc s : new memory.desc[] {src.memory().get_desc(), new memory.desc(dims(n, is), type,
                 memory.format_tag.any)}) {
             var pd = optimised(() -> DnnlConvKernel.primitive(c, is, s, b, dst, pads, attr));
             if (pd != null) {
@@ -664,7 +675,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
     }
 
     private memory.desc blocked(int n, Shape s) {
-        return Dnnl.desc(dims(n, s), layout);
+        return new memory.desc(dims(n, s), type, layout);
     }
 
     private static long[] dims(int n, Shape s) {

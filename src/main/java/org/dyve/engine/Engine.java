@@ -82,17 +82,19 @@ public final class Engine {
     private final List<DnnlSegmentKernel> segmentKernels = new ArrayList<>();
     private final List<int[]> segmentRanges = new ArrayList<>();
 
-    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
-        this(net, from, to, batch, effort, exits, true, SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of());
+    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
+            Precision precision) {
+        this(net, from, to, batch, effort, exits, true, SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of(), precision);
     }
 
     /**
      * @param fuse whether a convolution's kernel may apply the ReLU after it
      * @param layouts the layouts, in order of preference, in which runs of layers may execute as one
      *     {@link DnnlSegmentKernel} (with {@code fuse}); none: one kernel per layer
+     * @param precision the number format inside segments
      */
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            boolean fuse, List<org.bytedeco.dnnl.memory.format_tag> layouts) {
+            boolean fuse, List<org.bytedeco.dnnl.memory.format_tag> layouts, Precision precision) {
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -124,7 +126,7 @@ public final class Engine {
             }
         }
         if (fuse && !layouts.isEmpty() && ONEDNN) {
-            compileSegments(consumers, exits, layouts);
+            compileSegments(consumers, exits, layouts, precision);
         }
         // a tensor that a oneDNN segment keeps to itself gets its NCHW buffer only when someone asks for it
         for (String t : recipes.keySet()) {
@@ -215,10 +217,11 @@ public final class Engine {
      * Runs of at least two oneDNN layers (see {@link DnnlSegmentKernel#supports}; no dynamic-effort convolution
      * inside, batch norms with the convolution they fold into) become one segment kernel each, run in phases split at
      * the early exits inside it: the first phase is its first layer's kernel, each other phase the kernel of the
-     * layer after an exit, and the others of the run do nothing.
+     * layer after an exit, and the others of the run do nothing. A run oneDNN cannot compute in {@code precision}
+     * with optimised code is computed in f32.
      */
     private void compileSegments(Map<String, Integer> consumers, List<EarlyExit> exits,
-            List<org.bytedeco.dnnl.memory.format_tag> layouts) {
+            List<org.bytedeco.dnnl.memory.format_tag> layouts, Precision precision) {
         Set<Integer> exitLayers = new HashSet<>();
         for (EarlyExit e : exits) {
             exitLayers.add(exitLayer(net, e.probe()));
@@ -256,7 +259,11 @@ public final class Engine {
                 int[] phaseEnds = exitLayers.stream().filter(e -> e >= a0 && e < b0 - 1).sorted()
                         .mapToInt(Integer::intValue).toArray();
                 DnnlSegmentKernel k = DnnlSegmentKernel.of(net, a, b, batch, this::nchw, consumers, external, layouts,
-                        phaseEnds);
+                        phaseEnds, precision);
+                if (k == null && precision != Precision.F32) {
+                    k = DnnlSegmentKernel.of(net, a, b, batch, this::nchw, consumers, external, layouts, phaseEnds,
+                            Precision.F32);
+                }
                 if (k != null) {
                     for (int i = a; i < b; i++) {
                         kernels[i - from] = n -> { };
@@ -412,7 +419,7 @@ public final class Engine {
      * (otherwise the same results as {@link #of(Network, int)}).
      */
     public static Engine unfused(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, List.of());
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, List.of(), Precision.F32);
     }
 
     /** Like {@link #of(Network, int)} with oneDNN segments in {@code layout} only (the fallback layouts' tests). */
@@ -423,7 +430,7 @@ public final class Engine {
     /** {@link #withSegmentLayout(Network, int, org.bytedeco.dnnl.memory.format_tag)} with early exits. */
     static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout,
             List<EarlyExit> exits) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), exits, true, List.of(layout));
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), exits, true, List.of(layout), Precision.F32);
     }
 
     /**
@@ -431,7 +438,7 @@ public final class Engine {
      * segments are tested against.
      */
     public static Engine layerByLayer(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of());
+        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of(), Precision.F32);
     }
 
     /**
@@ -453,7 +460,16 @@ public final class Engine {
      * @throws ShapeMismatchException when an exit's probe does not fit its tensor or the network's classes
      */
     public static Engine of(Network net, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort), exits);
+        return of(net, batch, effort, exits, Precision.F32);
+    }
+
+    /**
+     * Like {@link #of(Network, int, Map, List)}, the oneDNN segments computing in {@code precision} (see
+     * {@link Precision#isNative()}: emulated bfloat16 is slower than f32).
+     */
+    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
+            Precision precision) {
+        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort), exits, precision);
     }
 
     /**
@@ -475,6 +491,12 @@ public final class Engine {
      */
     public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
             List<EarlyExit> exits) {
+        return range(net, from, to, batch, effort, exits, Precision.F32);
+    }
+
+    /** Like {@link #range(Network, int, int, int, Map, List)}, the oneDNN segments computing in {@code precision}. */
+    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
+            List<EarlyExit> exits, Precision precision) {
         List<EarlyExit> mine = new ArrayList<>();
         for (EarlyExit e : exits) {
             int at = exitLayer(net, e.probe());
@@ -482,7 +504,7 @@ public final class Engine {
                 mine.add(e);
             }
         }
-        return new Engine(net, from, to, batch, Map.copyOf(effort), mine);
+        return new Engine(net, from, to, batch, Map.copyOf(effort), mine, precision);
     }
 
     private INDArray allocate(Shape s) {

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.EarlyExit;
 import org.dyve.engine.Engine;
+import org.dyve.engine.Precision;
 import org.dyve.engine.Work;
 import org.dyve.model.Network;
 
@@ -62,15 +63,18 @@ public final class Evaluator {
      * {@link Engine#of(Network, int, Map)}); {@code null} for the dense engine.
      */
     public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort) {
-        this(net, pre, batch, effort == null ? Map.of() : effort, List.of());
+        this(net, pre, batch, effort == null ? Map.of() : effort, List.of(), Precision.F32);
     }
 
-    /** An evaluator whose engine applies dynamic effort and confidence early exits. */
+    /**
+     * An evaluator whose engine applies dynamic effort and confidence early exits, its oneDNN segments computing in
+     * {@code precision}.
+     */
     public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort,
-            List<EarlyExit> exits) {
+            List<EarlyExit> exits, Precision precision) {
         this.net = net;
         this.pre = pre;
-        this.engine = Engine.of(net, batch, effort, exits);
+        this.engine = Engine.of(net, batch, effort, exits, precision);
         this.input = net.input().name();
         this.output = net.output();
         this.probabilities = net.outputIsSoftmax();

@@ -166,7 +166,7 @@ public final class LayerStage {
             int warmUpRuns) {
         Map<String, Engine> engines = new HashMap<>();
         for (EffortProfile p : ladder) {
-            Engine e = Engine.range(net, from, to, maxBatch, p.layers(), p.exits());
+            Engine e = Engine.range(net, from, to, maxBatch, p.layers(), p.exits(), p.precision());
             for (int r = 0; r < Math.max(warmUpRuns, maxBatch); r++) {
                 e.run(1 + r % maxBatch);
             }

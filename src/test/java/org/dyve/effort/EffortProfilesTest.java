@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.typesafe.config.ConfigFactory;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.engine.ConvEffort;
 import org.dyve.engine.Engine;
+import org.dyve.engine.Precision;
 import org.dyve.engine.Work;
 import org.dyve.eval.TopK;
 import org.dyve.engine.EarlyExit;
@@ -49,13 +51,17 @@ class EffortProfilesTest {
                 new EffortProfile("loss-1", 1, Map.of(), List.of(new EarlyExit(new ExitProbe("norm1",
                         new Shape(2, 4, 4), 2, new float[] {1.5f, -2e-7f, 3, 4, 5, 6, 7, 8, 0.1f, 0.2f, 0.3f, 0.4f,
                             -1, -2, -3, Float.MIN_VALUE, 9, 8, 7, 6, 5, 4, 3, 2}, new float[] {0.5f, -0.25f, 1e-3f}),
-                        0.97)), 1.5, 0.9, 95)));
+                        0.97)), 1.5, 0.9, 95),
+                new EffortProfile("half", 0.5, Map.of("conv1", ConvEffort.EXACT.withSdss(0.5, -1)), List.of(), 1.1, 0.2,
+                        99, Precision.BF16)));
         String text = ladder.toHocon(List.of("test"));
         EffortProfiles back = EffortProfiles.parse(ConfigFactory.parseString(text), "test");
         assertEquals(ladder.ladder(), back.ladder());
         assertEquals(ladder.byMacs(), back.byMacs());
-        assertEquals(List.of("exact", "fast-1", "loss-0.5", "loss-1"), back.all().stream().map(EffortProfile::name)
-                .toList());
+        assertEquals(List.of("exact", "fast-1", "loss-0.5", "loss-1", "half"), back.all().stream()
+                .map(EffortProfile::name).toList());
+        assertEquals(Precision.BF16, back.get("half").precision());
+        assertTrue(text.contains("precision = bf16"), text);
         assertEquals(EffortProfile.EXACT, back.get("exact"));
         assertEquals(fast, back.get("fast-1"));
         assertTrue(text.contains("\"fire3/conv3x3_2\" { sparse = true }"), text);
@@ -103,6 +109,47 @@ class EffortProfilesTest {
     }
 
     @Test
+    void bf16LadderRunsTheCalibratedRungsInBfloat16AndKeepsTheF32OnesByName() {
+        Network net = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
+        EffortProfiles bundled = EffortProfiles.load("cifar10_full", null);
+        EffortProfiles with = bundled.withBuiltIns(net);
+        if (!Precision.BF16.isNative()) {
+            assertEquals(bundled.ladder(), with.ladder());
+            return;
+        }
+        List<String> names = new java.util.ArrayList<>(List.of("exact", "bf16"));
+        bundled.ladder().stream().skip(1).forEach(p -> names.add(p.name() + EffortProfiles.BF16_SUFFIX));
+        assertEquals(names, with.ladder().stream().map(EffortProfile::name).toList());
+        EffortProfile f32 = with.get("fast-0.5");
+        EffortProfile bf16 = with.get("fast-0.5-bf16");
+        assertEquals(bundled.get("fast-0.5"), f32);
+        assertEquals(Precision.BF16, bf16.precision());
+        assertEquals(f32.exits(), bf16.exits());
+        assertEquals(f32.layers(), bf16.layers());
+        // measured in f32, not in bf16
+        assertTrue(Double.isNaN(bf16.calibTop1Loss()));
+        assertEquals(Precision.BF16, with.get(EffortProfile.BF16).precision());
+        assertEquals(EffortProfile.EXACT, with.ladder().get(0));
+    }
+
+    @Test
+    void bf16KeepsSqueezeNetsTop1OnTheTestHalf() {
+        assumeTrue(Precision.BF16.isNative(), "this CPU has no native bfloat16");
+        ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
+        Network net = d.load();
+        Preprocessing pre = d.preprocessing(net);
+        Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@odd");
+        EffortProfile p = EffortProfiles.load(d.id(), null).withBuiltIns(net).get(EffortProfile.BF16);
+        Engine bf16 = p.engine(net, 1);
+        TopOnes t = compare(net, pre, data, data.size(), Engine.of(net, 1), bf16);
+        // measured: 162 of 256 (63.28%) dense, 163 (63.67%) bf16, 254 agree (99.22%)
+        assertTrue(t.dyve() >= t.dense() - 1, t.toString());
+        assertTrue(t.agree() >= data.size() * 0.98, t.toString());
+        WorkSummary w = WorkSummary.of(bf16.work());
+        assertEquals(w.denseMacs(), w.macs(), 1e-3);
+    }
+
+    @Test
     void exactProfileReproducesDenseLogits() {
         for (String[] m : new String[][] {{"cifar10_full", "cifar10:" + Shared.require("data/cifar10/test_batch.bin")},
             {"squeezenet_v1.0_deep_compression", "images:" + Shared.require("data/imagenet-samples")}}) {
@@ -124,7 +171,7 @@ class EffortProfilesTest {
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
-        EffortProfiles profiles = EffortProfiles.load(d.id(), null).withSparse(net);
+        EffortProfiles profiles = EffortProfiles.load(d.id(), null).withBuiltIns(net);
         EffortProfile p = profiles.get(EffortProfile.SPARSE);
         // Deep Compression kept 30-50% of the fire modules' weights (13 layers) and 20% of conv_final's
         assertEquals(13, p.layers().size());
@@ -153,8 +200,8 @@ class EffortProfilesTest {
         Network cifar = ModelCatalog.resolve("cifar10_full", Shared.models()).load();
         assertNull(EffortProfile.sparse(cifar));
         assertNull(EffortProfile.sparseInputs(cifar));
-        assertEquals(EffortProfiles.load("cifar10_full", null).all(),
-                EffortProfiles.load("cifar10_full", null).withSparse(cifar).all());
+        assertEquals(EffortProfiles.load("cifar10_full", null).byMacs(),
+                EffortProfiles.load("cifar10_full", null).withBuiltIns(cifar).byMacs());
     }
 
     @Test
