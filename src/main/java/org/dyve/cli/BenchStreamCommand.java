@@ -28,8 +28,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench-stream", mixinStandardHelpOptions = true,
         description = "Measure in one run the bare engine's best throughput on a source's frames (decoded and"
                 + " preprocessed up front; batch 1 and 4, all cores) just before and just after each run of the"
-                + " streaming pipeline on the same source, and print the median of the pipeline's throughput over"
-                + " the mean of the two, and of the engine's CPU time per frame over the pipeline's.")
+                + " streaming pipeline on the same source, and the same frames decoded on one thread and inferred on"
+                + " plain threads (no actors) right after it; print the median of the pipeline's throughput over the"
+                + " engine's (the mean of the two) and over the plain threads', and of the engine's CPU time per frame"
+                + " over the pipeline's.")
 final class BenchStreamCommand implements Runnable {
     @Mixin
     ModelOptions model;
@@ -103,8 +105,72 @@ final class BenchStreamCommand implements Runnable {
         return inputs.size() / ((System.nanoTime() - t0) / 1e9);
     }
 
+    /**
+     * The same frames through the simplest concurrent program without actors: the source decodes on its own thread into
+     * a bounded blocking queue, {@code workers} plain threads each take frames from it and preprocess and infer them
+     * at batch 1 with {@code cores / workers} native threads. Frames per second from the first decoded frame.
+     */
+    private double plainThreads(Network net, String in, Preprocessing framePre, FrameSources.Decoding decoding,
+            java.util.concurrent.Executor blocking, ActorSystem<Void> system, int workers, int cores)
+            throws InterruptedException {
+        Engine.setNativeThreads(Math.max(1, cores / workers));
+        // empty: the end of the frames
+        java.util.concurrent.BlockingQueue<java.util.Optional<org.dyve.stream.Frame>> queue =
+                new java.util.concurrent.ArrayBlockingQueue<>(8);
+        java.util.Optional<org.dyve.stream.Frame> end = java.util.Optional.empty();
+        Thread[] threads = new Thread[workers];
+        long[] done = new long[workers];
+        for (int w = 0; w < workers; w++) {
+            int k = w;
+            Engine e = Engine.of(net, 1);
+            e.run(1);
+            threads[w] = new Thread(() -> {
+                try {
+                    for (var next = queue.take(); next.isPresent(); next = queue.take()) {
+                        org.dyve.stream.Frame f = next.get();
+                        if (f.image() != null) {
+                            e.setInput(in, 0, framePre.apply(f.image()));
+                            e.run(1);
+                            done[k]++;
+                        }
+                    }
+                    queue.put(end);
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "plain-engine-" + w);
+            threads[w].start();
+        }
+        var frames = FrameSources.open(source, blocking, decoding);
+        if (limit > 0) {
+            frames = frames.take(limit);
+        }
+        long[] t0 = {0};
+        frames.runWith(Sink.foreach(f -> {
+            if (t0[0] == 0) {
+                t0[0] = System.nanoTime();
+            }
+            queue.put(java.util.Optional.of(f));
+        }), system).toCompletableFuture().join();
+        queue.put(end);
+        for (Thread t : threads) {
+            t.join();
+        }
+        long n = java.util.Arrays.stream(done).sum();
+        return n / ((System.nanoTime() - t0[0]) / 1e9);
+    }
+
     @Override
     public void run() {
+        try {
+            measure();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DyveException("bench-stream interrupted");
+        }
+    }
+
+    private void measure() throws InterruptedException {
         if (repeat < 1) {
             throw new DyveException("--repeat must be at least 1");
         }
@@ -154,18 +220,29 @@ final class BenchStreamCommand implements Runnable {
             }), system).toCompletableFuture().join();
             double sequential = done[0] / ((System.nanoTime() - t0) / 1e9);
             out.printf("decode + preprocess + engine, one after another: %.1f frames/s%n", sequential);
+            // the concurrent program without actors: one engine thread with all cores, or one per core
+            double one = plainThreads(net, in, framePre, decoding, blocking, system, 1, cores);
+            double each = plainThreads(net, in, framePre, decoding, blocking, system, cores, cores);
+            int workers = one >= each ? 1 : cores;
+            out.printf("decoder thread + plain engine threads (a blocking queue, no actors): %.1f frames/s with one"
+                    + " engine thread, %.1f with %d; measured beside each pipeline run with %d%n", one, each, cores,
+                    workers);
             // one pipeline run first, not counted, so that the actors' and the stream's code is compiled as the
             // engine's already is
             pipeline(d, net, s, system);
             double[] ratios = new double[repeat];
             double[] piped = new double[repeat];
             double[] cpuRatios = new double[repeat];
+            double[] plain = new double[repeat];
+            double[] plainRatios = new double[repeat];
             for (int rep = 0; rep < repeat; rep++) {
                 // the engine just before and just after the pipeline, their mean the baseline: on a machine whose
                 // speed drifts (a shared virtual machine), a drift over the run cancels out instead of landing on
                 // one side
                 Rate[] before = engineRates(engines, in, inputs, cores);
                 Rate p = pipeline(d, net, s, system);
+                plain[rep] = plainThreads(net, in, framePre, decoding, blocking, system, workers, cores);
+                plainRatios[rep] = p.fps() / plain[rep];
                 Rate[] after = engineRates(engines, in, inputs, cores);
                 piped[rep] = p.fps();
                 ratios[rep] = p.fps() / ((best(before).fps() + best(after).fps()) / 2);
@@ -173,9 +250,10 @@ final class BenchStreamCommand implements Runnable {
                 double engineCpu = (best(before).cpuMs() + best(after).cpuMs()) / 2;
                 cpuRatios[rep] = engineCpu / p.cpuMs();
                 out.printf("run %d: engine alone %.1f / %.1f (batch 1) and %.1f / %.1f (batch 4) frames/s before /"
-                        + " after, pipeline %.1f frames/s, ratio %.2f; CPU per frame: engine %.2f ms, pipeline %.2f"
-                        + " ms%n", rep + 1, before[0].fps(), after[0].fps(), before[1].fps(), after[1].fps(),
-                        p.fps(), ratios[rep], engineCpu, p.cpuMs());
+                        + " after, pipeline %.1f frames/s, ratio %.2f; plain threads %.1f frames/s, ratio %.2f; CPU per"
+                        + " frame: engine %.2f ms, pipeline %.2f ms%n", rep + 1, before[0].fps(), after[0].fps(),
+                        before[1].fps(), after[1].fps(), p.fps(), ratios[rep], plain[rep], plainRatios[rep], engineCpu,
+                        p.cpuMs());
                 out.flush();
             }
             double[] sorted = ratios.clone();
@@ -184,10 +262,14 @@ final class BenchStreamCommand implements Runnable {
             Arrays.sort(fps);
             double[] cpu = cpuRatios.clone();
             Arrays.sort(cpu);
+            double[] overPlain = plainRatios.clone();
+            Arrays.sort(overPlain);
             out.printf("pipeline / best engine on pre-decoded frames: median %.2f (%.2f-%.2f over %d runs);"
+                    + " pipeline / decoder and engines on plain threads (the actors' cost): median %.2f (%.2f-%.2f);"
                     + " median pipeline / sequential end to end = %.2f; CPU per frame, engine / pipeline (decoding"
                     + " included): median %.2f (%.2f-%.2f)%n", sorted[repeat / 2], sorted[0], sorted[repeat - 1],
-                    repeat, fps[repeat / 2] / sequential, cpu[repeat / 2], cpu[0], cpu[repeat - 1]);
+                    repeat, overPlain[repeat / 2], overPlain[0], overPlain[repeat - 1], fps[repeat / 2] / sequential,
+                    cpu[repeat / 2], cpu[0], cpu[repeat - 1]);
             out.flush();
         } finally {
             system.terminate();

@@ -32,15 +32,19 @@ public final class Plot {
     public record Point(String label, double macsM, double top1) {
     }
 
-    /** A rung's family: the label before its last {@code -} when a budget follows ({@code loss-0.5}), else itself. */
+    /**
+     * A rung's family: its label with the budget, a {@code -}-separated number, as {@code *} ({@code loss-0.5} ->
+     * {@code loss-*}, {@code fast-1-bf16} -> {@code fast-*-bf16}); a label without one is its own family.
+     */
     static String family(String label) {
-        int dash = label.lastIndexOf('-');
-        if (dash > 0) {
+        String[] parts = label.split("-", -1);
+        for (int i = 1; i < parts.length; i++) {
             try {
-                Double.parseDouble(label.substring(dash + 1));
-                return label.substring(0, dash);
+                Double.parseDouble(parts[i]);
+                parts[i] = "*";
+                return String.join("-", parts);
             } catch (NumberFormatException e) {
-                // a name such as sparse-inputs: its own family
+                // not the budget: sparse-inputs, bf16
             }
         }
         return label;
@@ -146,9 +150,7 @@ public final class Plot {
             if (families.size() > 1) {
                 int ly = TOP + 18 + 18 * f;
                 g.drawLine(LEFT + pw - 120, ly - 4, LEFT + pw - 100, ly - 4);
-                boolean rungs = family.getValue().size() > 1 || !family.getKey().equals(ladder.get(
-                        family.getValue().get(0)).label());
-                g.drawString(family.getKey() + (rungs ? "-*" : ""), LEFT + pw - 94, ly);
+                g.drawString(family.getKey(), LEFT + pw - 94, ly);
             }
             f++;
         }

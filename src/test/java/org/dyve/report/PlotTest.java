@@ -48,9 +48,11 @@ class PlotTest {
     }
 
     @Test
-    void aRungsFamilyIsTheNameBeforeItsBudget() {
-        assertEquals("loss", Plot.family("loss-0.5"));
-        assertEquals("fast", Plot.family("fast-2"));
+    void aRungsFamilyIsItsNameWithTheBudgetAsAStar() {
+        assertEquals("loss-*", Plot.family("loss-0.5"));
+        assertEquals("fast-*", Plot.family("fast-2"));
+        assertEquals("fast-*-bf16", Plot.family("fast-0.25-bf16"));
+        assertEquals("bf16", Plot.family("bf16"));
         assertEquals("sparse-inputs", Plot.family("sparse-inputs"), "no budget: a family of its own");
         assertEquals("sparse", Plot.family("sparse"));
     }
