@@ -1,7 +1,7 @@
 package org.dyve.stream;
 
 import java.util.List;
-import org.apache.pekko.actor.typed.ActorRef;
+import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
@@ -23,9 +23,12 @@ public final class EffortController {
 
     /**
      * Asks for a decision on frame {@code seq}, which left its live buffer with {@code backlog} frames still
-     * waiting (0 for sources that wait); {@code thumbnail} may be null when temporal reuse is off.
+     * waiting (0 for sources that wait); {@code thumbnail} may be null when temporal reuse is off. The controller
+     * completes {@code answer} (exceptionally when its policy fails): a future rather than a reply to an ask, so a
+     * frame costs no temporary actor and no timeout timer.
      */
-    public record Decide(long seq, float[] thumbnail, int backlog, ActorRef<Decided> replyTo) implements Command {
+    public record Decide(long seq, float[] thumbnail, int backlog, CompletableFuture<Decided> answer)
+            implements Command {
     }
 
     /**
@@ -59,9 +62,13 @@ public final class EffortController {
     static Behavior<Command> create(EffortPolicy policy) {
         return Behaviors.receive(Command.class)
                 .onMessage(Decide.class, d -> {
-                    EffortPolicy.Decision dec = policy.decide(d.thumbnail(), d.backlog());
-                    d.replyTo().tell(new Decided(d.seq(), dec.action() == EffortPolicy.Action.REUSE, dec.effort(),
-                            dec.reason()));
+                    try {
+                        EffortPolicy.Decision dec = policy.decide(d.thumbnail(), d.backlog());
+                        d.answer().complete(new Decided(d.seq(), dec.action() == EffortPolicy.Action.REUSE,
+                                dec.effort(), dec.reason()));
+                    } catch (RuntimeException e) {
+                        d.answer().completeExceptionally(e);
+                    }
                     return Behaviors.same();
                 })
                 .onMessage(Completed.class, c -> {

@@ -300,51 +300,51 @@ class StreamTest {
     void controllerReusesSimilarFramesAndMovesAlongTheLadder() {
         EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 5.0, 2, 10.0, false, 2, 0);
         ActorRef<EffortController.Command> c = KIT.spawn(EffortController.create(policy));
-        TestProbe<EffortController.Decided> probe = KIT.createTestProbe(EffortController.Decided.class);
         float[] a = new float[256];
         float[] a1 = new float[256];
         float[] b = new float[256];
         java.util.Arrays.fill(a, 100f);
         java.util.Arrays.fill(a1, 101f);
         java.util.Arrays.fill(b, 150f);
-        c.tell(new EffortController.Decide(0, a, 0, probe.getRef()));
-        assertEquals(false, probe.receiveMessage().reuse(), "the first frame is computed");
-        c.tell(new EffortController.Decide(1, a1, 0, probe.getRef()));
-        assertEquals(true, probe.receiveMessage().reuse(), "difference 1 < 5: reuse");
-        c.tell(new EffortController.Decide(2, a, 0, probe.getRef()));
-        assertEquals(true, probe.receiveMessage().reuse());
-        c.tell(new EffortController.Decide(3, a, 0, probe.getRef()));
-        assertEquals(false, probe.receiveMessage().reuse(), "at most 2 reuses in a row");
-        c.tell(new EffortController.Decide(4, b, 0, probe.getRef()));
-        EffortController.Decided d4 = probe.receiveMessage();
+        assertEquals(false, decide(c, 0, a, 0).reuse(), "the first frame is computed");
+        assertEquals(true, decide(c, 1, a1, 0).reuse(), "difference 1 < 5: reuse");
+        assertEquals(true, decide(c, 2, a, 0).reuse());
+        assertEquals(false, decide(c, 3, a, 0).reuse(), "at most 2 reuses in a row");
+        EffortController.Decided d4 = decide(c, 4, b, 0);
         assertEquals(false, d4.reuse(), "difference 50: compute");
         assertEquals("exact", d4.effort());
         // service time 20 ms over a 10 ms budget for a whole window: one step cheaper
-        EffortController.Decided d6 = windowThenDecide(c, probe, 4, "exact", 20, 30, a);
+        EffortController.Decided d6 = windowThenDecide(c, 4, "exact", 20, 30, a);
         assertEquals("fast", d6.effort());
         assertEquals("service 20.00 ms > 10.00 ms: exact -> fast", d6.reason(), "the frame after a move says why");
         // drops in a window push further even when the time is within budget
         c.tell(new EffortController.Dropped(3));
-        EffortController.Decided d8 = windowThenDecide(c, probe, 6, "fast", 5, 8, b);
+        EffortController.Decided d8 = windowThenDecide(c, 6, "fast", 5, 8, b);
         assertEquals("fastest", d8.effort());
         assertEquals("3 dropped: fast -> fastest", d8.reason());
         // comfortably within budget, no drops: one step back towards exact
-        EffortController.Decided d10 = windowThenDecide(c, probe, 8, "fastest", 1, 2, a);
+        EffortController.Decided d10 = windowThenDecide(c, 8, "fastest", 1, 2, a);
         assertEquals("fast", d10.effort());
         assertEquals("service 1.00 ms < 0.7 x 10.00 ms: fastest -> fast", d10.reason());
+    }
+
+    /** The controller's decision on frame {@code seq} (its answer completes the future the message carries). */
+    private static EffortController.Decided decide(ActorRef<EffortController.Command> c, long seq, float[] thumb,
+            int backlog) {
+        CompletableFuture<EffortController.Decided> answer = new CompletableFuture<>();
+        c.tell(new EffortController.Decide(seq, thumb, backlog, answer));
+        return answer.orTimeout(10, TimeUnit.SECONDS).join();
     }
 
     /**
      * Completes frames {@code seq} and {@code seq + 1} (a window of two) at {@code rung} with the given service
      * time and latency, then asks for the decision on frame {@code seq + 2} (thumbnail {@code thumb}).
      */
-    private static EffortController.Decided windowThenDecide(ActorRef<EffortController.Command> c,
-            TestProbe<EffortController.Decided> probe, long seq, String rung, double serviceMs, double latencyMs,
-            float[] thumb) {
+    private static EffortController.Decided windowThenDecide(ActorRef<EffortController.Command> c, long seq,
+            String rung, double serviceMs, double latencyMs, float[] thumb) {
         c.tell(new EffortController.Completed(seq, rung, serviceMs, latencyMs));
         c.tell(new EffortController.Completed(seq + 1, rung, serviceMs, latencyMs));
-        c.tell(new EffortController.Decide(seq + 2, thumb, 0, probe.getRef()));
-        return probe.receiveMessage();
+        return decide(c, seq + 2, thumb, 0);
     }
 
     @Test
@@ -352,13 +352,11 @@ class StreamTest {
         // no target, window 4, a backlog of 2 waiting frames is pressure
         EffortPolicy policy = new EffortPolicy(List.of("exact", "fast", "fastest"), 0, 0, 0, false, 4, 2);
         ActorRef<EffortController.Command> c = KIT.spawn(EffortController.create(policy));
-        TestProbe<EffortController.Decided> probe = KIT.createTestProbe(EffortController.Decided.class);
         float[] t = new float[256];
         int[] backlogs = {0, 1, 2, 3, 3, 3};
         String[] efforts = {"exact", "exact", "fast", "fast", "fast", "fastest"};
         for (int i = 0; i < backlogs.length; i++) {
-            c.tell(new EffortController.Decide(i, t, backlogs[i], probe.getRef()));
-            EffortController.Decided d = probe.receiveMessage();
+            EffortController.Decided d = decide(c, i, t, backlogs[i]);
             assertEquals(efforts[i], d.effort(), "frame " + i + " with backlog " + backlogs[i]);
             assertEquals(i == 2 ? "backlog 2: exact -> fast" : i == 5 ? "backlog 3: fast -> fastest" : "", d.reason(),
                     "frame " + i + ": a move says why; one move per half window");
@@ -367,12 +365,10 @@ class StreamTest {
         long seq = backlogs.length;
         for (int w = 0; w < 3; w++) {
             for (int i = 0; i < 4; i++, seq++) {
-                c.tell(new EffortController.Decide(seq, t, 0, probe.getRef()));
-                probe.receiveMessage();
+                decide(c, seq, t, 0);
                 c.tell(new EffortController.Completed(seq, "fastest", 5, 5));
             }
-            c.tell(new EffortController.Decide(seq, t, 0, probe.getRef()));
-            assertEquals(w < 2 ? "fastest" : "fast", probe.receiveMessage().effort(), "after window " + w);
+            assertEquals(w < 2 ? "fastest" : "fast", decide(c, seq, t, 0).effort(), "after window " + w);
             seq++;
         }
     }
