@@ -32,9 +32,18 @@ public enum Precision {
      */
     public synchronized boolean isNative() {
         if (available == null) {
-            available = this == F32 || Dnnl.nativeConvolution(type);
+            available = this == F32 || Engine.ONEDNN && supportedByOneDnn();
         }
         return available;
+    }
+
+    /** Whether oneDNN loads here and has native code for this type (as {@link DnnlKernel} guards its kernels). */
+    private boolean supportedByOneDnn() {
+        try {
+            return Dnnl.nativeConvolution(type);
+        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+            return false;
+        }
     }
 
     /** The lower-case name used in profiles and reports ({@code f32}, {@code bf16}). */
