@@ -41,6 +41,10 @@ final class InfoCommand implements Runnable {
                     + " MACs, how many depends on the image: see dyve eval)%n", inputs.name(),
                     inputs.layers().values().stream().filter(ConvEffort::zeroInputs).count());
         }
+        out.println(EffortProfile.bf16() != null
+                ? "this CPU computes bfloat16 natively: --effort bf16 runs the oneDNN segments in bfloat16 (every MAC,"
+                        + " about half the time; not exact), and the stream's ladder has bf16 rungs"
+                : "this CPU has no native bfloat16 (no bf16 rung)");
         out.flush();
     }
 

@@ -67,6 +67,8 @@ class CliTest {
         assertTrue(r.out().contains("pruned: --effort sparse computes it exactly from its nonzero weights (13 layers),"
                 + " 1.930x fewer MACs"), r.out());
         assertFalse(dyve("info").out().contains("pruned"), "the embedded model is dense");
+        assertTrue(r.out().contains(org.dyve.engine.Precision.BF16.isNative() ? "--effort bf16 runs the oneDNN"
+                : "no native bfloat16"), r.out());
     }
 
     @Test
