@@ -108,9 +108,10 @@ final class BenchStreamCommand implements Runnable {
     /**
      * The same frames through the simplest concurrent program without actors: the source decodes on its own thread into
      * a bounded blocking queue, {@code workers} plain threads each take frames from it and preprocess and infer them
-     * at batch 1 with {@code cores / workers} native threads. Frames per second from the first decoded frame.
+     * at batch 1 with {@code cores / workers} native threads, each with its engine from {@code pool}. Frames per second
+     * from the first decoded frame.
      */
-    private double plainThreads(Network net, String in, Preprocessing framePre, FrameSources.Decoding decoding,
+    private double plainThreads(Engine[] pool, String in, Preprocessing framePre, FrameSources.Decoding decoding,
             java.util.concurrent.Executor blocking, ActorSystem<Void> system, int workers, int cores)
             throws InterruptedException {
         Engine.setNativeThreads(Math.max(1, cores / workers));
@@ -122,8 +123,7 @@ final class BenchStreamCommand implements Runnable {
         long[] done = new long[workers];
         for (int w = 0; w < workers; w++) {
             int k = w;
-            Engine e = Engine.of(net, 1);
-            e.run(1);
+            Engine e = pool[w];
             threads[w] = new Thread(() -> {
                 try {
                     for (var next = queue.take(); next.isPresent(); next = queue.take()) {
@@ -139,6 +139,8 @@ final class BenchStreamCommand implements Runnable {
                     Thread.currentThread().interrupt();
                 }
             }, "plain-engine-" + w);
+            // a failing source must not leave them waiting forever in a JVM that cannot exit
+            threads[w].setDaemon(true);
             threads[w].start();
         }
         var frames = FrameSources.open(source, blocking, decoding);
@@ -221,8 +223,13 @@ final class BenchStreamCommand implements Runnable {
             double sequential = done[0] / ((System.nanoTime() - t0) / 1e9);
             out.printf("decode + preprocess + engine, one after another: %.1f frames/s%n", sequential);
             // the concurrent program without actors: one engine thread with all cores, or one per core
-            double one = plainThreads(net, in, framePre, decoding, blocking, system, 1, cores);
-            double each = plainThreads(net, in, framePre, decoding, blocking, system, cores, cores);
+            Engine[] pool = new Engine[cores];
+            for (int w = 0; w < cores; w++) {
+                pool[w] = Engine.of(net, 1);
+                pool[w].run(1);
+            }
+            double one = plainThreads(pool, in, framePre, decoding, blocking, system, 1, cores);
+            double each = plainThreads(pool, in, framePre, decoding, blocking, system, cores, cores);
             int workers = one >= each ? 1 : cores;
             out.printf("decoder thread + plain engine threads (a blocking queue, no actors): %.1f frames/s with one"
                     + " engine thread, %.1f with %d; measured beside each pipeline run with %d%n", one, each, cores,
@@ -241,7 +248,7 @@ final class BenchStreamCommand implements Runnable {
                 // one side
                 Rate[] before = engineRates(engines, in, inputs, cores);
                 Rate p = pipeline(d, net, s, system);
-                plain[rep] = plainThreads(net, in, framePre, decoding, blocking, system, workers, cores);
+                plain[rep] = plainThreads(pool, in, framePre, decoding, blocking, system, workers, cores);
                 plainRatios[rep] = p.fps() / plain[rep];
                 Rate[] after = engineRates(engines, in, inputs, cores);
                 piped[rep] = p.fps();
