@@ -143,12 +143,8 @@ final class BenchStreamCommand implements Runnable {
             threads[w].setDaemon(true);
             threads[w].start();
         }
-        var frames = FrameSources.open(source, blocking, decoding);
-        if (limit > 0) {
-            frames = frames.take(limit);
-        }
         long[] t0 = {0};
-        frames.runWith(Sink.foreach(f -> {
+        frames(blocking, decoding).runWith(Sink.foreach(f -> {
             if (t0[0] == 0) {
                 t0[0] = System.nanoTime();
             }
@@ -160,6 +156,13 @@ final class BenchStreamCommand implements Runnable {
         }
         long n = java.util.Arrays.stream(done).sum();
         return n / ((System.nanoTime() - t0[0]) / 1e9);
+    }
+
+    /** The source's frames (its first {@code --limit} ones), decoded as {@code decoding} says. */
+    private org.apache.pekko.stream.javadsl.Source<org.dyve.stream.Frame, org.apache.pekko.NotUsed> frames(
+            java.util.concurrent.Executor blocking, FrameSources.Decoding decoding) {
+        var frames = FrameSources.open(source, blocking, decoding);
+        return limit > 0 ? frames.take(limit) : frames;
     }
 
     @Override
@@ -189,12 +192,9 @@ final class BenchStreamCommand implements Runnable {
             var decoding = FrameSources.Decoding.of(pre, s.decodeThreads());
             Preprocessing framePre = FrameSources.isFfmpeg(source) ? pre.forInputSizedImages() : pre;
             var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
-            var frames = FrameSources.open(source, blocking, decoding);
-            if (limit > 0) {
-                frames = frames.take(limit);
-            }
             // only the preprocessed inputs are kept (not the decoded frames as well)
-            List<float[]> inputs = frames.filter(f -> f.image() != null).map(f -> framePre.apply(f.image()))
+            List<float[]> inputs = frames(blocking, decoding).filter(f -> f.image() != null)
+                    .map(f -> framePre.apply(f.image()))
                     .runWith(Sink.seq(), system).toCompletableFuture().join();
             int cores = Runtime.getRuntime().availableProcessors();
             Engine.setNativeThreads(cores);
@@ -207,13 +207,9 @@ final class BenchStreamCommand implements Runnable {
                 }
             }
             // the same frames end to end in one thread: decode, preprocess, infer at batch 1
-            var again = FrameSources.open(source, blocking, decoding);
-            if (limit > 0) {
-                again = again.take(limit);
-            }
             long t0 = System.nanoTime();
             long[] done = {0};
-            again.runWith(Sink.foreach(f -> {
+            frames(blocking, decoding).runWith(Sink.foreach(f -> {
                 if (f.image() != null) {
                     engines[0].setInput(in, 0, framePre.apply(f.image()));
                     engines[0].run(1);

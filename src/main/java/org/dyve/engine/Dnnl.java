@@ -53,24 +53,22 @@ final class Dnnl {
 
     /**
      * Whether oneDNN has a convolution for {@code type} using this CPU's own instructions for it: a 3x3 one on 64
-     * channels, channels-last, whose implementation is neither reference code nor built for an ISA without the type's
-     * arithmetic (oneDNN names the ISA, e.g. {@code brg:avx512_core_bf16} or {@code jit:avx512_core_amx}).
+     * channels, channels-last, whose implementation is neither reference code ({@link #isReference}) nor built for an
+     * ISA without the type's arithmetic (oneDNN names the ISA, e.g. {@code brg:avx512_core_bf16} or
+     * {@code jit:avx512_core_amx}).
+     *
+     * @throws RuntimeException when oneDNN has no convolution for the type at all
      */
     static boolean nativeConvolution(memory.data_type type) {
-        try {
-            long[] dims = {1, 64, 14, 14};
-            var d = new org.bytedeco.dnnl.convolution_forward.desc(dnnl.prop_kind.forward_inference,
-                    dnnl.algorithm.convolution_direct, new memory.desc(dims, type, memory.format_tag.nhwc),
-                    new memory.desc(new long[] {64, 64, 3, 3}, type, memory.format_tag.any), new memory.desc(),
-                    new memory.desc(dims, type, memory.format_tag.nhwc), new long[] {1, 1}, new long[] {0, 0},
-                    new long[] {1, 1}, new long[] {1, 1});
-            String impl = new org.bytedeco.dnnl.convolution_forward.primitive_desc(d, ATTR, ENGINE).impl_info_str()
-                    .getString();
-            return !impl.contains("ref") && (type != memory.data_type.bf16 || impl.contains("bf16")
-                    || impl.contains("amx"));
-        } catch (RuntimeException e) {
-            return false;
-        }
+        long[] dims = {1, 64, 14, 14};
+        var d = new org.bytedeco.dnnl.convolution_forward.desc(dnnl.prop_kind.forward_inference,
+                dnnl.algorithm.convolution_direct, new memory.desc(dims, type, memory.format_tag.nhwc),
+                new memory.desc(new long[] {64, 64, 3, 3}, type, memory.format_tag.any), new memory.desc(),
+                new memory.desc(dims, type, memory.format_tag.nhwc), new long[] {1, 1}, new long[] {0, 0},
+                new long[] {1, 1}, new long[] {1, 1});
+        var pd = new org.bytedeco.dnnl.convolution_forward.primitive_desc(d, ATTR, ENGINE);
+        String impl = pd.impl_info_str().getString();
+        return !isReference(pd) && (type != memory.data_type.bf16 || impl.contains("bf16") || impl.contains("amx"));
     }
 
     /** A new memory laid out as {@code to} holding {@code user}'s data (constants: weights, reordered once). */

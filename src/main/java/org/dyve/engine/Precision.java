@@ -37,11 +37,14 @@ public enum Precision {
         return available;
     }
 
-    /** Whether oneDNN loads here and has native code for this type (as {@link DnnlKernel} guards its kernels). */
+    /**
+     * Whether oneDNN loads here and has native code for this type: false when it refuses the probe convolution or
+     * does not load (the failures {@link DnnlKernel#usable} guards its kernels against).
+     */
     private boolean supportedByOneDnn() {
         try {
             return Dnnl.nativeConvolution(type);
-        } catch (UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
+        } catch (RuntimeException | UnsatisfiedLinkError | ExceptionInInitializerError | NoClassDefFoundError e) {
             return false;
         }
     }

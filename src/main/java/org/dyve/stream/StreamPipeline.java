@@ -328,8 +328,8 @@ public final class StreamPipeline {
         float[] thumb = reuse ? EffortPolicy.thumbnail(f.image()) : null;
         CompletableFuture<EffortController.Decided> answer = new CompletableFuture<>();
         controller.tell(new EffortController.Decide(f.seq(), thumb, f.backlog(), answer));
-        return answer.thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(), System.nanoTime(), 0,
-                        0, 0, null));
+        return answer.thenApply(dec -> new LayerStage.Work(f, dec, dec.reuse() ? null : w.tensors(),
+                System.nanoTime(), 0, 0, 0, null));
     }
 
     /** Turns finished work into results; remembers the last computed answer for reused frames. */

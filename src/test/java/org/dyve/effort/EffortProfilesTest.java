@@ -98,10 +98,16 @@ class EffortProfilesTest {
         Files.writeString(syntax, "effort { ladder = [exact, \n");
         Path shape = dir.resolve("shape.effort.conf");
         Files.writeString(shape, "effort { ladder = [exact, fast], profiles { fast { budget = 1 } } }\n");
-        for (Path p : List.of(syntax, shape, dir.resolve("missing.effort.conf"))) {
+        Path precision = dir.resolve("precision.effort.conf");
+        Files.writeString(precision, "effort { ladder = [exact, fast], profiles { fast { budget = 1, reduction = 1,"
+                + " calib-top1-loss = 0, calib-agreement = 100, precision = fp8, layers {} } } }\n");
+        for (Path p : List.of(syntax, shape, precision, dir.resolve("missing.effort.conf"))) {
             ModelFormatException e = assertThrows(ModelFormatException.class, () -> EffortProfiles.load("m", p));
             assertTrue(e.getMessage().startsWith(p.toString() + ": "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            if (p == precision) {
+                assertTrue(e.getMessage().contains("precision 'fp8' (expected f32 or bf16)"), e.getMessage());
+            }
         }
         DyveException unknown = assertThrows(DyveException.class, () -> EffortProfiles.load("m", null).get("loss-9"));
         assertTrue(unknown.getMessage().startsWith("unknown effort profile 'loss-9' (expected one of [exact]"),

@@ -42,7 +42,8 @@ class SparseConvKernelTest {
             Work work = e.work().get(0);
             long positions = (long) net.shape("y").plane();
             assertEquals(2 * net.macs(0), work.denseMacs());
-            assertEquals(2 * Nets.nonzero(c) * positions, work.macs(), "nonzero weights x output positions, two samples");
+            assertEquals(2 * Nets.nonzero(c) * positions, work.macs(),
+                    "nonzero weights x output positions, two samples");
             assertEquals(work.denseMacs() - work.macs(), work.zeroSkipped());
             assertEquals(0, work.overheadOps());
             assertTrue(work.reduction() > 2.5, "about 70% of the weights are zero: " + work.reduction());
