@@ -41,8 +41,9 @@ final class DemoCommand implements Runnable {
         Network net = d.load();
         StreamSettings s = StreamSettings.from(ConfigFactory.load());
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %s stage(s)%n", d.id(), net.totalMacs(), data,
-                s.stages() > 0 ? s.stages() : Runtime.getRuntime().availableProcessors());
+        out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %s stage(s) x %d actor(s)%n", d.id(),
+                net.totalMacs(), data, s.stages() > 0 ? s.stages() : Runtime.getRuntime().availableProcessors(),
+                Math.max(1, s.replicas()));
         out.flush();
         StreamCommand.stream(d, net, "idx:" + data, s, EffortProfiles.load(d.id(), null).ladder(), limit, sink,
                 quiet, out);

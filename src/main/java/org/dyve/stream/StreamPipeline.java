@@ -200,7 +200,7 @@ public final class StreamPipeline {
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
         int replicas = Math.max(1, s.replicas());
-        int stagesWanted = s.stages() > 0 ? s.stages() : Math.max(1, cores / replicas);
+        int stagesWanted = s.stages() > 0 ? s.stages() : cores;
         // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
         // (process-wide settings), and measure the balanced split under that setting.
         int stageCount = s.split().isEmpty() ? stagesWanted : s.split().size() + 1;

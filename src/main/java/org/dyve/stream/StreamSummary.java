@@ -11,7 +11,8 @@ import java.util.Map;
  */
 public final class StreamSummary {
     private final long denseMacs;
-    private final long start = System.nanoTime();
+    /** When the first frame arrived from the source (until then, when the summary was made). */
+    private long start = System.nanoTime();
     private final long rssStartKb = rssKb();
     private final Map<FrameResult.Status, Long> counts = new LinkedHashMap<>();
     private final LatencyHistogram latencies = new LatencyHistogram();
@@ -20,6 +21,7 @@ public final class StreamSummary {
     private long labelled;
     private long correct;
     private long end;
+    private boolean started;
 
     StreamSummary(long denseMacs, List<StageStats> stages) {
         this.denseMacs = denseMacs;
@@ -30,6 +32,12 @@ public final class StreamSummary {
     }
 
     void add(FrameResult r) {
+        long now = System.nanoTime();
+        if (!started && r.latencyMs() > 0) {
+            // the clock starts at the first frame's arrival, not while the source opens (FFmpeg opening a file)
+            start = Math.max(start, now - (long) (r.latencyMs() * 1e6));
+        }
+        started = true;
         counts.merge(r.status(), 1L, Long::sum);
         macs += r.macs();
         if (r.status() != FrameResult.Status.DROPPED && r.status() != FrameResult.Status.ERROR) {
@@ -41,7 +49,7 @@ public final class StreamSummary {
                 }
             }
         }
-        end = System.nanoTime();
+        end = now;
     }
 
     public long count(FrameResult.Status s) {
@@ -57,7 +65,10 @@ public final class StreamSummary {
         return n;
     }
 
-    /** Frames with a result (computed, reused, early exit) per second of wall time. */
+    /**
+     * Frames with a result (computed, reused, early exit) per second of wall time, from the first frame's arrival
+     * to the last result.
+     */
     public double throughput() {
         long done = count(FrameResult.Status.COMPUTED) + count(FrameResult.Status.REUSED)
                 + count(FrameResult.Status.EARLY_EXIT);

@@ -220,7 +220,9 @@ class StreamTest {
         StreamSettings replicated = StreamSettings.from(ConfigFactory.parseString(
                 "dyve.stream { stages = 2, replicas = 2 }").withFallback(ConfigFactory.load()));
         assertEquals(2, replicated.replicas());
-        List<FrameResult> one = StreamPipeline.build(KIT.system(), d, net, "images:" + images, settings(),
+        StreamSettings single = StreamSettings.from(ConfigFactory.parseString(
+                "dyve.stream { stages = 2, replicas = 1 }").withFallback(ConfigFactory.load()));
+        List<FrameResult> one = StreamPipeline.build(KIT.system(), d, net, "images:" + images, single,
                 List.of(EffortProfile.EXACT), 0).source().runWith(Sink.seq(), KIT.system()).toCompletableFuture()
                 .join();
         StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "images:" + images, replicated,
