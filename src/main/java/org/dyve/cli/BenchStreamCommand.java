@@ -230,6 +230,8 @@ final class BenchStreamCommand implements Runnable {
             out.printf("decoder thread + plain engine threads (a blocking queue, no actors): %.1f frames/s with one"
                     + " engine thread, %.1f with %d; measured beside each pipeline run with %d%n", one, each, cores,
                     workers);
+            out.printf("pipeline: %d layer stage(s) x %d actor(s) (dyve.stream.stages, split, replicas)%n",
+                    s.stageCount(cores), s.actorsPerStage());
             // one pipeline run first, not counted, so that the actors' and the stream's code is compiled as the
             // engine's already is
             pipeline(d, net, s, system);

@@ -41,9 +41,8 @@ final class DemoCommand implements Runnable {
         Network net = d.load();
         StreamSettings s = StreamSettings.from(ConfigFactory.load());
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %s stage(s) x %d actor(s)%n", d.id(),
-                net.totalMacs(), data, s.stages() > 0 ? s.stages() : Runtime.getRuntime().availableProcessors(),
-                Math.max(1, s.replicas()));
+        out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %d stage(s) x %d actor(s)%n", d.id(),
+                net.totalMacs(), data, s.stageCount(Runtime.getRuntime().availableProcessors()), s.actorsPerStage());
         out.flush();
         StreamCommand.stream(d, net, "idx:" + data, s, EffortProfiles.load(d.id(), null).ladder(), limit, sink,
                 quiet, out);

@@ -2,7 +2,7 @@ package org.dyve.stream;
 
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Per-stage totals of queue wait and compute time (written by the stage's actor, read by the summary). */
+/** Per-stage totals of queue wait and compute time (written by the stage's actors, read by the summary). */
 public final class StageStats {
     private final String name;
     private final AtomicLong frames = new AtomicLong();

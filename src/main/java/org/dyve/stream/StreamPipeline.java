@@ -199,14 +199,13 @@ public final class StreamPipeline {
         ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
                 "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
         int cores = Runtime.getRuntime().availableProcessors();
-        int replicas = Math.max(1, s.replicas());
-        int stagesWanted = s.stages() > 0 ? s.stages() : cores;
+        int replicas = s.actorsPerStage();
+        int stageCount = s.stageCount(cores);
         // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
         // (process-wide settings), and measure the balanced split under that setting.
-        int stageCount = s.split().isEmpty() ? stagesWanted : s.split().size() + 1;
         int nativeThreads = Math.max(1, cores / (stageCount * replicas));
         Engine.setNativeThreads(nativeThreads);
-        List<int[]> ranges = split(net, stagesWanted, s.split());
+        List<int[]> ranges = split(net, stageCount, s.split());
         List<StageStats> stats = new ArrayList<>();
         List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();
         for (int[] r : ranges) {

@@ -23,6 +23,7 @@ import java.util.List;
  *     once, before the buffer overflows (0: only drops and targets move it)
  * @param progress interval of the live progress line
  * @param decodeThreads FFmpeg's decoding threads per source (0: FFmpeg's choice)
+ * @param replicas actors per layer stage, each with its own engines, taking the stage's batches in turn
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
         int liveBuffer, Overflow overflow, double reuseThreshold, int maxReuse, double targetFps, double latencyMs,
@@ -38,6 +39,19 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
                 c.getInt("controller.pressure-backlog"), c.getDuration("progress"), c.getInt("decode-threads"),
                 c.getInt("replicas"));
+    }
+
+    /**
+     * The number of layer stages on {@code cores} cores: one more than the split points, else {@code stages}, else
+     * one per core.
+     */
+    public int stageCount(int cores) {
+        return !split.isEmpty() ? split.size() + 1 : stages > 0 ? stages : cores;
+    }
+
+    /** Actors per layer stage (at least one). */
+    public int actorsPerStage() {
+        return Math.max(1, replicas);
     }
 
     /** A copy with another rate / latency target (0 keeps none). */

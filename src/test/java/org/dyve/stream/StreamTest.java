@@ -208,6 +208,19 @@ class StreamTest {
         assertEquals(0, r.summary().count(FrameResult.Status.DROPPED));
     }
 
+    @Test
+    void theStageCountComesFromTheSplitPointsThenStagesThenTheCores() {
+        StreamSettings split = StreamSettings.from(ConfigFactory.parseString(
+                "dyve.stream { stages = 5, split = [a, b], replicas = 0 }").withFallback(ConfigFactory.load()));
+        assertEquals(3, split.stageCount(8));
+        assertEquals(1, split.actorsPerStage());
+        StreamSettings three = StreamSettings.from(ConfigFactory.parseString(
+                "dyve.stream.stages = 3").withFallback(ConfigFactory.load()));
+        assertEquals(3, three.stageCount(8));
+        assertEquals(8, settings().stageCount(8), "stages = 0: one per core");
+        assertEquals(2, settings().actorsPerStage(), "two actors per stage by default");
+    }
+
     /**
      * Two stages of two replicas each: frames go to the replicas in turn, two at a time per stage, and still leave in
      * order with the answers one actor per stage gives.
