@@ -127,10 +127,7 @@ final class BenchStreamCommand implements Runnable {
             threads[w] = new Thread(() -> {
                 try {
                     for (var next = queue.take(); next.isPresent(); next = queue.take()) {
-                        org.dyve.stream.Frame f = next.get();
-                        if (f.image() != null) {
-                            e.setInput(in, 0, framePre.apply(f.image()));
-                            e.run(1);
+                        if (infer(e, in, framePre, next.get())) {
                             done[k]++;
                         }
                     }
@@ -156,6 +153,16 @@ final class BenchStreamCommand implements Runnable {
         }
         long n = java.util.Arrays.stream(done).sum();
         return n / ((System.nanoTime() - t0[0]) / 1e9);
+    }
+
+    /** Preprocesses {@code f} and infers it at batch 1 on {@code e}; false for a frame without an image. */
+    private static boolean infer(Engine e, String in, Preprocessing pre, org.dyve.stream.Frame f) {
+        if (f.image() == null) {
+            return false;
+        }
+        e.setInput(in, 0, pre.apply(f.image()));
+        e.run(1);
+        return true;
     }
 
     /** The source's frames (its first {@code --limit} ones), decoded as {@code decoding} says. */
@@ -210,9 +217,7 @@ final class BenchStreamCommand implements Runnable {
             long t0 = System.nanoTime();
             long[] done = {0};
             frames(blocking, decoding).runWith(Sink.foreach(f -> {
-                if (f.image() != null) {
-                    engines[0].setInput(in, 0, framePre.apply(f.image()));
-                    engines[0].run(1);
+                if (infer(engines[0], in, framePre, f)) {
                     done[0]++;
                 }
             }), system).toCompletableFuture().join();
