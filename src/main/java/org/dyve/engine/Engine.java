@@ -374,9 +374,9 @@ public final class Engine {
     /**
      * Whether convolutions and pooling may run as oneDNN primitives (else libnd4j's ops and DyVE's own kernels, as
      * where oneDNN has only reference code): {@code -Ddyve.engine.onednn=false} compares the two or works around
-     * a CPU oneDNN mishandles.
+     * a CPU oneDNN mishandles; false as well where oneDNN's native library does not load ({@link OneDnn}).
      */
-    static final boolean ONEDNN = !"false".equals(System.getProperty("dyve.engine.onednn"));
+    static final boolean ONEDNN = OneDnn.usable();
 
     private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
 
