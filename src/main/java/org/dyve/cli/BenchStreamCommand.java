@@ -165,10 +165,14 @@ final class BenchStreamCommand implements Runnable {
         return true;
     }
 
+    /** The stream settings, read when the measurement starts. */
+    private StreamSettings settings;
+
     /** The source's frames (its first {@code --limit} ones), decoded as {@code decoding} says. */
     private org.apache.pekko.stream.javadsl.Source<org.dyve.stream.Frame, org.apache.pekko.NotUsed> frames(
             java.util.concurrent.Executor blocking, FrameSources.Decoding decoding) {
-        var frames = FrameSources.open(source, blocking, decoding);
+        var frames = FrameSources.open(org.dyve.stream.SourceSpec.parse(source), blocking, decoding, settings,
+                new org.dyve.stream.SourceHealth());
         return limit > 0 ? frames.take(limit) : frames;
     }
 
@@ -194,10 +198,11 @@ final class BenchStreamCommand implements Runnable {
                 StreamPipeline.systemConfig(source));
         try {
             StreamSettings s = StreamSettings.from(ConfigFactory.load());
+            settings = s;
             // decoded and preprocessed exactly as the pipeline does it (FFmpeg sources: resized and cropped by
             // FFmpeg), so all three measurements see the same frames
             var decoding = FrameSources.Decoding.of(pre, s.decodeThreads());
-            Preprocessing framePre = FrameSources.isFfmpeg(source) ? pre.forInputSizedImages() : pre;
+            Preprocessing framePre = org.dyve.stream.SourceSpec.parse(source).isFfmpeg() ? pre.forInputSizedImages() : pre;
             var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
             // only the preprocessed inputs are kept (not the decoded frames as well)
             List<float[]> inputs = frames(blocking, decoding).filter(f -> f.image() != null)

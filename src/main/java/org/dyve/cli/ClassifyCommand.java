@@ -17,8 +17,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dyve classify}: top-5 classes of image files. */
 @Command(name = "classify", mixinStandardHelpOptions = true,
-        description = "Classify image files and print the top-5 classes with their probabilities.")
-final class ClassifyCommand implements Runnable {
+        description = "Classify image files and print the top-5 classes with their probabilities. A file that cannot"
+                + " be read (missing, truncated, damaged) gets a one-line error and the others go on; exit 1 then.")
+final class ClassifyCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin
     ModelOptions model;
 
@@ -28,15 +29,26 @@ final class ClassifyCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** Classifies every file; one that cannot be read gets its one-line error and the others go on (exit 1). */
     @Override
-    public void run() {
+    public Integer call() {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         Engine engine = Engine.of(net, 1);
         PrintWriter out = spec.commandLine().getOut();
+        int failed = 0;
         for (Path f : files) {
-            engine.setInput(net.input().name(), 0, pre.apply(Images.read(f)));
+            float[] input;
+            try {
+                input = pre.apply(Images.read(f));
+            } catch (org.dyve.DyveException e) {
+                out.flush();
+                spec.commandLine().getErr().println("dyve: " + e.getMessage());
+                failed++;
+                continue;
+            }
+            engine.setInput(net.input().name(), 0, input);
             engine.run(1);
             float[] scores = engine.output(net.output(), 0);
             float[] p = net.outputIsSoftmax() ? scores : TopK.softmax(scores);
@@ -46,5 +58,6 @@ final class ClassifyCommand implements Runnable {
             }
         }
         out.flush();
+        return failed == 0 ? 0 : 1;
     }
 }

@@ -28,6 +28,10 @@ public final class Main {
         CommandLine cl = new CommandLine(new Main());
         cl.setOut(out);
         cl.setErr(err);
+        cl.setExecutionStrategy(parsed -> {
+            checkNumbers(parsed);
+            return new CommandLine.RunLast().execute(parsed);
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             boolean debug = parsed.hasMatchedOption("--debug");
             Throwable t = ex;
@@ -44,6 +48,50 @@ public final class Main {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The ranges of the numeric options the commands share, checked once here for every command: a negative limit, a
+     * zero batch or an absurd one is a usage error naming the option, not a silent default or an allocation failure.
+     */
+    private static final java.util.Map<String, double[]> RANGES = java.util.Map.ofEntries(
+            java.util.Map.entry("--limit", new double[] {0, Long.MAX_VALUE}),
+            java.util.Map.entry("--batch", new double[] {1, 1024}),
+            java.util.Map.entry("--reps", new double[] {1, 1_000_000}),
+            java.util.Map.entry("--repeat", new double[] {1, 1000}),
+            java.util.Map.entry("--warmup", new double[] {0, 1_000_000}),
+            java.util.Map.entry("--threads", new double[] {1, 1024}),
+            java.util.Map.entry("--epochs", new double[] {1, 10_000}),
+            java.util.Map.entry("--timing-images", new double[] {1, 1_000_000}),
+            java.util.Map.entry("--max-probes", new double[] {0, 1000}),
+            java.util.Map.entry("--target-fps", new double[] {0, 100_000}),
+            java.util.Map.entry("--latency-ms", new double[] {0, 3_600_000}),
+            java.util.Map.entry("--reuse", new double[] {0, 255}),
+            java.util.Map.entry("--resize", new double[] {1, 16384}),
+            java.util.Map.entry("--max-loss", new double[] {0, 100}),
+            java.util.Map.entry("--lr", new double[] {0, 10}));
+
+    private static void checkNumbers(CommandLine.ParseResult parsed) {
+        for (CommandLine.ParseResult p = parsed; p != null; p = p.subcommand()) {
+            for (CommandLine.Model.OptionSpec o : p.matchedOptions()) {
+                double[] range = RANGES.get(o.longestName());
+                Object v = o.getValue();
+                if (range == null || !(v instanceof Number n)) {
+                    continue;
+                }
+                double x = n.doubleValue();
+                if (!(x >= range[0] && x <= range[1])) {
+                    String lo = fmt(range[0]);
+                    String hi = range[1] >= Long.MAX_VALUE ? null : fmt(range[1]);
+                    throw new CommandLine.ParameterException(p.commandSpec().commandLine(), o.longestName() + " "
+                            + fmt(x) + " is out of range (" + (hi == null ? "at least " + lo : lo + " to " + hi) + ")");
+                }
+            }
+        }
+    }
+
+    private static String fmt(double x) {
+        return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
     }
 
     /** Version from the jar manifest. */

@@ -11,27 +11,39 @@ final class Progress {
     private final boolean enabled;
     private final boolean terminal;
     private static final long LOG_INTERVAL_NANOS = 30_000_000_000L;
-    private final long start = System.nanoTime();
+    /** When the first item was done: rates count from there, not from start-up (model loading, compiling). */
+    private long start = -1;
     private long last;
+    /** Whether a progress line is on the terminal now (to be cleared before other output). */
+    private boolean shown;
 
     Progress(boolean quiet) {
         this.terminal = System.console() != null;
         this.enabled = !quiet;
-        this.last = start;
     }
 
     void update(String what, int done, int total) {
+        update(what, done, total, "");
+    }
+
+    /** Like {@link #update(String, int, int)}, with {@code extra} (such as drops and the effort rung) after the rate. */
+    void update(String what, long done, long total, String extra) {
         if (!enabled) {
             return;
         }
         long now = System.nanoTime();
+        if (start < 0) {
+            start = now;
+            last = now;
+            return;
+        }
         if (!terminal) {
             if (now - last >= LOG_INTERVAL_NANOS) {
                 last = now;
                 double rate = done / Math.max((now - start) / 1e9, 1e-9);
-                err.println(total <= 0 ? String.format("%s %d frames, %.1f/s", what, done, rate)
+                err.println((total <= 0 ? String.format("%s %d frames, %.1f/s", what, done, rate)
                         : String.format("%s %d/%d (%.0f%%), eta %.0fs", what, done, total, 100.0 * done / total,
-                        (total - done) / Math.max(rate, 1e-9)));
+                        (total - done) / Math.max(rate, 1e-9))) + extra);
             }
             return;
         }
@@ -41,16 +53,24 @@ final class Progress {
         last = now;
         double s = (now - start) / 1e9;
         double rate = done / Math.max(s, 1e-9);
-        if (total <= 0) {
-            err.printf("\r%s %d frames, %.1f/s   ", what, done, rate);
-            err.flush();
-            return;
-        }
-        err.printf("\r%s %d/%d (%.0f%%) %.1f/s, eta %.0fs   ", what, done, total, 100.0 * done / total, rate,
-                (total - done) / Math.max(rate, 1e-9));
-        if (done >= total) {
-            err.print("\r" + " ".repeat(72) + "\r");
+        String line = total <= 0 ? String.format("%s %d frames, %.1f/s%s", what, done, rate, extra)
+                : String.format("%s %d/%d (%.0f%%) %.1f/s, eta %.0fs%s", what, done, total, 100.0 * done / total, rate,
+                (total - done) / Math.max(rate, 1e-9), extra);
+        // \r, the line, and erase to the end of the line: a shorter line leaves nothing of the last one behind
+        err.print("\r" + line + "\033[K");
+        shown = true;
+        if (done >= total && total > 0) {
+            clear();
         }
         err.flush();
+    }
+
+    /** Erases the progress line, so what is printed next starts on a clean line. */
+    void clear() {
+        if (shown) {
+            err.print("\r\033[K");
+            err.flush();
+            shown = false;
+        }
     }
 }

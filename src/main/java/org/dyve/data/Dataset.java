@@ -19,6 +19,11 @@ public interface Dataset {
     /** A short description such as {@code cifar10:test_batch.bin}. */
     String describe();
 
+    /** Sample {@code i}'s id without decoding it (its file name in an image folder, else its index). */
+    default String id(int i) {
+        return Integer.toString(i);
+    }
+
     /** The first {@code n} samples (all when there are fewer). */
     default Dataset first(int n) {
         Dataset all = this;

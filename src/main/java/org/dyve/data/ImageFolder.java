@@ -81,8 +81,12 @@ final class ImageFolder implements Dataset {
 
     @Override
     public Sample get(int i) {
-        Path f = files.get(i);
-        return new Sample(f.getFileName().toString(), labels[i], Images.read(f));
+        return new Sample(id(i), labels[i], Images.read(files.get(i)));
+    }
+
+    @Override
+    public String id(int i) {
+        return files.get(i).getFileName().toString();
     }
 
     @Override

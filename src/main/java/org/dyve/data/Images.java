@@ -5,10 +5,14 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.dyve.DataException;
 
 /** Image file decoding (JPEG, PNG, BMP, GIF through {@code javax.imageio}). */
 public final class Images {
+    /** The most pixels an image may have: larger ones (decompression bombs among them) are refused before decoding. */
+    public static final long MAX_PIXELS = 64L << 20;
     private Images() {
     }
 
@@ -22,10 +26,40 @@ public final class Images {
             throw new DataException(file + ": image file not found");
         }
         BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            var readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new DataException(file + ": unreadable image (not a supported image format)");
+            }
+            ImageReader reader = readers.next();
+            // a damaged or truncated file is decoded with grey where data is missing, and only a warning says so
+            // ("Premature end of JPEG file"): taken as an error, not as an image
+            String[] warning = {null};
+            reader.addIIOReadWarningListener((r, w) -> {
+                if (warning[0] == null) {
+                    warning[0] = w;
+                }
+            });
+            try {
+                reader.setInput(in, true, true);
+                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+                if (pixels > MAX_PIXELS) {
+                    throw new DataException(file + ": image of " + reader.getWidth(0) + " x " + reader.getHeight(0)
+                            + " pixels is larger than the " + MAX_PIXELS + " accepted");
+                }
+                img = reader.read(0);
+            } finally {
+                reader.dispose();
+            }
+            if (warning[0] != null) {
+                throw new DataException(file + ": damaged image (" + warning[0] + ")");
+            }
         } catch (IOException | RuntimeException e) {
-            throw new DataException(file + ": unreadable image (" + e.getMessage() + ")");
+            if (e instanceof DataException de) {
+                throw de;
+            }
+            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            throw new DataException(file + ": unreadable image (" + m + ")");
         }
         if (img == null) {
             throw new DataException(file + ": unreadable image (not a supported image format)");

@@ -178,6 +178,11 @@ public final class ModelCatalog {
                         break;
                     }
                 }
+                if (labels.isEmpty()) {
+                    org.slf4j.LoggerFactory.getLogger(ModelCatalog.class).warn("{}: no labels file ({} in {}): classes"
+                            + " are shown as numbers", source, String.join(" or ", c.getStringList("labels-file")),
+                            root);
+                }
             }
             if (onnx == null && format.equals("onnx")) {
                 throw new ModelFormatException(source + ": invalid descriptor (files.onnx is required for an ONNX"

@@ -4,33 +4,26 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
-import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.javadsl.Source;
-import org.bytedeco.ffmpeg.global.avutil;
-import org.bytedeco.javacv.FFmpegFrameFilter;
-import org.bytedeco.javacv.FFmpegFrameGrabber;
-import org.bytedeco.javacv.FrameFilter;
-import org.bytedeco.javacv.FrameGrabber;
 import org.dyve.DyveException;
 import org.dyve.data.Dataset;
 import org.dyve.data.Image;
 import org.dyve.data.Preprocessing;
 
 /**
- * Frame sources by specification: {@code video:FILE}, {@code camera:DEVICE} (V4L2), {@code rtsp://...} /
- * {@code http(s)://...} (anything FFmpeg opens), {@code images:DIR}, {@code cifar10:FILE}, {@code idx:DIR} and
- * {@code synthetic:WxH@FPS[:COUNT]}. File and data-set sources are fully backpressured; live ones (camera,
- * network, synthetic) never wait and are paired with a {@link LiveBuffer} by the pipeline.
+ * Frame sources by specification ({@link SourceSpec}): {@code video:FILE}, {@code camera:DEVICE} (V4L2),
+ * {@code lavfi:GRAPH} (an FFmpeg filter graph: test patterns), {@code rtsp://...} / {@code http(s)://...} (anything
+ * FFmpeg opens), {@code images:DIR}, {@code cifar10:FILE}, {@code idx:DIR} and {@code synthetic:WxH@FPS[:COUNT]}.
+ * File and data-set sources are fully backpressured; live ones (camera, lavfi, live network streams, synthetic,
+ * files read with {@code realtime=1}) never wait and are paired with a {@link LiveBuffer} by the pipeline.
  */
 public final class FrameSources {
     private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
-    private static final int MAX_CONSECUTIVE_ERRORS = 50;
     /** Frames a synthetic source produces at once at the least, after a late tick (see {@link #burst}). */
     private static final int MAX_BURST = 8;
     /**
@@ -39,8 +32,6 @@ public final class FrameSources {
      * frames in bursts: it passes on all the frames of this long without calling them lost at the source.
      */
     private static final double BURST_SECONDS = 0.01;
-    /** The dispatcher FFmpeg sources run on (see reference.conf). */
-    private static final String DISPATCHER = "dyve.stream.source-dispatcher";
 
     private FrameSources() {
     }
@@ -80,50 +71,33 @@ public final class FrameSources {
         }
     }
 
-    /** Whether {@code spec} is read by FFmpeg (and so decoded as a {@link Decoding} says). */
-    public static boolean isFfmpeg(String spec) {
-        return spec.startsWith("video:") || spec.startsWith("camera:") || spec.contains("://");
-    }
-
-    /** Whether {@code spec} names a live source. */
-    public static boolean isLive(String spec) {
-        return spec.startsWith("camera:") || spec.startsWith("synthetic:") || spec.contains("://");
-    }
-
     /**
-     * The frames of {@code spec}.
+     * The frames of {@code src}.
      *
      * @param blocking executor for blocking reads (decoding data sets)
+     * @param decoding how FFmpeg sources decode
+     * @param s the stream's settings (how a live source reconnects, FFmpeg's log level)
+     * @param health where the source reports damage and reconnections
      * @throws SourceException when the specification is malformed or names a missing file
      */
-    public static Source<Frame, NotUsed> open(String spec, Executor blocking) {
-        return open(spec, blocking, Decoding.NATIVE);
-    }
-
-    /** Like {@link #open(String, Executor)}, with FFmpeg sources decoded as {@code decoding} says. */
-    public static Source<Frame, NotUsed> open(String spec, Executor blocking, Decoding decoding) {
-        int colon = spec.indexOf(':');
-        String kind = colon > 0 ? spec.substring(0, colon) : "";
-        String rest = colon > 0 ? spec.substring(colon + 1) : "";
-        if (spec.contains("://")) {
-            return ffmpeg(spec, spec, null, decoding);
-        }
-        return switch (kind) {
+    public static Source<Frame, NotUsed> open(SourceSpec src, Executor blocking, Decoding decoding, StreamSettings s,
+            SourceHealth health) {
+        return switch (src.kind()) {
             case "video" -> {
-                if (!Files.isRegularFile(Path.of(rest))) {
-                    throw new SourceException(rest + ": video file not found");
+                if (!Files.isRegularFile(Path.of(src.target()))) {
+                    throw new SourceException(src.target() + ": video file not found");
                 }
-                yield ffmpeg(spec, rest, null, decoding);
+                yield FfmpegSource.of(src, decoding, s.reconnect(), s.ffmpegLogLevel(), health);
             }
-            case "camera" -> ffmpeg(spec, rest.isEmpty() ? "/dev/video0" : rest, "video4linux2", decoding);
-            case "synthetic" -> synthetic(spec, rest);
-            case "images", "cifar10", "idx" -> dataset(spec, blocking);
-            default -> throw new SourceException(spec + ": invalid source (expected video:FILE, camera:DEVICE,"
-                    + " rtsp://..., images:DIR, cifar10:FILE, idx:DIR or synthetic:WxH@FPS[:COUNT])");
+            case "camera", "lavfi", "url" -> FfmpegSource.of(src, decoding, s.reconnect(), s.ffmpegLogLevel(), health);
+            case "synthetic" -> synthetic(src.spec(), src.target());
+            default -> dataset(src.spec(), blocking, health);
         };
     }
 
-    private static Source<Frame, NotUsed> dataset(String spec, Executor blocking) {
+    private static Source<Frame, NotUsed> dataset(String spec, Executor blocking, SourceHealth health) {
+        // an image folder's frames carry their file's name, so results can be matched to files
+        boolean files = spec.startsWith("images:");
         Dataset ds;
         try {
             ds = Dataset.open(spec);
@@ -133,9 +107,10 @@ public final class FrameSources {
         return Source.range(0, ds.size() - 1).mapAsync(1, i -> CompletableFuture.supplyAsync(() -> {
             try {
                 var s = ds.get(i);
-                return Frame.of(i, spec, i, s.image(), s.label());
+                return Frame.of(i, spec, i, s.image(), s.label()).named(files ? s.id() : null);
             } catch (DyveException e) {
-                return Frame.failed(i, spec, i, e.getMessage());
+                health.undecodableFrame();
+                return Frame.failed(i, spec, i, e.getMessage()).named(files ? ds.id(i) : null);
             }
         }, blocking));
     }
@@ -207,110 +182,6 @@ public final class FrameSources {
             }
         }
         return new Image(3, h, w, d);
-    }
-
-    /** A source read by FFmpeg in process; errors in single frames become error frames, the stream goes on. */
-    private static Source<Frame, NotUsed> ffmpeg(String spec, String target, String format, Decoding decoding) {
-        return Source.unfoldResource(() -> {
-            avutil.av_log_set_level(avutil.AV_LOG_ERROR);
-            FFmpegFrameGrabber g = new FFmpegFrameGrabber(target);
-            if (format != null) {
-                g.setFormat(format);
-            }
-            if (decoding.threads() > 0) {
-                g.setVideoOption("threads", Integer.toString(decoding.threads()));
-            }
-            FFmpegFrameFilter filter = null;
-            try {
-                g.setPixelFormat(avutil.AV_PIX_FMT_RGB24);
-                g.start();
-                String graph = decoding.filter(g.getImageWidth(), g.getImageHeight());
-                if (graph != null) {
-                    // reopen delivering planar YUV (what most video is: no conversion at full size) into a filter
-                    // that crops, scales and converts only what the model sees
-                    g.stop();
-                    g.setPixelFormat(avutil.AV_PIX_FMT_YUV420P);
-                    g.start();
-                    filter = new FFmpegFrameFilter(graph, g.getImageWidth(), g.getImageHeight());
-                    filter.setPixelFormat(g.getPixelFormat());
-                    filter.start();
-                }
-            } catch (FrameGrabber.Exception | FrameFilter.Exception | RuntimeException e) {
-                try {
-                    g.release();
-                    if (filter != null) {
-                        filter.release();
-                    }
-                } catch (FrameGrabber.Exception | FrameFilter.Exception ignored) {
-                    // nothing more to release
-                }
-                throw new SourceException(target + ": cannot open (" + firstLine(e) + ")");
-            }
-            return new Grabber(spec, g, filter);
-        }, Grabber::next, Grabber::close)
-                // a thread of its own, so decoding neither hops between pooled threads nor waits for one
-                .addAttributes(ActorAttributes.dispatcher(DISPATCHER));
-    }
-
-    private static String firstLine(Throwable e) {
-        String m = e.getMessage();
-        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
-    }
-
-    /** The state of one open FFmpeg source. */
-    private static final class Grabber {
-        private final String spec;
-        private final FFmpegFrameGrabber g;
-        /** Crops and scales decoded frames, or null. */
-        private final FFmpegFrameFilter filter;
-        private long seq;
-        private int errors;
-        /** The last frame's packed pixels, copied out of FFmpeg's buffer in one call. */
-        private final byte[][] packed = new byte[1][];
-
-        Grabber(String spec, FFmpegFrameGrabber g, FFmpegFrameFilter filter) {
-            this.spec = spec;
-            this.g = g;
-            this.filter = filter;
-        }
-
-        Optional<Frame> next() {
-            org.bytedeco.javacv.Frame f;
-            org.bytedeco.javacv.Frame image;
-            try {
-                f = g.grabImage();
-                image = f;
-                if (f != null && filter != null) {
-                    filter.push(f);
-                    image = filter.pull();
-                    if (image == null) {
-                        throw new FrameFilter.Exception("the scaler returned no frame");
-                    }
-                }
-            } catch (FrameGrabber.Exception | FrameFilter.Exception | RuntimeException e) {
-                if (++errors > MAX_CONSECUTIVE_ERRORS) {
-                    throw new SourceException(spec + ": " + MAX_CONSECUTIVE_ERRORS + " consecutive undecodable frames ("
-                            + firstLine(e) + ")");
-                }
-                return Optional.of(Frame.failed(seq++, spec, -1, "undecodable frame (" + firstLine(e) + ")"));
-            }
-            if (f == null) {
-                return Optional.empty();
-            }
-            errors = 0;
-            return Optional.of(Frame.of(seq++, spec, f.timestamp / 1000, toImage(image, packed), -1));
-        }
-
-        void close() {
-            try {
-                g.close();
-                if (filter != null) {
-                    filter.close();
-                }
-            } catch (FrameGrabber.Exception | FrameFilter.Exception e) {
-                throw new SourceException(spec + ": cannot close (" + firstLine(e) + ")");
-            }
-        }
     }
 
     /** Packed RGB24 (with row stride) to planar float RGB; {@code packed} is a scratch buffer, grown as needed. */

@@ -76,9 +76,10 @@ public final class LayerStage {
                         p.reply().complete(done);
                     }
                 } catch (RuntimeException e) {
-                    // the stream fails with the stage's error; the stage stops
+                    // the stream fails with the stage's error, which the stream reports; the stage stops (without
+                    // an actor failure of its own in the log)
                     p.reply().completeExceptionally(e);
-                    throw e;
+                    return Behaviors.stopped();
                 }
                 return Behaviors.same();
             }).build();

@@ -146,7 +146,7 @@ public final class StreamPipeline {
      */
     public static Config systemConfig(String sourceSpec) {
         Config c = ConfigFactory.load();
-        if (FrameSources.isLive(sourceSpec)) {
+        if (SourceSpec.parse(sourceSpec).live()) {
             return c;
         }
         return ConfigFactory.parseMap(Map.of("pekko.scheduler.tick-duration",
@@ -174,11 +174,19 @@ public final class StreamPipeline {
             StreamSettings s, List<EffortProfile> ladder, long limit, Consumer<FrameResult> out) {
         Results r = build(system, d, net, sourceSpec, s, ladder, limit);
         var m = r.source().toMat(Sink.foreach(out::accept), Keep.both()).run(system);
-        return new Running(m.first(), m.second().thenApply(done -> r.summary()));
+        return new Running(m.first(), r.summary(), m.second().thenApply(done -> r.summary()));
     }
 
-    /** A running stream: its kill switch and its eventual summary. */
-    public record Running(UniqueKillSwitch killSwitch, CompletionStage<StreamSummary> summary) {
+    /**
+     * A running stream: its kill switch, its summary as it fills ({@code live}: the reason it is stopped for is told
+     * there) and the summary once the stream has ended.
+     */
+    public record Running(UniqueKillSwitch killSwitch, StreamSummary live, CompletionStage<StreamSummary> summary) {
+        /** Stops the source for {@code reason} and lets frames in flight finish. */
+        public void stop(String reason) {
+            live.stopping(reason);
+            killSwitch.shutdown();
+        }
     }
 
     /**
@@ -192,6 +200,7 @@ public final class StreamPipeline {
     /** Builds the pipeline for {@code sourceSpec}; nothing runs until the source is materialised. */
     public static Results build(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
             StreamSettings s, List<EffortProfile> ladder, long limit) {
+        SourceSpec src = SourceSpec.parse(sourceSpec);
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         Preprocessing pre = d.preprocessing(net);
         int id = STREAMS.incrementAndGet();
@@ -235,25 +244,27 @@ public final class StreamPipeline {
                     first.accept(new LayerStage.Process(b, done));
                     return done;
                 });
-        StreamSummary summary = new StreamSummary(net.totalMacs(), stats);
+        SourceHealth health = new SourceHealth();
+        StreamSummary summary = new StreamSummary(d.id(), sourceSpec, net.totalMacs(), stats, health);
+        summary.limit(limit);
         String input = net.input().name();
         String output = net.output();
         boolean probabilities = net.outputIsSoftmax();
 
         // FFmpeg resizes and crops while decoding, so those frames only need the rest of the preprocessing
-        Source<Frame, NotUsed> frames = FrameSources.open(sourceSpec, blocking,
-                FrameSources.Decoding.of(pre, s.decodeThreads()));
-        Preprocessing framePre = FrameSources.isFfmpeg(sourceSpec) ? pre.forInputSizedImages() : pre;
+        Source<Frame, NotUsed> frames = FrameSources.open(src, blocking,
+                FrameSources.Decoding.of(pre, s.decodeThreads()), s, health);
+        Preprocessing framePre = src.isFfmpeg() ? pre.forInputSizedImages() : pre;
         if (limit > 0) {
             frames = frames.take(limit);
         }
-        Source<Frame, UniqueKillSwitch> src = frames.viaMat(KillSwitches.single(), Keep.right());
-        if (FrameSources.isLive(sourceSpec)) {
-            src = src.via(new LiveBuffer(s.liveBuffer(), s.overflow(), s.pressureBacklog(),
+        Source<Frame, UniqueKillSwitch> in = frames.viaMat(KillSwitches.single(), Keep.right());
+        if (src.live()) {
+            in = in.via(new LiveBuffer(s.liveBuffer(), s.overflow(), s.pressureBacklog(),
                     (f, backlog) -> controller.tell(new EffortController.Pressure(backlog, f.seq()))));
         }
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
-        Source<FrameResult, UniqueKillSwitch> results = src
+        Source<FrameResult, UniqueKillSwitch> results = in
                 // preprocessing (0.1-0.2 ms for SqueezeNet) runs in the stream's own actor: a hop to another thread
                 // per frame cost more on 2 cores than it freed
                 .map(f -> prepare(f, framePre, input))
@@ -278,6 +289,9 @@ public final class StreamPipeline {
                 .watchTermination((mat, done) -> {
                     // the stream's actors end with it
                     done.whenComplete((ok, err) -> {
+                        if (err != null) {
+                            summary.stopping(StreamSummary.ERROR);
+                        }
                         controller.tell(new EffortController.Stop());
                         stageRefs.forEach(ref -> ref.tell(new LayerStage.Process(null, null)));
                     });
@@ -308,8 +322,8 @@ public final class StreamPipeline {
             t.put(input, pre.apply(f.image()));
             return new LayerStage.Work(f, null, t, System.nanoTime(), 0, 0, 0, null);
         } catch (DyveException e) {
-            return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()), null, null,
-                    System.nanoTime(), 0, 0, 0, null);
+            return new LayerStage.Work(Frame.failed(f.seq(), f.source(), f.ptsMs(), e.getMessage()).named(f.name()),
+                    null, null, System.nanoTime(), 0, 0, 0, null);
         }
     }
 
@@ -318,7 +332,10 @@ public final class StreamPipeline {
             LayerStage.Work w, boolean reuse) {
         Frame f = w.frame();
         if (f.isDropped()) {
-            controller.tell(new EffortController.Dropped(f.droppedCount()));
+            // frames a live source missed while it reconnected say nothing about the pipeline's speed
+            if (!FfmpegSource.RECONNECT_REASON.equals(f.dropReason())) {
+                controller.tell(new EffortController.Dropped(f.droppedCount()));
+            }
             return CompletableFuture.completedFuture(w);
         }
         if (f.image() == null) {
@@ -357,19 +374,20 @@ public final class StreamPipeline {
                 List<FrameResult> out = new ArrayList<>(f.droppedCount());
                 for (int i = 0; i < f.droppedCount(); i++) {
                     out.add(new FrameResult(f.seq() + i, f.source(), -1, FrameResult.Status.DROPPED, f.dropReason(), -1,
-                            null, 0f, null, 0, 0, -1));
+                            null, 0f, null, 0, 0, -1, null, System.currentTimeMillis()));
                 }
                 return out;
             }
             if (f.image() == null) {
                 return List.of(new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.ERROR, f.error(), -1,
-                        null, 0f, null, 0, latency, f.label()));
+                        null, 0f, null, 0, latency, f.label(), f.name(), System.currentTimeMillis()));
             }
             EffortController.Decided dec = w.decision();
             FrameResult r;
             if (dec.reuse() && lastTop1 >= 0) {
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.REUSED, dec.reason(), lastTop1,
-                        d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label());
+                        d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label(), f.name(),
+                        System.currentTimeMillis());
             } else {
                 boolean exited = w.exitedAt() != null;
                 float[] scores = w.tensors().get(output);
@@ -384,7 +402,7 @@ public final class StreamPipeline {
                 }
                 r = new FrameResult(f.seq(), f.source(), f.ptsMs(), exited ? FrameResult.Status.EARLY_EXIT
                         : FrameResult.Status.COMPUTED, reason, top, d.label(top), p[top], dec.effort(), w.macs(),
-                        latency, f.label());
+                        latency, f.label(), f.name(), System.currentTimeMillis());
             }
             boolean ran = r.status() == FrameResult.Status.COMPUTED || r.status() == FrameResult.Status.EARLY_EXIT;
             controller.tell(new EffortController.Completed(f.seq(), ran ? dec.effort() : null,

@@ -24,10 +24,33 @@ import java.util.List;
  * @param progress interval of the live progress line
  * @param decodeThreads FFmpeg's decoding threads per source (0: FFmpeg's choice)
  * @param replicas actors per layer stage, each with its own engines, taking the stage's batches in turn
+ * @param reconnect how a live camera or network source that fails is opened again
+ * @param ffmpegLogLevel FFmpeg's own log level on standard error (quiet, fatal, error, warning, info)
  */
 public record StreamSettings(int stages, List<String> split, int stageBuffer, int maxBatch, int warmUpRuns,
         int liveBuffer, Overflow overflow, double reuseThreshold, int maxReuse, double targetFps, double latencyMs,
-        int window, int pressureBacklog, Duration progress, int decodeThreads, int replicas) {
+        int window, int pressureBacklog, Duration progress, int decodeThreads, int replicas, Reconnect reconnect,
+        String ffmpegLogLevel) {
+
+    /**
+     * How a live camera or network source that fails (unplugged, a server restarting) is opened again.
+     *
+     * @param attempts failed attempts in a row after which the stream ends with an error (0: no reconnection)
+     * @param initialBackoff wait before the first attempt; each failed attempt doubles it
+     * @param maxBackoff the longest wait between two attempts
+     */
+    public record Reconnect(int attempts, Duration initialBackoff, Duration maxBackoff) {
+        /** Reads a {@code reconnect} block. */
+        static Reconnect from(Config c) {
+            Reconnect r = new Reconnect(c.getInt("attempts"), c.getDuration("initial-backoff"),
+                    c.getDuration("max-backoff"));
+            if (r.attempts < 0 || r.initialBackoff.isNegative() || r.maxBackoff.compareTo(r.initialBackoff) < 0) {
+                throw new org.dyve.DyveException("dyve.stream.reconnect: attempts must be >= 0 and max-backoff >="
+                        + " initial-backoff >= 0");
+            }
+            return r;
+        }
+    }
 
     /** Reads {@code dyve.stream} from {@code root}. */
     public static StreamSettings from(Config root) {
@@ -38,7 +61,8 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
                 c.getInt("reuse.max-consecutive"), c.getDouble("controller.target-fps"),
                 c.getDouble("controller.latency-ms"), c.getInt("controller.window"),
                 c.getInt("controller.pressure-backlog"), c.getDuration("progress"), c.getInt("decode-threads"),
-                c.getInt("replicas"));
+                c.getInt("replicas"), Reconnect.from(c.getConfig("reconnect")),
+                c.getString("ffmpeg-log-level"));
     }
 
     /**
@@ -57,12 +81,12 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow,
-                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads, replicas);
+                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads, replicas, reconnect, ffmpegLogLevel);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold,
-                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads, replicas);
+                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads, replicas, reconnect, ffmpegLogLevel);
     }
 }

@@ -10,7 +10,26 @@ import java.util.Map;
  * throughput, latency percentiles, MACs executed against dense, accuracy on labelled frames, per-stage times.
  */
 public final class StreamSummary {
+    /** The input ended as it should (a file's last frame, a data set's last sample). */
+    public static final String END_OF_INPUT = "end-of-input";
+    /** The input ended before its container said it would, or some of its frames did not decode. */
+    public static final String INPUT_DAMAGED = "input-damaged";
+    /** The frame limit was reached. */
+    public static final String LIMIT = "limit";
+    /** Stopped by a signal (Ctrl-C, SIGTERM). */
+    public static final String SIGNAL = "signal";
+    /** The output was closed (a pipe's reader went away). */
+    public static final String OUTPUT_CLOSED = "output-closed";
+    /** The stream failed. */
+    public static final String ERROR = "error";
+
+    private final String model;
+    private final String source;
+    private final SourceHealth health;
     private final long denseMacs;
+    private final Map<String, Long> rungs = new LinkedHashMap<>();
+    private volatile String stopReason;
+    private long limit;
     /** When the first frame arrived from the source (until then, when the summary was made). */
     private long start = System.nanoTime();
     private final long rssStartKb = rssKb();
@@ -23,7 +42,10 @@ public final class StreamSummary {
     private long end;
     private boolean started;
 
-    StreamSummary(long denseMacs, List<StageStats> stages) {
+    StreamSummary(String model, String source, long denseMacs, List<StageStats> stages, SourceHealth health) {
+        this.model = model;
+        this.source = source;
+        this.health = health;
         this.denseMacs = denseMacs;
         this.stages = stages;
         for (FrameResult.Status s : FrameResult.Status.values()) {
@@ -39,6 +61,10 @@ public final class StreamSummary {
         }
         started = true;
         counts.merge(r.status(), 1L, Long::sum);
+        if (r.effort() != null && (r.status() == FrameResult.Status.COMPUTED
+                || r.status() == FrameResult.Status.EARLY_EXIT)) {
+            rungs.merge(r.effort(), 1L, Long::sum);
+        }
         macs += r.macs();
         if (r.status() != FrameResult.Status.DROPPED && r.status() != FrameResult.Status.ERROR) {
             latencies.add(r.latencyMs());
@@ -50,6 +76,48 @@ public final class StreamSummary {
             }
         }
         end = now;
+    }
+
+    /** The frame limit the stream was started with (0: none), so that reaching it is told apart from the end. */
+    void limit(long frames) {
+        limit = frames;
+    }
+
+    /** Records why the stream is being stopped ({@link #SIGNAL}, {@link #OUTPUT_CLOSED}, {@link #ERROR}); the first
+     * reason given is kept. */
+    public void stopping(String reason) {
+        if (stopReason == null) {
+            stopReason = reason;
+        }
+    }
+
+    /**
+     * Why the stream ended: the reason it was stopped for, else {@link #INPUT_DAMAGED} when its input was damaged,
+     * {@link #LIMIT} when it took its frame limit, else {@link #END_OF_INPUT}.
+     */
+    public String endReason() {
+        if (stopReason != null) {
+            return stopReason;
+        }
+        if (damage() != null) {
+            return INPUT_DAMAGED;
+        }
+        return limit > 0 && framesIn() >= limit ? LIMIT : END_OF_INPUT;
+    }
+
+    /** What was damaged in the input, or null. */
+    public String damage() {
+        return health.damage();
+    }
+
+    /** Frames computed (in full or to an early exit) at each effort rung, in the order rungs were first used. */
+    public Map<String, Long> framesPerRung() {
+        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rungs));
+    }
+
+    /** Seconds from the first frame's arrival to the last result. */
+    public double durationSeconds() {
+        return started ? Math.max(0, (end - start) / 1e9) : 0;
     }
 
     public long count(FrameResult.Status s) {
@@ -115,6 +183,14 @@ public final class StreamSummary {
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("summary", true);
+        m.put("model", model);
+        m.put("source", source);
+        m.put("end", endReason());
+        if (damage() != null) {
+            m.put("damage", damage());
+        }
+        m.put("reconnects", health.reconnects());
+        m.put("duration_s", durationSeconds());
         m.put("frames_in", framesIn());
         for (FrameResult.Status s : FrameResult.Status.values()) {
             m.put(s.wire().replace('-', '_'), count(s));
@@ -123,6 +199,7 @@ public final class StreamSummary {
         m.put("latency_p50_ms", latencyPercentile(50));
         m.put("latency_p95_ms", latencyPercentile(95));
         m.put("latency_p99_ms", latencyPercentile(99));
+        m.put("frames_per_rung", new LinkedHashMap<>(rungs));
         m.put("macs_saved", macsSavedFraction());
         m.put("top1", accuracy());
         m.put("rss_start_mb", rssStartKb / 1024.0);
@@ -143,6 +220,9 @@ public final class StreamSummary {
     /** One human-readable paragraph. */
     public String describe() {
         StringBuilder b = new StringBuilder();
+        b.append(String.format("%s on %s: %s after %.1f s%s%s%n", model, source, endReason(), durationSeconds(),
+                damage() == null ? "" : " (" + damage() + ")",
+                health.reconnects() == 0 ? "" : ", " + health.reconnects() + " reconnect(s)"));
         b.append(String.format("frames in %d = computed %d + reused %d + early-exit %d + dropped %d + errors %d%n",
                 framesIn(), count(FrameResult.Status.COMPUTED), count(FrameResult.Status.REUSED),
                 count(FrameResult.Status.EARLY_EXIT), count(FrameResult.Status.DROPPED),
@@ -152,6 +232,11 @@ public final class StreamSummary {
                 100 * macsSavedFraction()));
         if (!Double.isNaN(accuracy())) {
             b.append(String.format(", top-1 %.2f%% on %d labelled frames", accuracy(), labelled));
+        }
+        if (!rungs.isEmpty()) {
+            StringBuilder per = new StringBuilder();
+            rungs.forEach((k, v) -> per.append(per.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+            b.append(String.format("%nframes per rung: %s", per));
         }
         b.append(String.format("%nresident memory %.0f MB at start, %.0f MB at end", rssStartKb / 1024.0,
                 rssKb() / 1024.0));

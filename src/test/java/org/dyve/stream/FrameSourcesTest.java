@@ -29,6 +29,15 @@ class FrameSourcesTest {
         KIT.shutdownTestKit();
     }
 
+    static final StreamSettings SETTINGS = StreamSettings.from(ConfigFactory.load());
+
+    /** The first {@code n} frames of {@code spec} (all for 0), decoded as {@code decoding} says. */
+    static List<Frame> frames(String spec, FrameSources.Decoding decoding, int n) {
+        var blocking = KIT.system().dispatchers().lookup(DispatcherSelector.blocking());
+        var src = FrameSources.open(SourceSpec.parse(spec), blocking, decoding, SETTINGS, new SourceHealth());
+        return (n > 0 ? src.take(n) : src).runWith(Sink.seq(), KIT.system()).toCompletableFuture().join();
+    }
+
     @Test
     void decodingCropsTheRegionThePreprocessingKeepsBeforeScaling() {
         // SqueezeNet's preprocessing: short side to 256, centre 227 x 227; on a 768 x 432 frame that keeps the
@@ -49,11 +58,8 @@ class FrameSourcesTest {
         ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
-        var blocking = KIT.system().dispatchers().lookup(DispatcherSelector.blocking());
-        List<Frame> full = FrameSources.open("video:" + video, blocking).take(3).runWith(Sink.seq(), KIT.system())
-                .toCompletableFuture().join();
-        List<Frame> cropped = FrameSources.open("video:" + video, blocking, FrameSources.Decoding.of(pre, 1)).take(3)
-                .runWith(Sink.seq(), KIT.system()).toCompletableFuture().join();
+        List<Frame> full = frames("video:" + video, FrameSources.Decoding.NATIVE, 3);
+        List<Frame> cropped = frames("video:" + video, FrameSources.Decoding.of(pre, 1), 3);
         for (int i = 0; i < 3; i++) {
             Image c = cropped.get(i).image();
             assertEquals(List.of(3, 227, 227), List.of(c.channels(), c.height(), c.width()));
