@@ -94,12 +94,20 @@ public final class Main {
         return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);
     }
 
-    /** Version from the jar manifest. */
+    /** The version Maven wrote into {@code org/dyve/version.properties} at build time. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"dyve " + (v == null ? "dev" : v)};
+            java.util.Properties p = new java.util.Properties();
+            try (var in = Main.class.getResourceAsStream("/org/dyve/version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // no version to tell
+            }
+            return new String[] {"dyve " + p.getProperty("version", "(unknown version)") + " (Java "
+                    + Runtime.version().feature() + ", " + System.getProperty("os.arch") + ")"};
         }
     }
 }

@@ -134,20 +134,24 @@ final class StreamCommand implements java.util.concurrent.Callable<Integer> {
                     }
                 }, "dyve-drain");
                 Runtime.getRuntime().addShutdownHook(drain);
-                StreamSummary summary = running.summary().toCompletableFuture().join();
                 try {
-                    Runtime.getRuntime().removeShutdownHook(drain);
-                } catch (IllegalStateException shuttingDown) {
-                    // the hook is already running: it waits for this very summary
+                    StreamSummary summary = running.summary().toCompletableFuture().join();
+                    out.flush();
+                    out.println(Json.line(summary.toMap()));
+                    out.flush();
+                    progress.clear();
+                    err.println(summary.describe());
+                    err.flush();
+                    return summary;
+                } finally {
+                    // written, or failed: either way a signal has nothing more to wait for
+                    written.countDown();
+                    try {
+                        Runtime.getRuntime().removeShutdownHook(drain);
+                    } catch (IllegalStateException shuttingDown) {
+                        // the hook is already running: it waits for this very summary
+                    }
                 }
-                out.flush();
-                out.println(Json.line(summary.toMap()));
-                out.flush();
-                progress.clear();
-                err.println(summary.describe());
-                err.flush();
-                written.countDown();
-                return summary;
             } catch (CompletionException e) {
                 progress.clear();
                 Throwable c = e.getCause();
