@@ -284,4 +284,98 @@ class SourcesTest {
         DataException e = assertThrows(DataException.class, () -> JsonLinesSink.open("jsonl:" + f + "?max-size=lots"));
         assertTrue(e.getMessage().contains("max-size 'lots' is not a size"), e.getMessage());
     }
+
+    @Test
+    void aVideoOverHttpIsReadAtItsOwnPaceAndLosesNothing() throws Exception {
+        Path video = Shared.require("videos/car-detection.mp4");
+        com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        server.createContext("/car.mp4", x -> {
+            x.sendResponseHeaders(200, Files.size(video));
+            try (var out = x.getResponseBody()) {
+                Files.copy(video, out);
+            }
+        });
+        server.start();
+        try {
+            ModelDescriptor d = embedded();
+            Network net = d.load();
+            StreamPipeline.Results r = build(d, net, "http://127.0.0.1:" + server.getAddress().getPort()
+                    + "/car.mp4", 0);
+            // a consumer slower than the decoder: a file waits for it, a live source would drop (once treated as
+            // live: 82 of the 377 frames dropped behind SqueezeNet)
+            r.source().throttle(400, Duration.ofSeconds(1)).runWith(Sink.ignore(), KIT.system()).toCompletableFuture()
+                    .get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(377, r.summary().framesIn());
+            assertEquals(377, r.summary().count(FrameResult.Status.COMPUTED));
+            assertEquals(StreamSummary.END_OF_INPUT, r.summary().endReason());
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    /** An FFmpeg process serving {@code seconds} of a live test pattern over HTTP at {@code port}, or null. */
+    private static Process liveServer(int port, int seconds) throws IOException {
+        return new ProcessBuilder("ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-f", "lavfi", "-i",
+                "testsrc=size=64x48:rate=25", "-t", Integer.toString(seconds), "-c:v", "mpeg2video", "-f", "mpegts",
+                "-listen", "1", "http://127.0.0.1:" + port + "/live.ts").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    }
+
+    /** Whether a socket listens on loopback {@code port} within {@code wait} (Linux: /proc/net/tcp). */
+    private static boolean listening(int port, Duration wait) throws Exception {
+        String local = String.format(":%04X ", port);
+        long end = System.nanoTime() + wait.toNanos();
+        while (System.nanoTime() < end) {
+            for (String f : new String[] {"/proc/net/tcp", "/proc/net/tcp6"}) {
+                Path p = Path.of(f);
+                if (Files.exists(p) && Files.readAllLines(p).stream().map(l -> l.trim().split("\\s+"))
+                        .anyMatch(c -> c.length > 3 && (c[1] + " ").endsWith(local) && c[3].equals("0A"))) {
+                    return true;
+                }
+            }
+            Thread.sleep(20);
+        }
+        return false;
+    }
+
+    @Test
+    void aLiveHttpStreamWhoseServerRestartsIsReconnected() throws Exception {
+        boolean ffmpeg = java.util.stream.Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
+                .anyMatch(p -> Files.isExecutable(Path.of(p, "ffmpeg")));
+        org.junit.jupiter.api.Assumptions.assumeTrue(ffmpeg, "the ffmpeg command (Debian's ffmpeg) is not installed");
+        int port;
+        try (var probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        // the first server sends 2 s and ends (as a camera server that restarts), the second one comes up after
+        Process first = liveServer(port, 2);
+        Thread restart = new Thread(() -> {
+            try {
+                first.waitFor();
+                Thread.sleep(300);
+                liveServer(port, 3).waitFor();
+            } catch (InterruptedException | IOException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        restart.setDaemon(true);
+        restart.start();
+        // a probe connection would take the server's one client: wait for its socket to listen instead
+        assertTrue(listening(port, Duration.ofSeconds(20)), "ffmpeg listens on " + port);
+        var policy = new StreamSettings.Reconnect(30, Duration.ofMillis(100), Duration.ofMillis(200));
+        SourceHealth health = new SourceHealth();
+        SourceSpec src = SourceSpec.parse("http://127.0.0.1:" + port + "/live.ts?live=1");
+        List<Frame> frames = FfmpegSource.of(src, FrameSources.Decoding.NATIVE, policy, "quiet", health)
+                .takeWhile(f -> f.seq() < 70, true).runWith(Sink.seq(), KIT.system()).toCompletableFuture().join();
+        assertTrue(health.reconnects() >= 1, "reconnected");
+        Frame gap = frames.stream().filter(Frame::isDropped).findFirst().orElseThrow();
+        assertEquals(FfmpegSource.RECONNECT_REASON, gap.dropReason());
+        assertTrue(frames.stream().anyMatch(f -> f.seq() > gap.seq() && f.image() != null), "frames after the gap");
+        for (int i = 1; i < frames.size(); i++) {
+            Frame a = frames.get(i - 1);
+            assertEquals(a.seq() + Math.max(1, a.droppedCount()), frames.get(i).seq(), "every frame numbered once");
+        }
+        first.destroy();
+    }
 }
