@@ -78,8 +78,8 @@ public final class StreamPipeline {
         double[] cost = new double[n];
         double total = 0;
         for (int i = 0; i < n; i++) {
-            // the fastest run: what the layer costs when nothing else takes its core (the median moved with the
-            // load of the moment and split SqueezeNet 37.8 : 5.5 ms once under contention)
+            // the fastest run: what the layer costs when nothing else takes its core (a median moves with the load
+            // of the moment; README "Why the split is not re-balanced while streaming")
             cost[i] = java.util.Arrays.stream(samples[i]).min().orElse(0);
             total += cost[i];
         }
