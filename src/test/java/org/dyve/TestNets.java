@@ -67,6 +67,23 @@ public final class TestNets {
     }
 
     /**
+     * A MobileNet-like block: convolution, ReLU6-style bounded ReLU (bound 0.5, so it clips these values), depthwise
+     * convolution, bounded ReLU, pointwise convolution, fully connected.
+     */
+    public static Network bounded() {
+        Random r = new Random(11);
+        List<Layer> l = List.of(
+                new Convolution("c1", "x", "c1", 4, Window.square(3, 1, 1), 1, 1, 1, rand(r, 4, 2, 3, 3), rand(r, 4)),
+                new Relu("r1", "c1", "r1", 0f, 0.5f),
+                new Convolution("dw", "r1", "dw", 4, Window.square(3, 1, 1), 1, 1, 4, rand(r, 4, 1, 3, 3), rand(r, 4)),
+                new Relu("r2", "dw", "r2", 0f, 0.5f),
+                new Convolution("pw", "r2", "pw", 3, Window.square(1, 1, 0), 1, 1, 1, rand(r, 3, 4, 1, 1), rand(r, 3)),
+                new Flatten("f", "pw", "f"),
+                new InnerProduct("ip", "f", "ip", 5, rand(r, 5, 3 * 6 * 6), rand(r, 5)));
+        return new Network("bounded", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
+    }
+
+    /**
      * Caffe-specific and ONNX-only layers: padded ceil average pooling, LRN within channels, dilated conv,
      * explicit padding, strided slicing, element-wise operations with every kind of constant, identity,
      * global pooling.

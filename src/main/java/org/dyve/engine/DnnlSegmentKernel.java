@@ -15,6 +15,7 @@ import org.bytedeco.dnnl.lrn_forward;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.pooling_forward;
 import org.bytedeco.dnnl.post_ops;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
@@ -364,7 +365,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
             List<Part> in = mem.get(l.inputs().get(0));
             if (l instanceof Convolution c) {
                 Folded f = folded(i);
-                boolean relu = f.relu();
+                Relu relu = f.relu();
                 // a convolution is linear in its input channels: over a concat's parts it is the sum of one
                 // convolution per part (oneDNN's sum post-op), the bias added by the first and the ReLU by the last.
                 // Each part after the first reads the output again: where the output is larger than the input,
@@ -373,7 +374,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 boolean split = c.group() == 1 && os.size() <= net.shape(c.input()).size();
                 List<ConvStep> parts = new ArrayList<>();
                 for (int k = 0; k < in.size() && (k == 0 || split); k++) {
-                    parts.add(convStep(n, i, in.get(k), k == 0, k > 0, relu && k == in.size() - 1, dst));
+                    parts.add(convStep(n, i, in.get(k), k == 0, k > 0, k == in.size() - 1 ? relu : null, dst));
                 }
                 if (parts.contains(null) || parts.size() < in.size()) {
                     parts = new ArrayList<>();
@@ -396,9 +397,11 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 memory src = st.as(whole, blocked(n, os), threads);
                 boolean overwrite = src == whole && exclusive(r.input());
                 memory dst = overwrite ? src : tensorMemory(r.output(), n, os);
+                boolean bounded = r.max() != Float.POSITIVE_INFINITY;
                 var pd = optimised(() -> new eltwise_forward.primitive_desc(new eltwise_forward.desc(
-                        dnnl.prop_kind.forward_inference, dnnl.algorithm.eltwise_relu, src.get_desc(),
-                        r.negativeSlope(), 0f), Dnnl.ATTR, Dnnl.ENGINE));
+                        dnnl.prop_kind.forward_inference, bounded ? dnnl.algorithm.eltwise_clip
+                        : dnnl.algorithm.eltwise_relu, src.get_desc(), bounded ? 0f : r.negativeSlope(),
+                        bounded ? r.max() : 0f), Dnnl.ATTR, Dnnl.ENGINE));
                 if (pd == null) {
                     return Dnnl.Plan.NONE;
                 }
@@ -411,8 +414,8 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 memory y = whole(st, n, add.inputs().get(1), mem.get(add.inputs().get(1)), mem);
                 memory x0 = st.as(x, layout, threads);
                 memory y0 = st.as(y, layout, threads);
-                boolean relu = reluAfter(i, add.output());
-                var attr = Dnnl.attr(new post_ops(), relu);
+                Relu relu = reluAfter(i, add.output());
+                var attr = attr(new post_ops(), relu);
                 var pd = optimised(() -> new binary.primitive_desc(new binary.desc(dnnl.algorithm.binary_add,
                         x0.get_desc(), y0.get_desc(), layout), attr, Dnnl.ENGINE));
                 if (pd == null) {
@@ -423,7 +426,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 a.put(dnnl.DNNL_ARG_SRC_1, y0);
                 st.add(new binary(pd), a, threads);
                 mem.put(add.output(), List.of(new Part(dst, 0, os.c())));
-                if (relu) {
+                if (relu != null) {
                     mem.put(net.layers().get(++i).output(), mem.get(add.output()));
                 }
             } else if (l instanceof Lrn lrn) {
@@ -500,7 +503,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
      * without, adding to what the output holds or not, then the ReLU or not; null when oneDNN has no optimised code
      * for it.
      */
-    private ConvStep convStep(int n, int i, Part src, boolean bias, boolean accumulate, boolean relu,
+    private ConvStep convStep(int n, int i, Part src, boolean bias, boolean accumulate, Relu relu,
             memory.desc dst) {
         Convolution c = (Convolution) net.layers().get(i);
         Shape whole = net.shape(c.input());
@@ -510,7 +513,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
         if (accumulate) {
             ops.append_sum();
         }
-        var attr = Dnnl.attr(ops, relu);
+        var attr = attr(ops, relu);
         memory.desc b = bias ? Dnnl.desc(new long[] {c.numOutput()}, memory.format_tag.x) : new memory.desc();
         long[] pads = DnnlConvKernel.pads(c, is, os);
         int threads = Engine.threadsFor(n * net.macs(i) * src.channels() / whole.c());
@@ -596,7 +599,7 @@ final class DnnlSegmentKernel extends DnnlKernel {
      *
      * @param end the last layer the primitive computes
      */
-    private record Folded(float[] weights, float[] bias, int end, boolean relu) {
+    private record Folded(float[] weights, float[] bias, int end, Relu relu) {
     }
 
     private final Map<Integer, Folded> folds = new HashMap<>();
@@ -624,15 +627,27 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 }
                 t = l.output();
             }
-            boolean relu = reluAfter(end, t);
-            return new Folded(w, b, relu ? end + 1 : end, relu);
+            Relu relu = reluAfter(end, t);
+            return new Folded(w, b, relu != null ? end + 1 : end, relu);
         });
     }
 
-    /** Whether layer {@code i + 1} is a plain ReLU of {@code t}, its only reader: a post-op of layer {@code i}. */
-    private boolean reluAfter(int i, String t) {
+    /**
+     * Layer {@code i + 1} when it is a ReLU of {@code t} without negative slope (bounded or not), {@code t}'s only
+     * reader: a post-op of layer {@code i}; else null.
+     */
+    private Relu reluAfter(int i, String t) {
         return i + 1 < to && net.layers().get(i + 1) instanceof Relu r && r.negativeSlope() == 0f
-                && r.input().equals(t) && exclusive(t);
+                && r.input().equals(t) && exclusive(t) ? r : null;
+    }
+
+    /** Attributes with post-ops {@code ops}, then {@code relu} (null: none) on the result: oneDNN's clip if bounded. */
+    private static primitive_attr attr(post_ops ops, Relu relu) {
+        if (relu != null && relu.max() != Float.POSITIVE_INFINITY) {
+            ops.append_eltwise(1f, dnnl.algorithm.eltwise_clip, 0f, relu.max());
+            return Dnnl.attr(ops, false);
+        }
+        return Dnnl.attr(ops, relu != null);
     }
 
     /** Whether only the next layer of the segment reads {@code t}: it may be computed into the same memory. */

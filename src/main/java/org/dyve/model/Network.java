@@ -250,9 +250,12 @@ public final class Network {
         return reader;
     }
 
-    /** Whether a tensor's only reader is a plain ReLU (negative slope 0), so its negative values never matter. */
+    /**
+     * Whether a tensor's only reader is a plain ReLU (negative slope 0, no upper bound), so its negative values never
+     * matter and the ReLU can be its writer's post-op.
+     */
     public boolean readByReluOnly(String tensor) {
-        return onlyReader(tensor) instanceof Relu r && r.negativeSlope() == 0f;
+        return onlyReader(tensor) instanceof Relu r && r.plain();
     }
 
     /** Whether the (first) output is written by a softmax, i.e. already holds probabilities. */

@@ -175,7 +175,9 @@ public final class OnnxExporter {
                 node("Div", n, List.of(in, pw), out);
             }
         } else if (l instanceof Relu r) {
-            if (r.negativeSlope() == 0f) {
+            if (r.max() != Float.POSITIVE_INFINITY) {
+                node("Clip", n, List.of(in, scalar(n, 0f), scalar(n, r.max())), out);
+            } else if (r.negativeSlope() == 0f) {
                 node("Relu", n, List.of(in), out);
             } else {
                 node("LeakyRelu", n, List.of(in), out, real("alpha", r.negativeSlope()));

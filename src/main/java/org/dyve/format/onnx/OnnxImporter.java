@@ -424,6 +424,11 @@ public final class OnnxImporter {
             hi = b == null ? Float.POSITIVE_INFINITY : b.floats()[0];
         }
         int rank = ranks.get(in);
+        if (lo == 0f && hi > 0f) {
+            // ReLU6 and its kin: one bounded ReLU, which the engine fuses into the convolution before it
+            add(new Relu(layerName(n), in, out, 0f, hi), rank);
+            return;
+        }
         String mid = layerName(n) + "/min";
         add(new Elementwise(mid, List.of(in), mid, Elementwise.Op.MAX, scalar(lo), false), rank);
         add(new Elementwise(layerName(n), List.of(mid), out, Elementwise.Op.MIN, scalar(hi), false), rank);

@@ -63,6 +63,27 @@ class OnnxExportTest {
     }
 
     @Test
+    void boundedReluRunsAsAPostOpAndExportsAsClip() throws IOException {
+        Network net = TestNets.bounded();
+        float[][] in = randomInputs(net, 2, 4);
+        // the bound matters for these values: some outputs of c1 lie above it
+        Engine e = Engine.of(net, 1);
+        e.setInput("x", 0, in[0]);
+        e.run(1);
+        float top = 0;
+        for (float v : e.output("r1", 0)) {
+            top = Math.max(top, v);
+        }
+        assertEquals(0.5f, top, 0f);
+        exportAndCompare(net, in, 1e-5);
+        // exported as Clip(0, 0.5), imported back as the same bounded ReLU
+        Path f = dir.resolve("bounded.onnx");
+        Network back = OnnxImporter.load(f);
+        assertTrue(back.layers().stream().anyMatch(l -> l instanceof org.dyve.model.Relu r && r.max() == 0.5f),
+                back.layers().toString());
+    }
+
+    @Test
     void everyLayerTypeExportsToOnnxRuntimesResult() throws IOException {
         Network dag = TestNets.dag();
         exportAndCompare(dag, randomInputs(dag, 3, 1), 1e-5);

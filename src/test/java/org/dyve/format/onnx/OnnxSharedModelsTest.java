@@ -69,6 +69,30 @@ class OnnxSharedModelsTest {
     }
 
     @Test
+    void mobileNetV2sReluSixesAreBoundedRelusAndItMatchesOnnxRuntime() {
+        java.nio.file.Path f = Shared.require("models/torchvision-random/mobilenet_v2.onnx");
+        Network net = org.dyve.format.onnx.OnnxImporter.load(f);
+        // Clip(0, 6) is one bounded ReLU (a post-op of its convolution), not two element-wise layers
+        assertEquals(35, net.layers().stream().filter(l -> l instanceof org.dyve.model.Relu r && r.max() == 6f)
+                .count());
+        assertTrue(net.layers().stream().noneMatch(l -> l instanceof org.dyve.model.Elementwise));
+        java.util.Random r = new java.util.Random(1);
+        // the file's batch is 1
+        try (OrtComparison cmp = new OrtComparison(net, f, 1, 2)) {
+            for (int k = 0; k < 2; k++) {
+                float[] x = new float[net.input().shape().size()];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) r.nextGaussian();
+                }
+                cmp.setInputs(new float[][] {x});
+                OrtComparison.Result res = cmp.measure("mobilenet_v2", 0, 1);
+                assertTrue(res.maxRelDiff() <= 1e-4, "relative difference " + res.maxRelDiff());
+                assertTrue(res.top1Agrees());
+            }
+        }
+    }
+
+    @Test
     void parityWithOnnxRuntimeOnEverySharedOnnxFile() {
         String cifar = "cifar10:" + Shared.require("data/cifar10/test_batch.bin");
         parity("cifar10_full", cifar, 500, 50);
