@@ -2,6 +2,7 @@ package org.dyve;
 
 import java.util.List;
 import java.util.Random;
+import org.dyve.model.Activation;
 import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
@@ -81,6 +82,28 @@ public final class TestNets {
                 new Flatten("f", "pw", "f"),
                 new InnerProduct("ip", "f", "ip", 5, rand(r, 5, 3 * 6 * 6), rand(r, 5)));
         return new Network("bounded", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
+    }
+
+    /**
+     * The activations of today's exporters: SiLU (sigmoid times its input), squeeze-and-excitation (global average
+     * pooling, 1x1 convolution, hard sigmoid, the input times one value per channel), hard swish, tanh.
+     */
+    public static Network activations() {
+        Random r = new Random(13);
+        List<Layer> l = List.of(
+                new Convolution("c1", "x", "c1", 4, Window.square(3, 1, 1), 1, 1, 1, rand(r, 4, 2, 3, 3), rand(r, 4)),
+                new Activation("sig", "c1", "sig", Activation.Function.SIGMOID),
+                new Elementwise("silu", List.of("c1", "sig"), "silu", Elementwise.Op.MUL, null, false),
+                new Pooling("gap", "silu", "gap", Pooling.Mode.AVE, Window.square(1, 1, 0), true,
+                        Pooling.Rounding.FLOOR, false),
+                new Convolution("fc", "gap", "fc", 4, Window.square(1, 1, 0), 1, 1, 1, rand(r, 4, 4, 1, 1), rand(r, 4)),
+                new Activation("hs", "fc", "hs", Activation.Function.HARD_SIGMOID, 0.2f, 0.5f),
+                new Elementwise("se", List.of("silu", "hs"), "se", Elementwise.Op.MUL, null, false),
+                new Activation("hsw", "se", "hsw", Activation.Function.HARD_SWISH),
+                new Activation("th", "hsw", "th", Activation.Function.TANH),
+                new Flatten("f", "th", "f"),
+                new InnerProduct("ip", "f", "ip", 5, rand(r, 5, 4 * 6 * 6), rand(r, 5)));
+        return new Network("activations", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
     }
 
     /**

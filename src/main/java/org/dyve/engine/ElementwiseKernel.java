@@ -14,6 +14,10 @@ final class ElementwiseKernel implements Kernel {
     private final float[] x;
     private final float[] y;
     private final boolean constantFirst;
+    /** The second tensor operand holds one value per channel (C x 1 x 1), spread over each channel's plane. */
+    private final boolean perChannel;
+    private final float[] channels;
+    private final int plane;
 
     ElementwiseKernel(Elementwise e, Shape s, INDArray in0, INDArray in1, INDArray out) {
         this.op = e.op();
@@ -23,6 +27,9 @@ final class ElementwiseKernel implements Kernel {
         this.constantFirst = e.constantFirst();
         x = new float[s.size()];
         y = new float[s.size()];
+        plane = s.plane();
+        perChannel = in1 != null && in1.length() / Math.max(1, in1.size(0)) == s.c() && s.plane() > 1;
+        channels = new float[perChannel ? s.c() : 0];
         if (e.constant() != null) {
             float[] c = e.constant().data();
             if (c.length == 1) {
@@ -42,7 +49,12 @@ final class ElementwiseKernel implements Kernel {
         for (int s = 0; s < n; s++) {
             int at = s * x.length;
             a.get(at, x);
-            if (b != null) {
+            if (perChannel) {
+                b.get(s * channels.length, channels);
+                for (int ch = 0; ch < channels.length; ch++) {
+                    java.util.Arrays.fill(y, ch * plane, (ch + 1) * plane, channels[ch]);
+                }
+            } else if (b != null) {
                 b.get(at, y);
             }
             float[] l = constantFirst ? y : x;

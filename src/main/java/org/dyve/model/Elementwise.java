@@ -4,7 +4,8 @@ import java.util.List;
 import org.dyve.ShapeMismatchException;
 
 /**
- * An element-wise binary operation: of two equally shaped tensors, or of one tensor and a constant that is
+ * An element-wise binary operation: of two equally shaped tensors (or a second one with one value per channel), or
+ * of one tensor and a constant that is
  * a scalar, one value per channel, or a whole C x H x W tensor. With {@code constantFirst} the constant is
  * the left operand ({@code c - x}, {@code c / x}).
  *
@@ -28,9 +29,12 @@ public record Elementwise(String name, List<String> inputs, String output, Op op
     public Shape outputShape(List<Shape> in) {
         Shape s = in.get(0);
         if (constant == null) {
-            if (!in.get(1).equals(s)) {
-                throw new ShapeMismatchException(name + ": operands differ in shape (expected " + s + ", found "
-                        + in.get(1) + ")");
+            Shape t = in.get(1);
+            // the second operand may be one value per channel (squeeze-and-excitation's scale)
+            boolean perChannel = t.c() == s.c() && t.h() == 1 && t.w() == 1;
+            if (!t.equals(s) && !perChannel) {
+                throw new ShapeMismatchException(name + ": operands differ in shape (expected " + s + " or "
+                        + s.c() + "x1x1, found " + t + ")");
             }
         } else if (constant.size() != 1 && constant.size() != s.c() && constant.size() != s.size()) {
             throw new ShapeMismatchException(name + ": constant of " + constant.size() + " values does not broadcast"

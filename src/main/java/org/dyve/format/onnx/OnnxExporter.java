@@ -14,6 +14,7 @@ import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
+import org.dyve.model.Activation;
 import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
@@ -186,6 +187,20 @@ public final class OnnxExporter {
             node("Concat", n, l.inputs(), out, integer("axis", 1));
         } else if (l instanceof Identity) {
             node("Identity", n, List.of(in), out);
+        } else if (l instanceof Activation a) {
+            switch (a.function()) {
+                case SIGMOID -> node("Sigmoid", n, List.of(in), out);
+                case TANH -> node("Tanh", n, List.of(in), out);
+                case HARD_SIGMOID -> node("HardSigmoid", n, List.of(in), out, real("alpha", a.alpha()),
+                        real("beta", a.beta()));
+                case HARD_SWISH -> {
+                    // HardSwish is opset 14; at 13 it is x * HardSigmoid(x, 1/6, 1/2)
+                    String gate = fresh(n + "/gate");
+                    node("HardSigmoid", fresh(n), List.of(in), gate, real("alpha", 1f / 6), real("beta", 0.5f));
+                    node("Mul", n, List.of(in, gate), out);
+                }
+                default -> throw new IllegalStateException("unreachable");
+            }
         } else if (l instanceof Softmax) {
             node("Softmax", n, List.of(in), out, integer("axis", 1));
         } else if (l instanceof Flatten) {

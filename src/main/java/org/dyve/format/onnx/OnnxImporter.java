@@ -13,6 +13,7 @@ import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
+import org.dyve.model.Activation;
 import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
@@ -194,6 +195,13 @@ public final class OnnxImporter {
             return;
         }
         String out = n.outputs().get(0);
+        if (op.equals("Identity") && !n.inputs().isEmpty() && consts.containsKey(n.inputs().get(0))
+                && !shapes.containsKey(n.inputs().get(0))) {
+            // PyTorch passes shared initializers on through Identity nodes: the output is the same constant
+            OnnxGraph.Const c = consts.get(n.inputs().get(0));
+            consts.put(out, new OnnxGraph.Const(out, c.dims(), c.floats(), c.longs()));
+            return;
+        }
         switch (op) {
             case "Identity", "Dropout" -> aliasTo(n, out);
             case "Conv" -> conv(n, out);
@@ -213,6 +221,11 @@ public final class OnnxImporter {
             case "LeakyRelu" -> add(new Relu(layerName(n), tensor(n.inputs().get(0), n.describe()), out,
                     n.f("alpha", 0.01f)), rank(n, 0));
             case "Clip" -> clip(n, out);
+            case "Sigmoid", "Tanh", "HardSwish" -> add(new Activation(layerName(n), tensor(n.inputs().get(0),
+                    n.describe()), out, Activation.Function.valueOf(n.opType().equals("HardSwish") ? "HARD_SWISH"
+                    : n.opType().toUpperCase(java.util.Locale.ROOT))), rank(n, 0));
+            case "HardSigmoid" -> add(new Activation(layerName(n), tensor(n.inputs().get(0), n.describe()), out,
+                    Activation.Function.HARD_SIGMOID, n.f("alpha", 0.2f), n.f("beta", 0.5f)), rank(n, 0));
             case "Gemm" -> gemm(n, out);
             case "MatMul" -> matmul(n, out);
             case "Flatten" -> {
@@ -597,6 +610,18 @@ public final class OnnxImporter {
         if (!c0 && !c1) {
             String a = tensor(n.inputs().get(0), n.describe());
             String b = tensor(n.inputs().get(1), n.describe());
+            Shape sa = shapes.get(a);
+            Shape sb = shapes.get(b);
+            if (!sa.equals(sb)) {
+                // one value per channel times a whole tensor (squeeze-and-excitation): the whole tensor first
+                if ((op == Elementwise.Op.MUL || op == Elementwise.Op.ADD) && sa.h() == 1 && sa.w() == 1) {
+                    String t = a;
+                    a = b;
+                    b = t;
+                }
+                add(new Elementwise(layerName(n), List.of(a, b), out, op, null, false), ranks.get(a));
+                return;
+            }
             if (op == Elementwise.Op.ADD) {
                 add(new Add(layerName(n), List.of(a, b), out), ranks.get(a));
             } else {

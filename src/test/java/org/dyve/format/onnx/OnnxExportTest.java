@@ -84,6 +84,33 @@ class OnnxExportTest {
     }
 
     @Test
+    void activationsAndPerChannelProductsExportToOnnxRuntimesResult() throws IOException {
+        Network net = TestNets.activations();
+        float[][] in = randomInputs(net, 2, 6);
+        // by hand on one value each: sigmoid(0) = 0.5, hard sigmoid(1) = 0.7, hard swish(3) = 3, tanh(-1)
+        Engine e = Engine.of(net, 1);
+        e.setInput("x", 0, in[0]);
+        e.run(1);
+        float[] c1 = e.output("c1", 0);
+        float[] sig = e.output("sig", 0);
+        float[] silu = e.output("silu", 0);
+        for (int i = 0; i < c1.length; i++) {
+            assertEquals(1 / (1 + Math.exp(-c1[i])), sig[i], 1e-6);
+            assertEquals(c1[i] * sig[i], silu[i], 1e-6);
+        }
+        float[] fc = e.output("fc", 0);
+        float[] hs = e.output("hs", 0);
+        float[] se = e.output("se", 0);
+        for (int ch = 0; ch < 4; ch++) {
+            assertEquals(Math.max(0, Math.min(1, 0.2 * fc[ch] + 0.5)), hs[ch], 1e-6);
+            for (int p = 0; p < 36; p++) {
+                assertEquals(silu[ch * 36 + p] * hs[ch], se[ch * 36 + p], 1e-6, "channel " + ch + " scales its plane");
+            }
+        }
+        exportAndCompare(net, in, 1e-5);
+    }
+
+    @Test
     void everyLayerTypeExportsToOnnxRuntimesResult() throws IOException {
         Network dag = TestNets.dag();
         exportAndCompare(dag, randomInputs(dag, 3, 1), 1e-5);

@@ -76,8 +76,19 @@ class OnnxSharedModelsTest {
         assertEquals(35, net.layers().stream().filter(l -> l instanceof org.dyve.model.Relu r && r.max() == 6f)
                 .count());
         assertTrue(net.layers().stream().noneMatch(l -> l instanceof org.dyve.model.Elementwise));
+        ortParity(f);
+    }
+
+    @Test
+    void efficientNetB0ImportsAndMatchesOnnxRuntime() {
+        // initializers through Identity, SiLU, squeeze-and-excitation: the file did not import before
+        ortParity(Shared.require("models/torchvision-random/efficientnet_b0.onnx"));
+    }
+
+    /** Two random inputs (the file's batch is 1): outputs within 1e-4 relative, the same top-1. */
+    private static void ortParity(java.nio.file.Path f) {
+        Network net = org.dyve.format.onnx.OnnxImporter.load(f);
         java.util.Random r = new java.util.Random(1);
-        // the file's batch is 1
         try (OrtComparison cmp = new OrtComparison(net, f, 1, 2)) {
             for (int k = 0; k < 2; k++) {
                 float[] x = new float[net.input().shape().size()];
@@ -85,9 +96,9 @@ class OnnxSharedModelsTest {
                     x[i] = (float) r.nextGaussian();
                 }
                 cmp.setInputs(new float[][] {x});
-                OrtComparison.Result res = cmp.measure("mobilenet_v2", 0, 1);
-                assertTrue(res.maxRelDiff() <= 1e-4, "relative difference " + res.maxRelDiff());
-                assertTrue(res.top1Agrees());
+                OrtComparison.Result res = cmp.measure(f.getFileName().toString(), 0, 1);
+                assertTrue(res.maxRelDiff() <= 1e-4, f + ": relative difference " + res.maxRelDiff());
+                assertTrue(res.top1Agrees(), f + ": top-1");
             }
         }
     }
