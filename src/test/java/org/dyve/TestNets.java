@@ -5,6 +5,7 @@ import java.util.Random;
 import org.dyve.model.Activation;
 import org.dyve.model.Add;
 import org.dyve.model.BatchNorm;
+import org.dyve.model.ChannelShuffle;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Elementwise;
@@ -86,7 +87,8 @@ public final class TestNets {
 
     /**
      * The activations of today's exporters: SiLU (sigmoid times its input), squeeze-and-excitation (global average
-     * pooling, 1x1 convolution, hard sigmoid, the input times one value per channel), hard swish, tanh.
+     * pooling, 1x1 convolution, hard sigmoid, the input times one value per channel), hard swish, tanh, ShuffleNet's
+     * channel shuffle.
      */
     public static Network activations() {
         Random r = new Random(13);
@@ -101,7 +103,8 @@ public final class TestNets {
                 new Elementwise("se", List.of("silu", "hs"), "se", Elementwise.Op.MUL, null, false),
                 new Activation("hsw", "se", "hsw", Activation.Function.HARD_SWISH),
                 new Activation("th", "hsw", "th", Activation.Function.TANH),
-                new Flatten("f", "th", "f"),
+                new ChannelShuffle("sh", "th", "sh", 2),
+                new Flatten("f", "sh", "f"),
                 new InnerProduct("ip", "f", "ip", 5, rand(r, 5, 4 * 6 * 6), rand(r, 5)));
         return new Network("activations", List.of(new Input("x", new Shape(2, 6, 6))), l, List.of());
     }

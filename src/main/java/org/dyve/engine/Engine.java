@@ -14,6 +14,7 @@ import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Activation;
+import org.dyve.model.ChannelShuffle;
 import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
@@ -556,6 +557,8 @@ public final class Engine {
             return new ConcatKernel(inputs(l), out);
         } else if (l instanceof Softmax) {
             return new SoftmaxKernel(is, in, out);
+        } else if (l instanceof ChannelShuffle cs) {
+            return new ChannelShuffleKernel(cs, is, in, out);
         } else if (l instanceof Activation a) {
             return new ActivationKernel(a, is.size(), in, out);
         } else if (l instanceof BatchNorm bn) {

@@ -8,7 +8,7 @@ import java.util.List;
  */
 public sealed interface Layer
         permits Convolution, Pooling, Lrn, Relu, InnerProduct, Concat, Identity, Softmax, Flatten, BatchNorm,
-        Scale, Add, Pad, Slice, Elementwise, Activation {
+        Scale, Add, Pad, Slice, Elementwise, Activation, ChannelShuffle {
 
     /** Unique layer name. */
     String name();

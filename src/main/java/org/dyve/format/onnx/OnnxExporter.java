@@ -15,6 +15,7 @@ import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Activation;
+import org.dyve.model.ChannelShuffle;
 import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
@@ -187,6 +188,14 @@ public final class OnnxExporter {
             node("Concat", n, l.inputs(), out, integer("axis", 1));
         } else if (l instanceof Identity) {
             node("Identity", n, List.of(in), out);
+        } else if (l instanceof ChannelShuffle cs) {
+            Shape s = net.shape(in);
+            String grouped = fresh(n + "/grouped");
+            node("Reshape", fresh(n), List.of(in, longs(fresh(n + "/groups"), 0, cs.groups(), s.c() / cs.groups(),
+                    s.h(), s.w())), grouped);
+            String swapped = fresh(n + "/swapped");
+            node("Transpose", fresh(n), List.of(grouped), swapped, ints("perm", 0, 2, 1, 3, 4));
+            node("Reshape", n, List.of(swapped, longs(fresh(n + "/shape"), 0, s.c(), s.h(), s.w())), out);
         } else if (l instanceof Activation a) {
             switch (a.function()) {
                 case SIGMOID -> node("Sigmoid", n, List.of(in), out);

@@ -14,6 +14,7 @@ import org.dyve.model.BatchNorm;
 import org.dyve.model.Concat;
 import org.dyve.model.Convolution;
 import org.dyve.model.Activation;
+import org.dyve.model.ChannelShuffle;
 import org.dyve.model.Elementwise;
 import org.dyve.model.Flatten;
 import org.dyve.model.Identity;
@@ -43,6 +44,12 @@ public final class OnnxImporter {
     private final Map<String, String> alias = new HashMap<>();
     private final Map<String, Shape> shapes = new HashMap<>();
     private final Map<String, Integer> ranks = new HashMap<>();
+    /**
+     * The 5-D tensors of a channel shuffle under way (N x groups x C/groups x H x W): by name, the 4-D tensor they
+     * reshape and the number of groups; {@code true} in {@link #transposed} once the two group axes are swapped.
+     */
+    private final Map<String, Map.Entry<String, Integer>> grouped = new HashMap<>();
+    private final Map<String, Boolean> transposed = new HashMap<>();
     private final Map<String, OnnxGraph.Const> consts;
     private final Set<String> layerNames = new HashSet<>();
     private final List<Layer> layers = new ArrayList<>();
@@ -173,6 +180,11 @@ public final class OnnxImporter {
 
     private void convert(OnnxGraph.Node n) {
         String op = n.opType();
+        OnnxGraph.Const folded = fold(n);
+        if (folded != null) {
+            consts.put(folded.name(), folded);
+            return;
+        }
         if (op.equals("Constant")) {
             OnnxGraph.Attr v = n.attrs().get("value");
             OnnxGraph.Const c;
@@ -289,6 +301,9 @@ public final class OnnxImporter {
             }
             case "Pad" -> pad(n, out);
             case "Slice" -> slice(n, out);
+            case "Transpose" -> transpose(n, out);
+            case "Split" -> split(n);
+            case "ReduceMean", "ReduceMax" -> reduce(n, out);
             default -> throw unsupported(n, "unsupported operator " + op);
         }
     }
@@ -532,10 +547,31 @@ public final class OnnxImporter {
     }
 
     private void reshape(OnnxGraph.Node n, String out) {
-        String in = tensor(n.inputs().get(0), n.describe());
         long[] target = shapeArgument(n, "shape", 1);
         if (target == null) {
             throw unsupported(n, "Reshape to a computed shape (only constant shapes)");
+        }
+        var shuffle = grouped.get(n.inputs().get(0));
+        if (shuffle != null) {
+            // the end of a channel shuffle: back to N x C x H x W
+            Shape s = shapes.get(shuffle.getKey());
+            if (!transposed.getOrDefault(n.inputs().get(0), false) || target.length != 4
+                    || target[1] != s.c() && target[1] != -1) {
+                throw unsupported(n, "Reshape of a 5-D tensor other than a channel shuffle's");
+            }
+            add(new ChannelShuffle(layerName(n), shuffle.getKey(), out, shuffle.getValue()), 4);
+            return;
+        }
+        String in = tensor(n.inputs().get(0), n.describe());
+        if (target.length == 5 && ranks.get(in) == 4) {
+            // the start of a channel shuffle: N x groups x C/groups x H x W
+            Shape s = shapes.get(in);
+            long g = target[1];
+            if (g > 0 && s.c() % g == 0 && (target[2] == s.c() / g || target[2] == -1)
+                    && (target[3] == s.h() || target[3] == 0) && (target[4] == s.w() || target[4] == 0)) {
+                grouped.put(out, Map.entry(in, (int) g));
+                return;
+            }
         }
         Shape s = shapes.get(in);
         int rank = ranks.get(in);
@@ -715,6 +751,149 @@ public final class OnnxImporter {
             after[a - 1] = (int) p[a + rank];
         }
         add(new Pad(layerName(n), in, out, before, after, value), rank);
+    }
+
+    /**
+     * The integer result of a node that computes a shape from constants and known shapes (PyTorch's exports of
+     * {@code x.size()}, {@code x.view(...)}): {@code Shape} of a tensor whose shape is known, and {@code Gather},
+     * {@code Unsqueeze}, {@code Squeeze}, {@code Concat}, {@code Cast} and integer arithmetic of such constants.
+     * Null when the node is not one of those or reads a computed tensor.
+     */
+    private OnnxGraph.Const fold(OnnxGraph.Node n) {
+        String op = n.opType();
+        String out = n.outputs().isEmpty() ? null : n.outputs().get(0);
+        if (op.equals("Shape")) {
+            String in = alias.getOrDefault(n.inputs().get(0), n.inputs().get(0));
+            Shape s = shapes.get(in);
+            if (s == null || grouped.containsKey(in)) {
+                return null;
+            }
+            long[] dims = ranks.get(in) == 4 ? new long[] {1, s.c(), s.h(), s.w()} : new long[] {1, s.size()};
+            return new OnnxGraph.Const(out, new long[] {dims.length}, null, dims);
+        }
+        if (!java.util.Set.of("Gather", "Unsqueeze", "Squeeze", "Concat", "Cast", "Div", "Mul", "Add", "Sub")
+                .contains(op)) {
+            return null;
+        }
+        List<OnnxGraph.Const> in = new ArrayList<>();
+        for (String t : n.inputs()) {
+            OnnxGraph.Const c = t.isEmpty() ? null : consts.get(t);
+            if (!t.isEmpty() && (c == null || c.longs() == null || shapes.containsKey(t))) {
+                return null;
+            }
+            in.add(c);
+        }
+        long[] a = in.get(0).longs();
+        switch (op) {
+            case "Gather" -> {
+                long[] idx = in.get(1).longs();
+                if (n.i("axis", 0) != 0 || in.get(0).dims().length != 1) {
+                    return null;
+                }
+                long[] r = new long[idx.length];
+                for (int i = 0; i < idx.length; i++) {
+                    r[i] = a[(int) (idx[i] < 0 ? idx[i] + a.length : idx[i])];
+                }
+                return new OnnxGraph.Const(out, in.get(1).dims(), null, r);
+            }
+            case "Unsqueeze", "Squeeze", "Cast" -> {
+                return new OnnxGraph.Const(out, new long[] {a.length}, null, a);
+            }
+            case "Concat" -> {
+                long[] r = in.stream().flatMapToLong(c -> java.util.Arrays.stream(c.longs())).toArray();
+                return new OnnxGraph.Const(out, new long[] {r.length}, null, r);
+            }
+            default -> {
+                long[] b = in.get(1).longs();
+                long[] r = new long[Math.max(a.length, b.length)];
+                for (int i = 0; i < r.length; i++) {
+                    long x = a[a.length == 1 ? 0 : i];
+                    long y = b[b.length == 1 ? 0 : i];
+                    r[i] = switch (op) {
+                        case "Div" -> y == 0 ? 0 : Math.floorDiv(x, y);
+                        case "Mul" -> x * y;
+                        case "Add" -> x + y;
+                        default -> x - y;
+                    };
+                }
+                return new OnnxGraph.Const(out, a.length >= b.length ? in.get(0).dims() : in.get(1).dims(), null, r);
+            }
+        }
+    }
+
+    /** The middle of a channel shuffle: the two group axes of a 5-D tensor swapped. */
+    private void transpose(OnnxGraph.Node n, String out) {
+        var shuffle = grouped.get(n.inputs().get(0));
+        long[] perm = n.ints("perm");
+        if (shuffle == null || !java.util.Arrays.equals(perm, new long[] {0, 2, 1, 3, 4})) {
+            throw unsupported(n, "Transpose other than a channel shuffle's (perm 0, 2, 1, 3, 4 of a 5-D Reshape)");
+        }
+        Shape s = shapes.get(shuffle.getKey());
+        // after the swap the tensor is N x C/groups x groups x H x W: read back as C channels, groups C/groups
+        grouped.put(out, Map.entry(shuffle.getKey(), shuffle.getValue()));
+        transposed.put(out, true);
+        if (s.c() % shuffle.getValue() != 0) {
+            throw unsupported(n, "channel shuffle of " + s.c() + " channels in " + shuffle.getValue() + " groups");
+        }
+    }
+
+    /** Split along the channels: one channel slice per output. */
+    private void split(OnnxGraph.Node n) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        Shape s = shapes.get(in);
+        long axis = n.i("axis", 0);
+        int rank = ranks.get(in);
+        if (axis != 1 && axis != 1 - rank) {
+            throw unsupported(n, "Split along axis " + axis + " (only the channels, axis 1)");
+        }
+        int parts = n.outputs().size();
+        long[] sizes = n.ints("split");
+        if (sizes == null && n.inputs().size() > 1 && !n.inputs().get(1).isEmpty()) {
+            sizes = shapeArgument(n, "split", 1);
+            if (sizes == null) {
+                throw unsupported(n, "Split with computed sizes");
+            }
+        }
+        if (sizes == null) {
+            if (s.c() % parts != 0) {
+                throw unsupported(n, "Split of " + s.c() + " channels into " + parts + " equal parts");
+            }
+            sizes = new long[parts];
+            java.util.Arrays.fill(sizes, s.c() / parts);
+        }
+        if (sizes.length != parts || java.util.Arrays.stream(sizes).sum() != s.c()) {
+            throw unsupported(n, "Split sizes " + java.util.Arrays.toString(sizes) + " of " + s.c() + " channels");
+        }
+        int from = 0;
+        for (int i = 0; i < parts; i++) {
+            int to = from + (int) sizes[i];
+            add(new Slice(layerName(n) + (i == 0 ? "" : "#" + i), in, n.outputs().get(i), new int[] {from, 0, 0},
+                    new int[] {to, s.h(), s.w()}, new int[] {1, 1, 1}), rank);
+            from = to;
+        }
+    }
+
+    /** ReduceMean / ReduceMax over the spatial axes: global pooling (then flattened without keepdims). */
+    private void reduce(OnnxGraph.Node n, String out) {
+        String in = tensor(n.inputs().get(0), n.describe());
+        long[] axes = n.ints("axes");
+        if (axes == null && n.inputs().size() > 1) {
+            axes = shapeArgument(n, "axes", 1);
+        }
+        int rank = ranks.get(in);
+        long[] sorted = axes == null ? null : java.util.Arrays.stream(axes).map(a -> a < 0 ? a + rank : a).sorted()
+                .toArray();
+        if (rank != 4 || sorted == null || !java.util.Arrays.equals(sorted, new long[] {2, 3})) {
+            throw unsupported(n, n.opType() + " over axes " + java.util.Arrays.toString(axes)
+                    + " (only the spatial axes 2 and 3 of N x C x H x W)");
+        }
+        boolean keep = n.i("keepdims", 1) != 0;
+        String pooled = keep ? out : layerName(n) + "/pooled";
+        add(new Pooling(keep ? layerName(n) : pooled, in, pooled, n.opType().equals("ReduceMax") ? Pooling.Mode.MAX
+                : Pooling.Mode.AVE, Window.square(1, 1, 0), true, Pooling.Rounding.FLOOR, false), 4);
+        if (!keep) {
+            add(new Flatten(layerName(n), pooled, out), 2);
+        }
     }
 
     private void slice(OnnxGraph.Node n, String out) {

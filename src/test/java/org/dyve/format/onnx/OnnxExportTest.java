@@ -107,6 +107,13 @@ class OnnxExportTest {
                 assertEquals(silu[ch * 36 + p] * hs[ch], se[ch * 36 + p], 1e-6, "channel " + ch + " scales its plane");
             }
         }
+        // the shuffle: output channel k is input channel (k % 2) * 2 + k / 2 of 4: 0, 2, 1, 3
+        float[] th = e.output("th", 0);
+        float[] sh = e.output("sh", 0);
+        int[] from = {0, 2, 1, 3};
+        for (int k = 0; k < 4; k++) {
+            assertEquals(th[from[k] * 36 + 7], sh[k * 36 + 7], 0f, "channel " + k);
+        }
         exportAndCompare(net, in, 1e-5);
     }
 

@@ -85,6 +85,16 @@ class OnnxSharedModelsTest {
         ortParity(Shared.require("models/torchvision-random/efficientnet_b0.onnx"));
     }
 
+    @Test
+    void shuffleNetV2ImportsAndMatchesOnnxRuntime() {
+        // shapes computed from Shape / Gather / Div chains, a 5-D Reshape and Transpose (channel shuffle), Split,
+        // ReduceMean over the spatial axes: the file did not import before
+        java.nio.file.Path f = Shared.require("models/torchvision-random/shufflenet_v2_x0_5.onnx");
+        Network net = org.dyve.format.onnx.OnnxImporter.load(f);
+        assertTrue(net.layers().stream().filter(l -> l instanceof org.dyve.model.ChannelShuffle).count() >= 10);
+        ortParity(f);
+    }
+
     /** Two random inputs (the file's batch is 1): outputs within 1e-4 relative, the same top-1. */
     private static void ortParity(java.nio.file.Path f) {
         Network net = org.dyve.format.onnx.OnnxImporter.load(f);
