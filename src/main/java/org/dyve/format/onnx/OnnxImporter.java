@@ -116,7 +116,7 @@ public final class OnnxImporter {
             }
         }
         String name = g.name.isEmpty() ? file.getFileName().toString() : g.name;
-        return new Network(name, inputs, imp.layers, outputs);
+        return new Network(name, inputs, Fusions.fuse(imp.layers, outputs), outputs);
     }
 
     private String tensor(String name, String who) {

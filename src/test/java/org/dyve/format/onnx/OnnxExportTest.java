@@ -123,6 +123,10 @@ class OnnxExportTest {
         exportAndCompare(dag, randomInputs(dag, 3, 1), 1e-5);
         Network dag2 = TestNets.dag2();
         exportAndCompare(dag2, randomInputs(dag2, 2, 2), 1e-5);
+        // its within-channel LRN is written as Mul, AveragePool, Mul, Add, Pow, Div and read back as one LRN
+        Network back = OnnxImporter.load(dir.resolve("dag2.onnx"));
+        assertEquals(1, back.layers().stream().filter(l -> l instanceof org.dyve.model.Lrn n
+                && n.region() == org.dyve.model.Lrn.Region.WITHIN_CHANNEL).count(), back.layers().toString());
     }
 
     @Test

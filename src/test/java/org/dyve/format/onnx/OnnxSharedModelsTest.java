@@ -86,6 +86,16 @@ class OnnxSharedModelsTest {
     }
 
     @Test
+    void cifar10FullsDecomposedLrnIsOneLayerAgain() {
+        // the ONNX copy writes each within-channel LRN as Mul, Pad, AveragePool, Mul, Add, Pow, Div
+        Network net = ModelCatalog.resolve("cifar10_full", Shared.models()).asOnnx().load();
+        assertEquals(2, net.layers().stream().filter(l -> l instanceof org.dyve.model.Lrn).count());
+        assertTrue(net.layers().stream().noneMatch(l -> l instanceof org.dyve.model.Elementwise
+                || l instanceof org.dyve.model.Pad), net.layers().toString());
+        // parityWithOnnxRuntimeOnEverySharedOnnxFile checks its outputs against ONNX Runtime's on 500 images
+    }
+
+    @Test
     void shuffleNetV2ImportsAndMatchesOnnxRuntime() {
         // shapes computed from Shape / Gather / Div chains, a 5-D Reshape and Transpose (channel shuffle), Split,
         // ReduceMean over the spatial axes: the file did not import before
