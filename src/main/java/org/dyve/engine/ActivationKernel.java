@@ -1,54 +1,46 @@
 package org.dyve.engine;
 
-import java.nio.FloatBuffer;
 import org.dyve.model.Activation;
+import org.dyve.model.Shape;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** Sigmoid, tanh, hard sigmoid and hard swish over a sample at a time, in plain Java with one reused buffer. */
-final class ActivationKernel implements Kernel {
-    private final Activation a;
-    private final FloatBuffer in;
-    private final FloatBuffer out;
-    private final float[] x;
+/** Sigmoid, tanh, hard sigmoid and hard swish, in plain Java. */
+final class ActivationKernel extends PerSampleKernel {
+    private final Activation.Function f;
+    private final float alpha;
+    private final float beta;
 
-    ActivationKernel(Activation a, int sampleSize, INDArray in, INDArray out) {
-        this.a = a;
-        this.in = Buffers.view(in);
-        this.out = Buffers.view(out);
-        this.x = new float[sampleSize];
+    ActivationKernel(Activation a, Shape s, INDArray in, INDArray out) {
+        super(s, s, in, out);
+        this.f = a.function();
+        this.alpha = a.alpha();
+        this.beta = a.beta();
     }
 
     @Override
-    public void run(int n) {
-        float alpha = a.alpha();
-        float beta = a.beta();
-        for (int s = 0; s < n; s++) {
-            int at = s * x.length;
-            in.get(at, x);
-            switch (a.function()) {
-                case SIGMOID -> {
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = (float) (1 / (1 + Math.exp(-x[i])));
-                    }
+    void apply(float[] x, float[] y) {
+        switch (f) {
+            case SIGMOID -> {
+                for (int i = 0; i < x.length; i++) {
+                    y[i] = (float) (1 / (1 + Math.exp(-x[i])));
                 }
-                case TANH -> {
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = (float) Math.tanh(x[i]);
-                    }
-                }
-                case HARD_SIGMOID -> {
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = Math.max(0f, Math.min(1f, alpha * x[i] + beta));
-                    }
-                }
-                case HARD_SWISH -> {
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = x[i] * Math.max(0f, Math.min(1f, x[i] / 6f + 0.5f));
-                    }
-                }
-                default -> throw new IllegalStateException("unreachable");
             }
-            out.put(at, x);
+            case TANH -> {
+                for (int i = 0; i < x.length; i++) {
+                    y[i] = (float) Math.tanh(x[i]);
+                }
+            }
+            case HARD_SIGMOID -> {
+                for (int i = 0; i < x.length; i++) {
+                    y[i] = Math.max(0f, Math.min(1f, alpha * x[i] + beta));
+                }
+            }
+            case HARD_SWISH -> {
+                for (int i = 0; i < x.length; i++) {
+                    y[i] = x[i] * Math.max(0f, Math.min(1f, x[i] / 6f + 0.5f));
+                }
+            }
+            default -> throw new IllegalStateException("unreachable");
         }
     }
 }

@@ -560,7 +560,7 @@ public final class Engine {
         } else if (l instanceof ChannelShuffle cs) {
             return new ChannelShuffleKernel(cs, is, in, out);
         } else if (l instanceof Activation a) {
-            return new ActivationKernel(a, is.size(), in, out);
+            return new ActivationKernel(a, is, in, out);
         } else if (l instanceof BatchNorm bn) {
             return AffineKernel.of(bn, is, in, out);
         } else if (l instanceof Scale sc) {

@@ -11,8 +11,7 @@ import java.util.List;
  * @param beta HARD_SIGMOID's offset (ONNX default 0.5), else unused
  */
 public record Activation(String name, String input, String output, Function function, float alpha, float beta)
-        implements Layer {
-
+        implements SingleInput {
     /** The function. */
     public enum Function { SIGMOID, TANH, HARD_SIGMOID, HARD_SWISH }
 
@@ -21,10 +20,6 @@ public record Activation(String name, String input, String output, Function func
         this(name, input, output, function, 0.2f, 0.5f);
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

@@ -10,12 +10,7 @@ import org.dyve.ShapeMismatchException;
  * @param beta may be null (0)
  */
 public record BatchNorm(String name, String input, String output, Tensor mean, Tensor variance, float epsilon,
-        Tensor gamma, Tensor beta) implements Layer {
-
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
+        Tensor gamma, Tensor beta) implements SingleInput {
 
     @Override
     public Shape outputShape(List<Shape> in) {

@@ -8,12 +8,7 @@ import org.dyve.ShapeMismatchException;
  * {@code k} is input channel {@code (k % groups) * (C / groups) + k / groups}. ONNX writes it as a 5-D Reshape, a
  * Transpose and a Reshape back.
  */
-public record ChannelShuffle(String name, String input, String output, int groups) implements Layer {
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
+public record ChannelShuffle(String name, String input, String output, int groups) implements SingleInput {
     @Override
     public Shape outputShape(List<Shape> in) {
         Shape s = in.get(0);

@@ -10,8 +10,7 @@ import org.dyve.ShapeMismatchException;
  * @param bias may be null
  */
 public record Convolution(String name, String input, String output, int numOutput, Window window, int dilationH,
-        int dilationW, int group, Tensor weight, Tensor bias) implements Layer {
-
+        int dilationW, int group, Tensor weight, Tensor bias) implements SingleInput {
     public Convolution {
         if (numOutput <= 0 || group <= 0 || numOutput % group != 0 || dilationH <= 0 || dilationW <= 0) {
             throw new ShapeMismatchException(name + ": invalid convolution (num_output " + numOutput + ", group "
@@ -38,10 +37,6 @@ public record Convolution(String name, String input, String output, int numOutpu
         return w.length == 0 ? 1 : (double) nonzero / w.length;
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

@@ -10,8 +10,7 @@ import org.dyve.ShapeMismatchException;
  * @param bias may be null
  */
 public record InnerProduct(String name, String input, String output, int numOutput, Tensor weight, Tensor bias)
-        implements Layer {
-
+        implements SingleInput {
     public InnerProduct {
         if (weight.rank() != 2 || weight.dim(0) != numOutput) {
             throw new ShapeMismatchException(name + ": weight shape mismatch (expected " + numOutput + "xK, found "
@@ -23,10 +22,6 @@ public record InnerProduct(String name, String input, String output, int numOutp
         }
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

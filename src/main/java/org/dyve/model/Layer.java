@@ -7,8 +7,7 @@ import java.util.List;
  * are immutable records, one per layer type; parameters live in the record.
  */
 public sealed interface Layer
-        permits Convolution, Pooling, Lrn, Relu, InnerProduct, Concat, Identity, Softmax, Flatten, BatchNorm,
-        Scale, Add, Pad, Slice, Elementwise, Activation, ChannelShuffle {
+        permits SingleInput, Concat, Add, Elementwise {
 
     /** Unique layer name. */
     String name();

@@ -8,8 +8,7 @@ import java.util.List;
  * {@code y = x / (1 + alpha/n^2 * sum_{n x n window, zero padded} x^2)^beta}.
  */
 public record Lrn(String name, String input, String output, Region region, int size, float alpha, float beta,
-        float k) implements Layer {
-
+        float k) implements SingleInput {
     /** Normalisation neighbourhood. */
     public enum Region { ACROSS_CHANNELS, WITHIN_CHANNEL }
 
@@ -19,10 +18,6 @@ public record Lrn(String name, String input, String output, Region region, int s
         }
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

@@ -8,7 +8,7 @@ import org.dyve.ShapeMismatchException;
  * {@code value} are added before / after axis i (0 = channels, 1 = rows, 2 = columns).
  */
 public record Pad(String name, String input, String output, int[] before, int[] after, float value)
-        implements Layer {
+        implements SingleInput {
     public Pad {
         before = before.clone();
         after = after.clone();
@@ -32,10 +32,6 @@ public record Pad(String name, String input, String output, int[] before, int[] 
         return after.clone();
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

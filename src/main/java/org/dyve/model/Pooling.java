@@ -10,18 +10,13 @@ import org.dyve.ShapeMismatchException;
  * {@code excludePad}, by the number of real input positions in the window.
  */
 public record Pooling(String name, String input, String output, Mode mode, Window window, boolean global,
-        Rounding rounding, boolean excludePad) implements Layer {
-
+        Rounding rounding, boolean excludePad) implements SingleInput {
     /** Pooling operator. */
     public enum Mode { MAX, AVE }
 
     /** Output-size rounding. */
     public enum Rounding { CEIL, FLOOR }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     /** The effective window for an input of shape {@code s} (the whole plane when global). */
     public Window windowFor(Shape s) {

@@ -9,7 +9,7 @@ import org.dyve.ShapeMismatchException;
  *
  * @param max the upper bound, {@link Float#POSITIVE_INFINITY} for none
  */
-public record Relu(String name, String input, String output, float negativeSlope, float max) implements Layer {
+public record Relu(String name, String input, String output, float negativeSlope, float max) implements SingleInput {
     public Relu {
         if (!(max > 0)) {
             throw new ShapeMismatchException(name + ": a ReLU's upper bound must be positive, found " + max);
@@ -29,10 +29,6 @@ public record Relu(String name, String input, String output, float negativeSlope
         return negativeSlope == 0f && max == Float.POSITIVE_INFINITY;
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

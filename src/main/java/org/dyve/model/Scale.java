@@ -8,12 +8,7 @@ import org.dyve.ShapeMismatchException;
  *
  * @param beta may be null (0)
  */
-public record Scale(String name, String input, String output, Tensor gamma, Tensor beta) implements Layer {
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
+public record Scale(String name, String input, String output, Tensor gamma, Tensor beta) implements SingleInput {
     @Override
     public Shape outputShape(List<Shape> in) {
         int c = in.get(0).c();

@@ -8,7 +8,7 @@ import org.dyve.ShapeMismatchException;
  * indices {@code start[i], start[i] + step[i], ...} below {@code stop[i]} (positive steps, bounds within the
  * input).
  */
-public record Slice(String name, String input, String output, int[] start, int[] stop, int[] step) implements Layer {
+public record Slice(String name, String input, String output, int[] start, int[] stop, int[] step) implements SingleInput {
     public Slice {
         start = start.clone();
         stop = stop.clone();
@@ -36,10 +36,6 @@ public record Slice(String name, String input, String output, int[] start, int[]
         return step.clone();
     }
 
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
 
     @Override
     public Shape outputShape(List<Shape> in) {

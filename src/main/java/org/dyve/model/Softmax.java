@@ -3,12 +3,7 @@ package org.dyve.model;
 import java.util.List;
 
 /** Softmax over the channel axis, independently at each spatial position (Caffe axis 1). */
-public record Softmax(String name, String input, String output) implements Layer {
-    @Override
-    public List<String> inputs() {
-        return List.of(input);
-    }
-
+public record Softmax(String name, String input, String output) implements SingleInput {
     @Override
     public Shape outputShape(List<Shape> in) {
         return in.get(0);

@@ -62,14 +62,20 @@ class OnnxExportTest {
         assertArrayEquals(a.output(net.output(), 0), b.output(back.output(), 0), 1e-5f);
     }
 
+    /** {@code net}'s engine after one run on {@code x}, at batch 1. */
+    private static Engine ran(Network net, float[] x) {
+        Engine e = Engine.of(net, 1);
+        e.setInput(net.input().name(), 0, x);
+        e.run(1);
+        return e;
+    }
+
     @Test
     void boundedReluRunsAsAPostOpAndExportsAsClip() throws IOException {
         Network net = TestNets.bounded();
         float[][] in = randomInputs(net, 2, 4);
         // the bound matters for these values: some outputs of c1 lie above it
-        Engine e = Engine.of(net, 1);
-        e.setInput("x", 0, in[0]);
-        e.run(1);
+        Engine e = ran(net, in[0]);
         float top = 0;
         for (float v : e.output("r1", 0)) {
             top = Math.max(top, v);
@@ -87,10 +93,8 @@ class OnnxExportTest {
     void activationsAndPerChannelProductsExportToOnnxRuntimesResult() throws IOException {
         Network net = TestNets.activations();
         float[][] in = randomInputs(net, 2, 6);
-        // by hand on one value each: sigmoid(0) = 0.5, hard sigmoid(1) = 0.7, hard swish(3) = 3, tanh(-1)
-        Engine e = Engine.of(net, 1);
-        e.setInput("x", 0, in[0]);
-        e.run(1);
+        // each layer against its formula, element by element
+        Engine e = ran(net, in[0]);
         float[] c1 = e.output("c1", 0);
         float[] sig = e.output("sig", 0);
         float[] silu = e.output("silu", 0);
