@@ -13,4 +13,10 @@ public class DyveException extends RuntimeException {
     public DyveException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /** The first line of an exception's message, or its class name: for the "(reason)" part of a message. */
+    public static String reason(Throwable e) {
+        String m = e.getMessage();
+        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
 }

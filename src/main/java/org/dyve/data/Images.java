@@ -58,8 +58,7 @@ public final class Images {
             if (e instanceof DataException de) {
                 throw de;
             }
-            String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-            throw new DataException(file + ": unreadable image (" + m + ")");
+            throw new DataException(file + ": unreadable image (" + org.dyve.DyveException.reason(e) + ")");
         }
         if (img == null) {
             throw new DataException(file + ": unreadable image (not a supported image format)");

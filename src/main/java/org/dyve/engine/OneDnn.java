@@ -36,8 +36,7 @@ final class OneDnn {
             while (t.getCause() != null && t.getCause() != t) {
                 t = t.getCause();
             }
-            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-            return m.lines().findFirst().orElse(m);
+            return org.dyve.DyveException.reason(t);
         }
     }
 }

@@ -25,10 +25,4 @@ public final class ModelFiles {
             throw new ModelFormatException(file + ": cannot read (" + e.getMessage() + ")");
         }
     }
-
-    /** The first line of an exception's message, or its class name: for "(reason)" suffixes. */
-    public static String reason(Throwable e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
-    }
 }

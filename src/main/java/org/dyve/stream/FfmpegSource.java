@@ -11,6 +11,7 @@ import org.bytedeco.javacv.FFmpegFrameFilter;
 import org.bytedeco.javacv.FFmpegFrameGrabber;
 import org.bytedeco.javacv.FrameFilter;
 import org.bytedeco.javacv.FrameGrabber;
+import org.dyve.DyveException;
 
 /**
  * Sources that FFmpeg reads in process: video files (played {@code loop} times, at their own pace or in real time),
@@ -137,15 +138,11 @@ final class FfmpegSource {
         return new Opened(g, filter);
     }
 
+    /** {@link DyveException#reason}, with JavaCV's advice left out and FFmpeg's words for an error code added. */
     static String firstLine(Throwable e) {
-        String m = e.getMessage();
-        if (m == null) {
-            return e.getClass().getSimpleName();
-        }
         // JavaCV's advice to call setFormat() or FFmpegLogCallback.set() is not the user's business
-        m = m.replaceAll(" \\((Has setFormat\\(\\) been called\\?|For more details, make sure FFmpegLogCallback"
-                + "\\.set\\(\\) has been called\\.)\\)", "");
-        m = m.lines().findFirst().orElse(m);
+        String m = DyveException.reason(e).replaceAll(" \\((Has setFormat\\(\\) been called\\?|For more details,"
+                + " make sure FFmpegLogCallback\\.set\\(\\) has been called\\.)\\)", "");
         java.util.regex.Matcher code = java.util.regex.Pattern.compile("error (-\\d+)").matcher(m);
         if (code.find()) {
             // FFmpeg's words for the error code: "No such file or directory", "Connection refused"

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
 import org.dyve.format.ModelFiles;
 import org.dyve.model.Tensor;
@@ -63,7 +64,7 @@ final class CaffeBinary {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + ModelFiles.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + DyveException.reason(e) + ")", e);
         }
         if (out.isEmpty()) {
             throw new ModelFormatException(file + ": not a Caffe binary model (no layers with weights found)");
@@ -84,7 +85,7 @@ final class CaffeBinary {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid Caffe BlobProto (" + ModelFiles.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid Caffe BlobProto (" + DyveException.reason(e) + ")", e);
         }
     }
 

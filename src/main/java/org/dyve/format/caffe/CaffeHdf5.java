@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
-import org.dyve.format.ModelFiles;
 import org.dyve.model.Tensor;
 
 /** Reads Caffe HDF5 weights: group {@code data/<layer>} with datasets {@code 0}, {@code 1}, ... */
@@ -47,7 +47,7 @@ final class CaffeHdf5 {
         } catch (ModelFormatException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new ModelFormatException(file + ": not a valid HDF5 file (" + ModelFiles.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid HDF5 file (" + DyveException.reason(e) + ")", e);
         }
         return out;
     }

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dyve.DyveException;
 import org.dyve.ModelFormatException;
 import org.dyve.format.ModelFiles;
 
@@ -109,7 +110,7 @@ final class OnnxGraph {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid ONNX model (" + ModelFiles.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid ONNX model (" + DyveException.reason(e) + ")", e);
         }
         if (!sawGraph || g.nodes.isEmpty()) {
             throw new ModelFormatException(file + ": not an ONNX model (no graph with nodes)");
@@ -280,7 +281,7 @@ final class OnnxGraph {
             if (e instanceof ModelFormatException m) {
                 throw m;
             }
-            throw new ModelFormatException(file + ": not a valid ONNX tensor (" + ModelFiles.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid ONNX tensor (" + DyveException.reason(e) + ")", e);
         }
     }
 
