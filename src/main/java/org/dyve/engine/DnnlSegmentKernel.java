@@ -397,11 +397,10 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 memory src = st.as(whole, blocked(n, os), threads);
                 boolean overwrite = src == whole && exclusive(r.input());
                 memory dst = overwrite ? src : tensorMemory(r.output(), n, os);
-                boolean bounded = r.max() != Float.POSITIVE_INFINITY;
+                Eltwise e = Eltwise.of(r);
                 var pd = optimised(() -> new eltwise_forward.primitive_desc(new eltwise_forward.desc(
-                        dnnl.prop_kind.forward_inference, bounded ? dnnl.algorithm.eltwise_clip
-                        : dnnl.algorithm.eltwise_relu, src.get_desc(), bounded ? 0f : r.negativeSlope(),
-                        bounded ? r.max() : 0f), Dnnl.ATTR, Dnnl.ENGINE));
+                        dnnl.prop_kind.forward_inference, e.algorithm(), src.get_desc(), e.alpha(), e.beta()),
+                        Dnnl.ATTR, Dnnl.ENGINE));
                 if (pd == null) {
                     return Dnnl.Plan.NONE;
                 }
@@ -641,13 +640,21 @@ final class DnnlSegmentKernel extends DnnlKernel {
                 && r.input().equals(t) && exclusive(t) ? r : null;
     }
 
-    /** Attributes with post-ops {@code ops}, then {@code relu} (null: none) on the result: oneDNN's clip if bounded. */
+    /** Attributes with post-ops {@code ops}, then {@code relu} (null: none) on the result. */
     private static primitive_attr attr(post_ops ops, Relu relu) {
-        if (relu != null && relu.max() != Float.POSITIVE_INFINITY) {
-            ops.append_eltwise(1f, dnnl.algorithm.eltwise_clip, 0f, relu.max());
-            return Dnnl.attr(ops, false);
+        if (relu != null) {
+            Eltwise e = Eltwise.of(relu);
+            ops.append_eltwise(1f, e.algorithm(), e.alpha(), e.beta());
         }
-        return Dnnl.attr(ops, relu != null);
+        return Dnnl.attr(ops, false);
+    }
+
+    /** A ReLU as oneDNN's element-wise operation: clip(0, max) when bounded, else relu with its negative slope. */
+    private record Eltwise(dnnl.algorithm algorithm, float alpha, float beta) {
+        static Eltwise of(Relu r) {
+            return r.max() != Float.POSITIVE_INFINITY ? new Eltwise(dnnl.algorithm.eltwise_clip, 0f, r.max())
+                    : new Eltwise(dnnl.algorithm.eltwise_relu, r.negativeSlope(), 0f);
+        }
     }
 
     /** Whether only the next layer of the segment reads {@code t}: it may be computed into the same memory. */
