@@ -36,11 +36,11 @@ final class Fusions {
         List<Layer> out = new ArrayList<>(layers);
         for (Layer l : layers) {
             if (l instanceof Elementwise div && div.op() == Elementwise.Op.DIV && div.constant() == null) {
-                Lrn lrn = withinChannelLrn(div, writer, readers);
+                List<Layer> matched = new ArrayList<>();
+                Lrn lrn = withinChannelLrn(div, writer, readers, matched);
                 if (lrn != null) {
                     // the pattern's layers go, the LRN takes the division's place
-                    List<Layer> chain = chain(div, writer);
-                    out.removeAll(chain.subList(1, chain.size()));
+                    out.removeAll(matched);
                     out.set(out.indexOf(div), lrn);
                 }
             }
@@ -48,21 +48,12 @@ final class Fusions {
         return out;
     }
 
-    /** The division and the layers before it along its second operand, last first, down to the squaring. */
-    private static List<Layer> chain(Elementwise div, Map<String, Layer> writer) {
-        List<Layer> c = new ArrayList<>(List.of(div));
-        Layer l = writer.get(div.inputs().get(1));
-        while (l != null) {
-            c.add(l);
-            if (l instanceof Elementwise e && e.op() == Elementwise.Op.MUL && e.constant() == null) {
-                break;
-            }
-            l = writer.get(l.inputs().get(0));
-        }
-        return c;
-    }
-
-    private static Lrn withinChannelLrn(Elementwise div, Map<String, Layer> writer, Map<String, Integer> readers) {
+    /**
+     * The within-channel LRN that the division {@code div} ends, or null; {@code matched} receives the pattern's
+     * layers before the division.
+     */
+    private static Lrn withinChannelLrn(Elementwise div, Map<String, Layer> writer, Map<String, Integer> readers,
+            List<Layer> matched) {
         String x = div.inputs().get(0);
         Layer pow = single(div.inputs().get(1), writer, readers);
         if (!(pow instanceof Elementwise p && scalar(p, Elementwise.Op.POW))) {
@@ -85,6 +76,7 @@ final class Fusions {
         int size = pool.window().kh();
         int half = (size - 1) / 2;
         Layer before = single(pool.input(), writer, readers);
+        Pad padding = null;
         if (before instanceof Pad pad) {
             // the padding outside the pooling: zeros, half the window on each side of rows and columns
             if (pad.value() != 0f || pool.window().padH() != 0 || pool.window().padW() != 0
@@ -92,6 +84,7 @@ final class Fusions {
                     || !java.util.Arrays.equals(pad.after(), new int[] {0, half, half})) {
                 return null;
             }
+            padding = pad;
             before = single(pad.input(), writer, readers);
         } else if (pool.window().padH() != half || pool.window().padW() != half || pool.excludePad()) {
             return null;
@@ -100,6 +93,7 @@ final class Fusions {
                 && sq.inputs().get(0).equals(x) && sq.inputs().get(1).equals(x))) {
             return null;
         }
+        matched.addAll(padding == null ? List.of(p, a, m, pool, sq) : List.of(p, a, m, pool, padding, sq));
         return new Lrn(div.name(), x, div.output(), Lrn.Region.WITHIN_CHANNEL, size, m.constant().data()[0],
                 p.constant().data()[0], 1f);
     }

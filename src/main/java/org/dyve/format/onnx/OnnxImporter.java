@@ -44,12 +44,8 @@ public final class OnnxImporter {
     private final Map<String, String> alias = new HashMap<>();
     private final Map<String, Shape> shapes = new HashMap<>();
     private final Map<String, Integer> ranks = new HashMap<>();
-    /**
-     * The 5-D tensors of a channel shuffle under way (N x groups x C/groups x H x W): by name, the 4-D tensor they
-     * reshape and the number of groups; {@code true} in {@link #transposed} once the two group axes are swapped.
-     */
-    private final Map<String, Map.Entry<String, Integer>> grouped = new HashMap<>();
-    private final Map<String, Boolean> transposed = new HashMap<>();
+    /** The 5-D tensors of a channel shuffle under way, by name. */
+    private final Map<String, Shuffle> grouped = new HashMap<>();
     private final Map<String, OnnxGraph.Const> consts;
     private final Set<String> layerNames = new HashSet<>();
     private final List<Layer> layers = new ArrayList<>();
@@ -551,15 +547,14 @@ public final class OnnxImporter {
         if (target == null) {
             throw unsupported(n, "Reshape to a computed shape (only constant shapes)");
         }
-        var shuffle = grouped.get(n.inputs().get(0));
+        Shuffle shuffle = grouped.get(n.inputs().get(0));
         if (shuffle != null) {
             // the end of a channel shuffle: back to N x C x H x W
-            Shape s = shapes.get(shuffle.getKey());
-            if (!transposed.getOrDefault(n.inputs().get(0), false) || target.length != 4
-                    || target[1] != s.c() && target[1] != -1) {
+            Shape s = shapes.get(shuffle.source());
+            if (!shuffle.transposed() || target.length != 4 || target[1] != s.c() && target[1] != -1) {
                 throw unsupported(n, "Reshape of a 5-D tensor other than a channel shuffle's");
             }
-            add(new ChannelShuffle(layerName(n), shuffle.getKey(), out, shuffle.getValue()), 4);
+            add(new ChannelShuffle(layerName(n), shuffle.source(), out, shuffle.groups()), 4);
             return;
         }
         String in = tensor(n.inputs().get(0), n.describe());
@@ -569,7 +564,7 @@ public final class OnnxImporter {
             long g = target[1];
             if (g > 0 && s.c() % g == 0 && (target[2] == s.c() / g || target[2] == -1)
                     && (target[3] == s.h() || target[3] == 0) && (target[4] == s.w() || target[4] == 0)) {
-                grouped.put(out, Map.entry(in, (int) g));
+                grouped.put(out, new Shuffle(in, (int) g, false));
                 return;
             }
         }
@@ -821,20 +816,21 @@ public final class OnnxImporter {
         }
     }
 
+    /**
+     * A channel shuffle under way: the 4-D tensor reshaped to N x groups x C/groups x H x W, and whether the two
+     * group axes have been swapped since.
+     */
+    private record Shuffle(String source, int groups, boolean transposed) {
+    }
+
     /** The middle of a channel shuffle: the two group axes of a 5-D tensor swapped. */
     private void transpose(OnnxGraph.Node n, String out) {
-        var shuffle = grouped.get(n.inputs().get(0));
+        Shuffle shuffle = grouped.get(n.inputs().get(0));
         long[] perm = n.ints("perm");
         if (shuffle == null || !java.util.Arrays.equals(perm, new long[] {0, 2, 1, 3, 4})) {
             throw unsupported(n, "Transpose other than a channel shuffle's (perm 0, 2, 1, 3, 4 of a 5-D Reshape)");
         }
-        Shape s = shapes.get(shuffle.getKey());
-        // after the swap the tensor is N x C/groups x groups x H x W: read back as C channels, groups C/groups
-        grouped.put(out, Map.entry(shuffle.getKey(), shuffle.getValue()));
-        transposed.put(out, true);
-        if (s.c() % shuffle.getValue() != 0) {
-            throw unsupported(n, "channel shuffle of " + s.c() + " channels in " + shuffle.getValue() + " groups");
-        }
+        grouped.put(out, new Shuffle(shuffle.source(), shuffle.groups(), true));
     }
 
     /** Split along the channels: one channel slice per output. */
