@@ -804,8 +804,11 @@ public final class OnnxImporter {
                 for (int i = 0; i < r.length; i++) {
                     long x = a[a.length == 1 ? 0 : i];
                     long y = b[b.length == 1 ? 0 : i];
+                    if (op.equals("Div") && y == 0) {
+                        throw unsupported(n, "division by zero in a shape computation");
+                    }
                     r[i] = switch (op) {
-                        case "Div" -> y == 0 ? 0 : Math.floorDiv(x, y);
+                        case "Div" -> Math.floorDiv(x, y);
                         case "Mul" -> x * y;
                         case "Add" -> x + y;
                         default -> x - y;

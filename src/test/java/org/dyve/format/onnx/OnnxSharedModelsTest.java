@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.util.List;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.dyve.ModelFormatException;
@@ -150,6 +151,82 @@ class OnnxSharedModelsTest {
             assertEquals(TopK.of(ea.output(a.output(), 0), 1)[0], TopK.of(eb.output(b.output(), 0), 1)[0],
                     "image " + i);
         }
+    }
+
+    /** A length-delimited protobuf field. */
+    private static void field(com.google.protobuf.CodedOutputStream o, int number, byte[] message) throws Exception {
+        o.writeByteArray(number, message);
+    }
+
+    /** Protobuf bytes written by {@code w}. */
+    private static byte[] message(ProtoWriter w) throws Exception {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        com.google.protobuf.CodedOutputStream o = com.google.protobuf.CodedOutputStream.newInstance(b);
+        w.write(o);
+        o.flush();
+        return b.toByteArray();
+    }
+
+    @FunctionalInterface
+    private interface ProtoWriter {
+        void write(com.google.protobuf.CodedOutputStream o) throws Exception;
+    }
+
+    private static byte[] node(String op, List<String> in, String out) throws Exception {
+        return message(o -> {
+            for (String t : in) {
+                o.writeString(1, t);
+            }
+            o.writeString(2, out);
+            o.writeString(3, op + "_0");
+            o.writeString(4, op);
+        });
+    }
+
+    @Test
+    void aShapeComputationThatDividesByZeroIsAnErrorNamingTheNode(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) throws Exception {
+        // x (1x4x2x2) -> Shape -> Div by an int64 zero -> Reshape: a model no exporter writes, which must not import
+        // as if the division gave 0
+        byte[] zero = message(o -> {
+            o.writeInt64(1, 1);
+            o.writeInt32(2, 7);
+            o.writeInt64(7, 0);
+            o.writeString(8, "zero");
+        });
+        byte[] x = message(o -> {
+            o.writeString(1, "x");
+            field(o, 2, message(t -> field(t, 1, message(tt -> {
+                tt.writeInt32(1, 1);
+                field(tt, 2, message(sh -> {
+                    for (long d : new long[] {1, 4, 2, 2}) {
+                        field(sh, 1, message(dim -> dim.writeInt64(1, d)));
+                    }
+                }));
+            }))));
+        });
+        byte[] y = message(o -> o.writeString(1, "y"));
+        byte[] graph = message(o -> {
+            field(o, 1, node("Shape", List.of("x"), "s"));
+            field(o, 1, node("Div", List.of("s", "zero"), "d"));
+            field(o, 1, node("Reshape", List.of("x", "d"), "y"));
+            o.writeString(2, "g");
+            field(o, 5, zero);
+            field(o, 11, x);
+            field(o, 12, y);
+        });
+        byte[] model = message(o -> {
+            o.writeInt64(1, 7);
+            field(o, 7, graph);
+            field(o, 8, message(op -> op.writeInt64(2, 13)));
+        });
+        java.nio.file.Path f = dir.resolve("div0.onnx");
+        Files.write(f, model);
+        org.dyve.DyveException e = org.junit.jupiter.api.Assertions.assertThrows(org.dyve.DyveException.class,
+                () -> org.dyve.format.onnx.OnnxImporter.load(f));
+        assertTrue(e.getMessage().contains("Div") && e.getMessage().contains("division by zero in a shape"
+                + " computation"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
 
     @Test
