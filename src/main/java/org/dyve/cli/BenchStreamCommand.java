@@ -202,7 +202,8 @@ final class BenchStreamCommand implements Runnable {
             // decoded and preprocessed exactly as the pipeline does it (FFmpeg sources: resized and cropped by
             // FFmpeg), so all three measurements see the same frames
             var decoding = FrameSources.Decoding.of(pre, s.decodeThreads());
-            Preprocessing framePre = org.dyve.stream.SourceSpec.parse(source).isFfmpeg() ? pre.forInputSizedImages() : pre;
+            Preprocessing framePre = org.dyve.stream.SourceSpec.parse(source).isFfmpeg() ? pre.forInputSizedImages()
+                    : pre;
             var blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
             // only the preprocessed inputs are kept (not the decoded frames as well)
             List<float[]> inputs = frames(blocking, decoding).filter(f -> f.image() != null)

@@ -26,7 +26,7 @@ final class Progress {
         update(what, done, total, "");
     }
 
-    /** Like {@link #update(String, int, int)}, with {@code extra} (such as drops and the effort rung) after the rate. */
+    /** Like {@link #update(String, int, int)}, with {@code extra} (drops, the effort rung) after the rate. */
     void update(String what, long done, long total, String extra) {
         if (!enabled) {
             return;

@@ -20,7 +20,6 @@ public record Activation(String name, String input, String output, Function func
         this(name, input, output, function, 0.2f, 0.5f);
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         return in.get(0);

@@ -37,7 +37,6 @@ public record Convolution(String name, String input, String output, int numOutpu
         return w.length == 0 ? 1 : (double) nonzero / w.length;
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         Shape s = in.get(0);

@@ -5,9 +5,8 @@ import org.dyve.ShapeMismatchException;
 
 /**
  * An element-wise binary operation: of two equally shaped tensors (or a second one with one value per channel), or
- * of one tensor and a constant that is
- * a scalar, one value per channel, or a whole C x H x W tensor. With {@code constantFirst} the constant is
- * the left operand ({@code c - x}, {@code c / x}).
+ * of one tensor and a constant that is a scalar, one value per channel, or a whole C x H x W tensor. With
+ * {@code constantFirst} the constant is the left operand ({@code c - x}, {@code c / x}).
  *
  * @param constant null when {@code inputs} holds two tensors
  */

@@ -22,7 +22,6 @@ public record InnerProduct(String name, String input, String output, int numOutp
         }
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         if (in.get(0).size() != weight.dim(1)) {

@@ -18,7 +18,6 @@ public record Lrn(String name, String input, String output, Region region, int s
         }
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         return in.get(0);

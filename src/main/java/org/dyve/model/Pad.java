@@ -32,7 +32,6 @@ public record Pad(String name, String input, String output, int[] before, int[] 
         return after.clone();
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         Shape s = in.get(0);

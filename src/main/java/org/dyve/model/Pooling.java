@@ -17,7 +17,6 @@ public record Pooling(String name, String input, String output, Mode mode, Windo
     /** Output-size rounding. */
     public enum Rounding { CEIL, FLOOR }
 
-
     /** The effective window for an input of shape {@code s} (the whole plane when global). */
     public Window windowFor(Shape s) {
         return global ? new Window(s.h(), s.w(), 1, 1, 0, 0) : window;

@@ -29,7 +29,6 @@ public record Relu(String name, String input, String output, float negativeSlope
         return negativeSlope == 0f && max == Float.POSITIVE_INFINITY;
     }
 
-
     @Override
     public Shape outputShape(List<Shape> in) {
         return in.get(0);

@@ -8,7 +8,8 @@ import org.dyve.ShapeMismatchException;
  * indices {@code start[i], start[i] + step[i], ...} below {@code stop[i]} (positive steps, bounds within the
  * input).
  */
-public record Slice(String name, String input, String output, int[] start, int[] stop, int[] step) implements SingleInput {
+public record Slice(String name, String input, String output, int[] start, int[] stop, int[] step)
+        implements SingleInput {
     public Slice {
         start = start.clone();
         stop = stop.clone();
@@ -35,7 +36,6 @@ public record Slice(String name, String input, String output, int[] start, int[]
     public int[] step() {
         return step.clone();
     }
-
 
     @Override
     public Shape outputShape(List<Shape> in) {

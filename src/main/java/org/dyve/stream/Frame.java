@@ -37,7 +37,8 @@ public record Frame(long seq, String source, long ptsMs, Image image, int label,
 
     /** This frame, from the file {@code file} (null: none). */
     Frame named(String file) {
-        return new Frame(seq, source, ptsMs, image, label, error, arrivedNanos, droppedCount, dropReason, backlog, file);
+        return new Frame(seq, source, ptsMs, image, label, error, arrivedNanos, droppedCount, dropReason, backlog,
+                file);
     }
 
     boolean isDropped() {

@@ -14,9 +14,11 @@ import java.util.regex.Pattern;
  * parameters after a {@code ?}, which keep their meaning when a command has several sources:
  * <ul>
  * <li>{@code loop=N} (files): play the file N times in all ({@code loop=inf}: until stopped);</li>
- * <li>{@code realtime=1} (files, {@code lavfi:} graphs): read at the file's own frame rate, as a camera would send it; the source is then
- *     live (it never waits for the pipeline: frames it cannot pass on are dropped and counted);</li>
- * <li>{@code size=WxH}, {@code fps=N} (cameras, {@code lavfi:}): the resolution and frame rate asked of the device;</li>
+ * <li>{@code realtime=1} (files, {@code lavfi:} graphs): read at the file's own frame rate, as a camera would
+ *     send it; the source is then live (it never waits for the pipeline: frames it cannot pass on are dropped and
+ *     counted);</li>
+ * <li>{@code size=WxH}, {@code fps=N} (cameras, {@code lavfi:}): the resolution and frame rate asked of the
+ *     device;</li>
  * <li>{@code live=1} / {@code live=0} (URLs): whether a network source is live, when its scheme does not say.</li>
  * </ul>
  * In a URL only these keys are DyVE's; the rest of its query stays in the URL FFmpeg opens.

@@ -81,12 +81,14 @@ public record StreamSettings(int stages, List<String> split, int stageBuffer, in
     /** A copy with another rate / latency target (0 keeps none). */
     public StreamSettings withTargets(double fps, double latency) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow,
-                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads, replicas, reconnect, ffmpegLogLevel);
+                reuseThreshold, maxReuse, fps, latency, window, pressureBacklog, progress, decodeThreads, replicas,
+                reconnect, ffmpegLogLevel);
     }
 
     /** A copy with another reuse threshold (0 disables reuse). */
     public StreamSettings withReuse(double threshold) {
         return new StreamSettings(stages, split, stageBuffer, maxBatch, warmUpRuns, liveBuffer, overflow, threshold,
-                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads, replicas, reconnect, ffmpegLogLevel);
+                maxReuse, targetFps, latencyMs, window, pressureBacklog, progress, decodeThreads, replicas, reconnect,
+                ffmpegLogLevel);
     }
 }

@@ -66,7 +66,8 @@ class SourcesTest {
         assertFalse(SourceSpec.parse("video:a.mp4").live());
         assertEquals(0, SourceSpec.parse("video:a.mp4?loop=inf").loops());
         SourceSpec cam = SourceSpec.parse("camera:/dev/video2?size=640x480&fps=15");
-        assertEquals(List.of("/dev/video2", 640, 480, 15.0), List.of(cam.target(), cam.width(), cam.height(), cam.fps()));
+        assertEquals(List.of("/dev/video2", 640, 480, 15.0),
+                List.of(cam.target(), cam.width(), cam.height(), cam.fps()));
         assertEquals("/dev/video0", SourceSpec.parse("camera:").target());
         // an HTTP file is read at its own pace; RTSP, HLS and live=1 are live; the URL keeps its own query
         SourceSpec http = SourceSpec.parse("http://127.0.0.1:8000/clip.mp4?token=abc&loop=2");

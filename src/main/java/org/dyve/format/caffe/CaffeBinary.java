@@ -64,7 +64,8 @@ final class CaffeBinary {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + DyveException.reason(e) + ")", e);
+            throw new ModelFormatException(file + ": not a valid Caffe binary model (" + DyveException.reason(e) + ")",
+                    e);
         }
         if (out.isEmpty()) {
             throw new ModelFormatException(file + ": not a Caffe binary model (no layers with weights found)");
