@@ -58,7 +58,7 @@ public final class OrtComparison implements AutoCloseable {
         this.net = net;
         this.batch = batch;
         this.in = net.input().shape();
-        this.engine = Engine.of(net, batch);
+        this.engine = Engine.builder(net).batch(batch).build();
         try {
             env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
@@ -107,7 +107,8 @@ public final class OrtComparison implements AutoCloseable {
              OrtSession.Result r = session.run(Map.of(ortInput, t))) {
             float[] flat = flatten(r.get(0).getValue());
             if (flat.length != batch * classes) {
-                throw new ModelFormatException("ONNX output has " + flat.length + " values, expected " + batch * classes);
+                throw new ModelFormatException("ONNX output has " + flat.length + " values,
+                        expected " + batch * classes);
             }
             for (int i = 0; i < batch; i++) {
                 System.arraycopy(flat, i * classes, ort[i], 0, classes);

@@ -85,7 +85,7 @@ final class BenchCommand implements Runnable {
             images[i] = pre.apply(s.image());
             labels[i] = s.label();
         }
-        Engine dense = Engine.of(net, 1);
+        Engine dense = Engine.builder(net).build();
         int[] denseTop = new int[n];
         int correctDense = 0;
         int labelled = 0;

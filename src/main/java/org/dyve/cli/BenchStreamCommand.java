@@ -1,21 +1,21 @@
 package org.dyve.cli;
 
-import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.effort.EffortProfile;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
+import org.dyve.runtime.Dyve;
+import org.dyve.runtime.DyveSettings;
+import org.dyve.runtime.StreamDescription;
 import org.dyve.stream.FrameSources;
-import org.dyve.stream.StreamPipeline;
 import org.dyve.stream.StreamSettings;
 import org.dyve.stream.StreamSummary;
 import picocli.CommandLine.Command;
@@ -36,7 +36,8 @@ final class BenchStreamCommand implements Runnable {
     @Mixin
     ModelOptions model;
 
-    @Option(names = {"-s", "--source"}, required = true, paramLabel = "SPEC", description = "A file or data-set source.")
+    @Option(names = {"-s", "--source"}, required = true, paramLabel = "SPEC",
+            description = "A file or data-set source.")
     String source;
 
     @Option(names = "--limit", paramLabel = "N", description = "Frames to use (default: all).")
@@ -64,20 +65,20 @@ final class BenchStreamCommand implements Runnable {
      * One pipeline run over the source at the exact profile. Its CPU time per frame counts from the first result to
      * the last, so the stages' set-up (split measurement, engines compiled and warmed up) is left out.
      */
-    private Rate pipeline(ModelDescriptor d, Network net, StreamSettings s, ActorSystem<Void> system) {
+    private Rate pipeline(Dyve dyve, ModelDescriptor d) {
         long[] first = {0};
         long[] results = {0};
-        StreamSummary sum = StreamPipeline.run(system, d, net, source, s, List.of(EffortProfile.EXACT), limit, r -> {
-            if (results[0]++ == 0) {
-                first[0] = cpuNanos();
-            }
-        }).toCompletableFuture().join();
+        StreamSummary sum = dyve.streams().start(StreamDescription.of(d.id(), source).withEffort("exact")
+                .withLimit(limit), r -> {
+                    if (results[0]++ == 0) {
+                        first[0] = cpuNanos();
+                    }
+                }).done().toCompletableFuture().join();
         return new Rate(sum.throughput(), (cpuNanos() - first[0]) / 1e6 / Math.max(1, results[0] - 1));
     }
 
-    /** Each engine's rate over {@code inputs}, with all {@code cores} for its native threads. */
-    private static Rate[] engineRates(Engine[] engines, String in, List<float[]> inputs, int cores) {
-        Engine.setNativeThreads(cores); // the pipeline gives each stage a share of the cores
+    /** Each engine's rate over {@code inputs} (the engines use every core). */
+    private static Rate[] engineRates(Engine[] engines, String in, List<float[]> inputs) {
         Rate[] r = new Rate[engines.length];
         for (int k = 0; k < engines.length; k++) {
             long c0 = cpuNanos();
@@ -108,13 +109,13 @@ final class BenchStreamCommand implements Runnable {
     /**
      * The same frames through the simplest concurrent program without actors: the source decodes on its own thread into
      * a bounded blocking queue, {@code workers} plain threads each take frames from it and preprocess and infer them
-     * at batch 1 with {@code cores / workers} native threads, each with its engine from {@code pool}. Frames per second
-     * from the first decoded frame.
+     * at batch 1 with {@code cores / workers} native threads ({@code share}, which the pool's engines read), each with
+     * its engine from {@code pool}. Frames per second from the first decoded frame.
      */
-    private double plainThreads(Engine[] pool, String in, Preprocessing framePre, FrameSources.Decoding decoding,
-            java.util.concurrent.Executor blocking, ActorSystem<Void> system, int workers, int cores)
-            throws InterruptedException {
-        Engine.setNativeThreads(Math.max(1, cores / workers));
+    private double plainThreads(Engine[] pool, int[] share, String in, Preprocessing framePre,
+            FrameSources.Decoding decoding, java.util.concurrent.Executor blocking, ActorSystem<Void> system,
+            int workers, int cores) throws InterruptedException {
+        share[0] = Math.max(1, cores / workers);
         // empty: the end of the frames
         java.util.concurrent.BlockingQueue<java.util.Optional<org.dyve.stream.Frame>> queue =
                 new java.util.concurrent.ArrayBlockingQueue<>(8);
@@ -194,10 +195,10 @@ final class BenchStreamCommand implements Runnable {
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         PrintWriter out = spec.commandLine().getOut();
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve-bench",
-                StreamPipeline.systemConfig(source));
-        try {
-            StreamSettings s = StreamSettings.from(ConfigFactory.load());
+        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+            dyve.register(d, null);
+            ActorSystem<Void> system = dyve.system();
+            StreamSettings s = dyve.settings().stream();
             settings = s;
             // decoded and preprocessed exactly as the pipeline does it (FFmpeg sources: resized and cropped by
             // FFmpeg), so all three measurements see the same frames
@@ -209,10 +210,9 @@ final class BenchStreamCommand implements Runnable {
             List<float[]> inputs = frames(blocking, decoding).filter(f -> f.image() != null)
                     .map(f -> framePre.apply(f.image()))
                     .runWith(Sink.seq(), system).toCompletableFuture().join();
-            int cores = Runtime.getRuntime().availableProcessors();
-            Engine.setNativeThreads(cores);
+            int cores = dyve.cores().cores();
             String in = net.input().name();
-            Engine[] engines = {Engine.of(net, 1), Engine.of(net, 4)};
+            Engine[] engines = {Engine.builder(net).build(), Engine.builder(net).batch(4).build()};
             for (Engine e : engines) {
                 for (int i = 0; i < Math.min(8, inputs.size()); i++) {
                     e.setInput(in, i % e.batch(), inputs.get(i));
@@ -231,12 +231,13 @@ final class BenchStreamCommand implements Runnable {
             out.printf("decode + preprocess + engine, one after another: %.1f frames/s%n", sequential);
             // the concurrent program without actors: one engine thread with all cores, or one per core
             Engine[] pool = new Engine[cores];
+            int[] share = {cores};
             for (int w = 0; w < cores; w++) {
-                pool[w] = Engine.of(net, 1);
+                pool[w] = Engine.builder(net).threads(() -> share[0]).build();
                 pool[w].run(1);
             }
-            double one = plainThreads(pool, in, framePre, decoding, blocking, system, 1, cores);
-            double each = plainThreads(pool, in, framePre, decoding, blocking, system, cores, cores);
+            double one = plainThreads(pool, share, in, framePre, decoding, blocking, system, 1, cores);
+            double each = plainThreads(pool, share, in, framePre, decoding, blocking, system, cores, cores);
             int workers = one >= each ? 1 : cores;
             out.printf("decoder thread + plain engine threads (a blocking queue, no actors): %.1f frames/s with one"
                     + " engine thread, %.1f with %d; measured beside each pipeline run with %d%n", one, each, cores,
@@ -245,7 +246,7 @@ final class BenchStreamCommand implements Runnable {
                     s.stageCount(cores), s.actorsPerStage());
             // one pipeline run first, not counted, so that the actors' and the stream's code is compiled as the
             // engine's already is
-            pipeline(d, net, s, system);
+            pipeline(dyve, d);
             double[] ratios = new double[repeat];
             double[] piped = new double[repeat];
             double[] cpuRatios = new double[repeat];
@@ -255,11 +256,11 @@ final class BenchStreamCommand implements Runnable {
                 // the engine just before and just after the pipeline, their mean the baseline: on a machine whose
                 // speed drifts (a shared virtual machine), a drift over the run cancels out instead of landing on
                 // one side
-                Rate[] before = engineRates(engines, in, inputs, cores);
-                Rate p = pipeline(d, net, s, system);
-                plain[rep] = plainThreads(pool, in, framePre, decoding, blocking, system, workers, cores);
+                Rate[] before = engineRates(engines, in, inputs);
+                Rate p = pipeline(dyve, d);
+                plain[rep] = plainThreads(pool, share, in, framePre, decoding, blocking, system, workers, cores);
                 plainRatios[rep] = p.fps() / plain[rep];
-                Rate[] after = engineRates(engines, in, inputs, cores);
+                Rate[] after = engineRates(engines, in, inputs);
                 piped[rep] = p.fps();
                 ratios[rep] = p.fps() / ((best(before).fps() + best(after).fps()) / 2);
                 // CPU time per frame moves less than wall-clock time when the machine's speed drifts
@@ -287,9 +288,6 @@ final class BenchStreamCommand implements Runnable {
                     repeat, overPlain[repeat / 2], overPlain[0], overPlain[repeat - 1], fps[repeat / 2] / sequential,
                     cpu[repeat / 2], cpu[0], cpu[repeat - 1]);
             out.flush();
-        } finally {
-            system.terminate();
-            system.getWhenTerminated().toCompletableFuture().join();
         }
     }
 }

@@ -35,7 +35,7 @@ final class ClassifyCommand implements java.util.concurrent.Callable<Integer> {
         ModelDescriptor d = model.descriptor();
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
-        Engine engine = Engine.of(net, 1);
+        Engine engine = Engine.builder(net).build();
         PrintWriter out = spec.commandLine().getOut();
         int failed = 0;
         for (Path f : files) {

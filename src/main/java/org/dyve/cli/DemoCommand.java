@@ -1,11 +1,12 @@
 package org.dyve.cli;
 
-import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
+import java.util.List;
 import org.dyve.descriptor.ModelCatalog;
-import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.effort.EffortProfiles;
-import org.dyve.model.Network;
+import org.dyve.runtime.Dyve;
+import org.dyve.runtime.DyveSettings;
+import org.dyve.runtime.LoadedModel;
+import org.dyve.runtime.StreamDescription;
 import org.dyve.stream.StreamSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -37,14 +38,16 @@ final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
-        ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, ModelCatalog.home(null));
-        Network net = d.load();
-        StreamSettings s = StreamSettings.from(ConfigFactory.load());
-        PrintWriter out = spec.commandLine().getOut();
-        out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %d stage(s) x %d actor(s)%n", d.id(),
-                net.totalMacs(), data, s.stageCount(Runtime.getRuntime().availableProcessors()), s.actorsPerStage());
-        out.flush();
-        StreamCommand.stream(d, net, "idx:" + data, s, EffortProfiles.load(d.id(), null).ladder(), limit, sink,
-                quiet, out);
+        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(null)))) {
+            LoadedModel m = dyve.model(ModelCatalog.DEFAULT_MODEL);
+            StreamSettings s = dyve.settings().stream();
+            PrintWriter out = spec.commandLine().getOut();
+            out.printf("dyve demo: %s (%,d MACs/image) on idx:%s through %d stage(s) x %d actor(s)%n",
+                    m.descriptor().id(), m.network().totalMacs(), data, s.stageCount(dyve.cores().cores()),
+                    s.actorsPerStage());
+            out.flush();
+            StreamCommand.stream(dyve, List.of(StreamDescription.of(m.descriptor().id(), "idx:" + data)
+                    .withLimit(limit)), sink, quiet, out);
+        }
     }
 }

@@ -23,11 +23,14 @@ final class Progress {
     }
 
     void update(String what, int done, int total) {
-        update(what, done, total, "");
+        update(what, done, total, () -> "");
     }
 
-    /** Like {@link #update(String, int, int)}, with {@code extra} (drops, the effort rung) after the rate. */
-    void update(String what, long done, long total, String extra) {
+    /**
+     * Like {@link #update(String, int, int)}, with {@code extra} (drops, the effort rung) after the rate, asked for
+     * only when a line is due; callable from several threads (streams side by side).
+     */
+    synchronized void update(String what, long done, long total, java.util.function.Supplier<String> extra) {
         if (!enabled) {
             return;
         }
@@ -43,7 +46,7 @@ final class Progress {
                 double rate = done / Math.max((now - start) / 1e9, 1e-9);
                 err.println((total <= 0 ? String.format("%s %d frames, %.1f/s", what, done, rate)
                         : String.format("%s %d/%d (%.0f%%), eta %.0fs", what, done, total, 100.0 * done / total,
-                        (total - done) / Math.max(rate, 1e-9))) + extra);
+                        (total - done) / Math.max(rate, 1e-9))) + extra.get());
             }
             return;
         }
@@ -53,9 +56,9 @@ final class Progress {
         last = now;
         double s = (now - start) / 1e9;
         double rate = done / Math.max(s, 1e-9);
-        String line = total <= 0 ? String.format("%s %d frames, %.1f/s%s", what, done, rate, extra)
+        String line = total <= 0 ? String.format("%s %d frames, %.1f/s%s", what, done, rate, extra.get())
                 : String.format("%s %d/%d (%.0f%%) %.1f/s, eta %.0fs%s", what, done, total, 100.0 * done / total, rate,
-                (total - done) / Math.max(rate, 1e-9), extra);
+                (total - done) / Math.max(rate, 1e-9), extra.get());
         // \r, the line, and erase to the end of the line: a shorter line leaves nothing of the last one behind
         err.print("\r" + line + "\033[K");
         shown = true;
@@ -66,7 +69,7 @@ final class Progress {
     }
 
     /** Erases the progress line, so what is printed next starts on a clean line. */
-    void clear() {
+    synchronized void clear() {
         if (shown) {
             err.print("\r\033[K");
             err.flush();

@@ -1,24 +1,27 @@
 package org.dyve.cli;
 
-import com.typesafe.config.ConfigFactory;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 import org.dyve.DyveException;
+import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.effort.EffortProfile;
-import org.dyve.effort.EffortProfiles;
-import org.dyve.model.Network;
+import org.dyve.metrics.CountersSnapshot;
+import org.dyve.metrics.Outcome;
 import org.dyve.report.Json;
+import org.dyve.runtime.Dyve;
+import org.dyve.runtime.DyveSettings;
+import org.dyve.runtime.StreamDescription;
+import org.dyve.runtime.StreamHandle;
 import org.dyve.stream.FrameResult;
 import org.dyve.stream.JsonLinesSink;
-import org.dyve.stream.StreamPipeline;
-import org.dyve.stream.StreamSettings;
 import org.dyve.stream.StreamSummary;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -28,8 +31,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code dyve stream}: classify a video, camera, folder, data set or synthetic stream through the pipeline. */
 @Command(name = "stream", mixinStandardHelpOptions = true,
-        description = "Classify a stream of frames through the Pekko Streams pipeline (layer-stage actors, effort"
-                + " controller) and write one JSON line per frame, then a summary.",
+        description = "Classify streams of frames through the Pekko Streams pipeline (layer-stage actors, an effort"
+                + " controller per stream), several side by side in one process, and write one JSON line per frame"
+                + " (tagged with its stream), then a summary line per stream (and their total).",
         exitCodeListHeading = "Exit codes:%n",
         exitCodeList = {"0:the input ended cleanly (or the limit, a signal or a closed output stopped it)",
             "1:error", "2:usage error", "3:the input was damaged (truncated file, undecodable frames or images)"})
@@ -38,10 +42,11 @@ final class StreamCommand implements java.util.concurrent.Callable<Integer> {
     ModelOptions model;
 
     @Option(names = {"-s", "--source"}, required = true, paramLabel = "SPEC",
-            description = "video:FILE[?loop=N&realtime=1], camera:DEVICE[?size=WxH&fps=N], lavfi:GRAPH (an FFmpeg test"
+            description = "Repeat for several streams in one process. video:FILE[?loop=N&realtime=1],"
+                    + " camera:DEVICE[?size=WxH&fps=N], lavfi:GRAPH (an FFmpeg test"
                     + " source, e.g. lavfi:testsrc=size=640x480:rate=10), rtsp://..., http(s)://...[?live=1],"
                     + " images:DIR, cifar10:FILE, idx:DIR, synthetic:WxH@FPS[:COUNT]")
-    String source;
+    List<String> sources;
 
     @Option(names = "--effort", defaultValue = "auto", paramLabel = "PROFILE",
             description = "auto (the controller moves along the model's effort ladder), exact, or one of the"
@@ -79,89 +84,105 @@ final class StreamCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         ModelDescriptor d = model.descriptor();
-        Network net = d.load();
-        StreamSettings s = StreamSettings.from(ConfigFactory.load()).withTargets(targetFps, latencyMs);
-        if (reuse != null) {
-            s = s.withReuse(reuse);
-        }
-        EffortProfiles ladder = EffortProfiles.load(d.id(), profiles).withBuiltIns(net);
-        List<EffortProfile> rungs = effort.equals("auto") ? ladder.ladder() : List.of(ladder.get(effort));
         PrintWriter err = spec.commandLine().getErr();
-        return exitCode(stream(d, net, source, s, rungs, limit, sink, quiet, err));
+        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+            dyve.register(d, profiles);
+            List<StreamDescription> streams = new ArrayList<>();
+            for (String s : sources) {
+                StreamDescription desc = StreamDescription.of(d.id(), s).withEffort(effort).withLimit(limit)
+                        .withTargets(targetFps, latencyMs);
+                streams.add(reuse == null ? desc : desc.withReuse(reuse));
+            }
+            List<StreamSummary> done = stream(dyve, streams, sink, quiet, err);
+            return done.stream().mapToInt(StreamCommand::exitCode).max().orElse(0);
+        }
     }
 
     /** Exit code of a stream whose input was damaged (a truncated file, undecodable frames or images). */
     static final int EXIT_INPUT_DAMAGED = 3;
 
-    /** Runs one stream to the sink; shared with {@code dyve demo}. */
-    static StreamSummary stream(ModelDescriptor d, Network net, String source, StreamSettings s,
-            List<EffortProfile> ladder, long limit, String sink, boolean quiet, PrintWriter err) {
+    /**
+     * Runs {@code streams} side by side in {@code dyve} to one sink (each result a JSON line tagged with its stream),
+     * then writes each stream's summary line and, for several, their total; shared with {@code dyve demo}.
+     */
+    static List<StreamSummary> stream(Dyve dyve, List<StreamDescription> streams, String sink, boolean quiet,
+            PrintWriter err) {
         Progress progress = new Progress(quiet);
-        // the sink is checked before anything is compiled, the source when the pipeline is built
+        long limit = streams.stream().mapToLong(StreamDescription::limit).anyMatch(l -> l == 0) ? 0
+                : streams.stream().mapToLong(StreamDescription::limit).sum();
+        // the sink is checked before anything is compiled, the sources as each stream starts
         try (JsonLinesSink out = JsonLinesSink.open(sink)) {
-            ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "dyve",
-                    StreamPipeline.systemConfig(source));
-            try {
-                long[] n = {0};
-                long[] dropped = {0};
-                java.util.concurrent.atomic.AtomicReference<StreamPipeline.Running> runningRef =
-                        new java.util.concurrent.atomic.AtomicReference<>();
-                StreamPipeline.Running running = StreamPipeline.start(system, d, net, source, s, ladder, limit, r -> {
-                    if (out.closedByReader() || !out.println(Json.line(line(r)))) {
-                        // the reader of standard output went away (| head): stop the stream as a signal would
-                        StreamPipeline.Running now = runningRef.getAndSet(null);
-                        if (now != null) {
-                            now.stop(StreamSummary.OUTPUT_CLOSED);
-                        }
-                    }
-                    n[0]++;
-                    if (r.status() == FrameResult.Status.DROPPED) {
-                        dropped[0]++;
-                    }
-                    progress.update("stream", n[0], limit, (dropped[0] > 0 ? ", dropped " + dropped[0] : "")
-                            + (r.effort() != null ? ", rung " + r.effort() : ""));
-                });
-                runningRef.set(running);
-                // Ctrl-C / SIGTERM: stop the source, let frames in flight finish, and hold the exit until the summary
-                // is written (the JVM halts when its shutdown hooks return)
-                java.util.concurrent.CountDownLatch written = new java.util.concurrent.CountDownLatch(1);
-                Thread drain = new Thread(() -> {
-                    running.stop(StreamSummary.SIGNAL);
-                    try {
-                        written.await(60, java.util.concurrent.TimeUnit.SECONDS);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }, "dyve-drain");
-                Runtime.getRuntime().addShutdownHook(drain);
+            AtomicLong n = new AtomicLong();
+            AtomicLong dropped = new AtomicLong();
+            List<StreamHandle> handles = new ArrayList<>();
+            Consumer<FrameResult> write = r -> {
+                if (out.closedByReader() || !out.println(Json.line(r.toMap()))) {
+                    // the reader of standard output went away (| head): stop the streams as a signal would
+                    dyve.streams().stopAll(StreamSummary.OUTPUT_CLOSED);
+                }
+                long k = n.incrementAndGet();
+                long drops = r.status() == Outcome.DROPPED ? dropped.incrementAndGet() : dropped.get();
+                progress.update("stream", k, limit, () -> (drops > 0 ? ", dropped " + drops : "")
+                        + (r.effort() != null ? ", rung " + r.effort() : ""));
+            };
+            // Ctrl-C / SIGTERM: stop the sources, let frames in flight finish, and hold the exit until the summaries
+            // are written (the JVM halts when its shutdown hooks return)
+            CountDownLatch written = new CountDownLatch(1);
+            Thread drain = new Thread(() -> {
+                dyve.streams().stopAll(StreamSummary.SIGNAL);
                 try {
-                    StreamSummary summary = running.summary().toCompletableFuture().join();
-                    out.flush();
-                    out.println(Json.line(summary.toMap()));
-                    out.flush();
-                    progress.clear();
-                    err.println(summary.describe());
-                    err.flush();
-                    return summary;
-                } finally {
-                    // written, or failed: either way a signal has nothing more to wait for
-                    written.countDown();
-                    try {
-                        Runtime.getRuntime().removeShutdownHook(drain);
-                    } catch (IllegalStateException shuttingDown) {
-                        // the hook is already running: it waits for this very summary
+                    written.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "dyve-drain");
+            Runtime.getRuntime().addShutdownHook(drain);
+            try {
+                handles.addAll(dyve.streams().startAll(streams, write));
+                List<StreamSummary> summaries = new ArrayList<>();
+                for (StreamHandle h : handles) {
+                    summaries.add(h.done().toCompletableFuture().join());
+                }
+                out.flush();
+                progress.clear();
+                for (StreamSummary s : summaries) {
+                    out.println(Json.line(s.toMap()));
+                    if (!StreamSummary.ERROR.equals(s.endReason())) {
+                        // a failed stream's one line comes last, as the command's error
+                        err.println(s.describe());
                     }
                 }
-            } catch (CompletionException e) {
-                progress.clear();
-                Throwable c = e.getCause();
-                if (c instanceof DyveException de) {
-                    throw de;
+                if (summaries.size() > 1) {
+                    CountersSnapshot total = CountersSnapshot.total("total",
+                            summaries.stream().map(StreamSummary::counters).toList());
+                    Map<String, Object> line = new LinkedHashMap<>();
+                    line.put("total", true);
+                    line.put("streams", summaries.size());
+                    line.putAll(total.toMap());
+                    out.println(Json.line(line));
+                    err.println(StreamSummary.describe(total, summaries.size() + " streams side by side"));
                 }
-                throw new DyveException(source + ": stream failed (" + c + ")", c);
+                out.flush();
+                err.flush();
+                for (StreamSummary s : summaries) {
+                    if (StreamSummary.ERROR.equals(s.endReason())) {
+                        throw new DyveException(s.error() != null ? s.error() : s.counters().source() + ": failed");
+                    }
+                }
+                return summaries;
+            } catch (RuntimeException e) {
+                // a stream that cannot start stops those already running
+                dyve.streams().stopAll(StreamSummary.ERROR);
+                progress.clear();
+                throw e;
             } finally {
-                system.terminate();
-                system.getWhenTerminated().toCompletableFuture().join();
+                // written, or failed: either way a signal has nothing more to wait for
+                written.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(drain);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is already running: it waits for these very summaries
+                }
             }
         }
     }
@@ -169,30 +190,5 @@ final class StreamCommand implements java.util.concurrent.Callable<Integer> {
     /** The exit code for a finished stream: 0, or {@link #EXIT_INPUT_DAMAGED} when its input was damaged. */
     static int exitCode(StreamSummary summary) {
         return summary.damage() != null ? EXIT_INPUT_DAMAGED : 0;
-    }
-
-    static Map<String, Object> line(FrameResult r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("seq", r.seq());
-        m.put("time", java.time.Instant.ofEpochMilli(r.wallMs()).toString());
-        m.put("source", r.source());
-        if (r.name() != null) {
-            m.put("file", r.name());
-        }
-        m.put("pts_ms", r.ptsMs());
-        m.put("top1", r.top1() < 0 ? null : r.top1());
-        m.put("label", r.label());
-        m.put("prob", r.top1() < 0 ? null : r.prob());
-        m.put("status", r.status().wire());
-        m.put("effort", r.effort());
-        m.put("macs", r.macs());
-        m.put("latency_ms", r.latencyMs());
-        if (r.reason() != null && !r.reason().isEmpty()) {
-            m.put("reason", r.reason());
-        }
-        if (r.truth() >= 0) {
-            m.put("truth", r.truth());
-        }
-        return m;
     }
 }

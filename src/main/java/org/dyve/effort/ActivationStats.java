@@ -60,7 +60,7 @@ public final class ActivationStats {
                     && net.readByReluOnly(c.output()) ? SignOrder.of(c, net.shape(c.input())) : null;
             pools[k] = maxPoolAfter(net, c.output());
         }
-        Engine e = Engine.unfused(net, 1);
+        Engine e = Engine.builder(net).unfused().build();
         int n = Math.min(count, data.size());
         for (int s = 0; s < n; s++) {
             e.setInput(net.input().name(), 0, pre.apply(data.get(s).image()));

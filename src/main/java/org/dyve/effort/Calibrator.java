@@ -80,7 +80,7 @@ public final class Calibrator {
             labels[i] = s.label();
         }
         input = Map.of(net.input().name(), List.copyOf(inputs));
-        Engine e = Engine.of(net, BATCH);
+        Engine e = Engine.builder(net).batch(BATCH).build();
         dense = top1(e, input);
         denseWork = e.work();
         EffortProfile zeros = EffortProfile.sparseInputs(net);
@@ -152,7 +152,7 @@ public final class Calibrator {
         if (written.isEmpty()) {
             return out;
         }
-        Engine e = Engine.range(net, at, from, BATCH, layers);
+        Engine e = Engine.builder(net).range(at, from).batch(BATCH).effort(layers).build();
         for (int i0 = 0; i0 < labels.length; i0 += BATCH) {
             int m = load(e, prefix, i0);
             e.run(m);
@@ -202,7 +202,7 @@ public final class Calibrator {
 
     /** Runs knobs and early exits over the calibration samples. */
     public Measure measure(Map<String, ConvEffort> layers, List<EarlyExit> exits) {
-        return measure(Engine.of(net, BATCH, layers, exits), input);
+        return measure(Engine.builder(net).batch(BATCH).effort(layers).exits(exits).build(), input);
     }
 
     /** Runs an engine (of the whole network, or of its layers from some point on) over the samples' inputs. */
@@ -272,7 +272,7 @@ public final class Calibrator {
                     before.add(w);
                 }
             }
-            lastTrial = Engine.range(net, from, net.layers().size(), BATCH, trial);
+            lastTrial = Engine.builder(net).range(from, net.layers().size()).batch(BATCH).effort(trial).build();
             lastFrom = from;
             return Calibrator.this.measure(lastTrial, in, before);
         }
@@ -328,7 +328,7 @@ public final class Calibrator {
             grids[t] = ExitFitter.grid(net.shape(tensors.get(t)));
         }
         int[] y = new int[n];
-        Engine e = Engine.of(net, BATCH);
+        Engine e = Engine.builder(net).batch(BATCH).build();
         float[] scores = new float[classes];
         int[] label = new int[BATCH];
         Shape input = net.shape(net.input().name());
@@ -388,7 +388,7 @@ public final class Calibrator {
     }
 
     private ExitTable exitTable(Map<String, ConvEffort> layers, List<ExitProbe> probes) {
-        Engine e = Engine.of(net, BATCH, layers);
+        Engine e = Engine.builder(net).batch(BATCH).effort(layers).build();
         int n = labels.length;
         int[] top = new int[n];
         int[][] answer = new int[probes.size()][n];
@@ -540,7 +540,7 @@ public final class Calibrator {
         int step = (int) Math.max(1, (all + PROXY_ROWS - 1) / PROXY_ROWS);
         int rows = (int) ((all + step - 1) / step);
         float[] y = new float[rows * cout];
-        Engine e = Engine.range(net, at, at + 1, BATCH, Map.of());
+        Engine e = Engine.builder(net).range(at, at + 1).batch(BATCH).build();
         int row = 0;
         long index = 0;
         float[] out = new float[os.size()];
@@ -818,7 +818,8 @@ public final class Calibrator {
         return switch (c.knob()) {
             case "sfma" -> base.withSfma(s.sfma());
             case "sdss" -> base.withSdss(s.sdssSig(), s.sdssSim(), s.sdssCols());
-            default -> s.proxy() != null ? base.withSpet(s.proxy(), s.spet()) : base.withSpet(s.spetFraction(), s.spet());
+            default -> s.proxy() != null ? base.withSpet(s.proxy(), s.spet()) : base.withSpet(s.spetFraction(),
+                    s.spet());
         };
     }
 }

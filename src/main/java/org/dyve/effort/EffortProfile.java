@@ -120,6 +120,6 @@ public record EffortProfile(String name, double budget, Map<String, ConvEffort> 
 
     /** An engine for the whole network running this profile (knobs, early exits, precision). */
     public Engine engine(Network net, int batch) {
-        return Engine.of(net, batch, layers, exits, precision);
+        return Engine.builder(net).batch(batch).effort(layers).exits(exits).precision(precision).build();
     }
 }

@@ -1,5 +1,7 @@
 package org.dyve.engine;
 
+import java.util.function.IntSupplier;
+
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -44,6 +46,7 @@ public final class Engine {
     private final int from;
     private final int to;
     private final int batch;
+    private final IntSupplier threads;
     private final Map<String, INDArray> buffers = new LinkedHashMap<>();
     /** How each tensor's NCHW buffer is made: allocated, or its input's (in place), or a reshape of it. */
     private final Map<String, java.util.function.Supplier<INDArray>> recipes = new LinkedHashMap<>();
@@ -84,19 +87,16 @@ public final class Engine {
     private final List<DnnlSegmentKernel> segmentKernels = new ArrayList<>();
     private final List<int[]> segmentRanges = new ArrayList<>();
 
-    private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            Precision precision) {
-        this(net, from, to, batch, effort, exits, true, SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of(), precision);
-    }
-
     /**
      * @param fuse whether a convolution's kernel may apply the ReLU after it
      * @param layouts the layouts, in order of preference, in which runs of layers may execute as one
      *     {@link DnnlSegmentKernel} (with {@code fuse}); none: one kernel per layer
      * @param precision the number format inside segments
+     * @param threads the native threads a large layer may use, asked before each run; null: every core
      */
     private Engine(Network net, int from, int to, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            boolean fuse, List<org.bytedeco.dnnl.memory.format_tag> layouts, Precision precision) {
+            boolean fuse, List<org.bytedeco.dnnl.memory.format_tag> layouts, Precision precision, IntSupplier threads) {
+        this.threads = threads;
         if (batch <= 0) {
             throw new IllegalArgumentException("batch must be positive, found " + batch);
         }
@@ -355,16 +355,6 @@ public final class Engine {
     }
 
     /**
-     * Sets how many native threads ND4J's ops and its BLAS may use, process-wide (e.g. one share of the cores per
-     * concurrently running stage). Layers smaller than {@link #PARALLEL_MACS} run on one thread whatever this says.
-     */
-    public static void setNativeThreads(int threads) {
-        maxThreads = Math.max(1, threads);
-        Nd4j.getEnvironment().setMaxThreads(maxThreads);
-        Nd4j.factory().blas().setMaxThreads(maxThreads);
-    }
-
-    /**
      * Below this many MACs per run a layer runs its native ops on one OpenMP thread. A second thread that has
      * slept (the launcher lets OpenMP threads spin only briefly, {@code GOMP_SPINCOUNT}) can take milliseconds to
      * wake on a virtual machine: with both threads on every convolution, cifar10_full at batch 1 took 0.21 ms back
@@ -380,14 +370,17 @@ public final class Engine {
      */
     static final boolean ONEDNN = OneDnn.usable();
 
-    private static volatile int maxThreads = Runtime.getRuntime().availableProcessors();
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    /** The native threads of the run under way on each thread (its engine's share of the cores). */
+    private static final ThreadLocal<int[]> SHARE = ThreadLocal.withInitial(() -> new int[] {CORES});
 
     /** The OpenMP team size last set on each thread (an OpenMP setting is per calling thread). */
     private static final ThreadLocal<int[]> OMP_THREADS = ThreadLocal.withInitial(() -> new int[] {-1});
 
     /** The native threads a run of {@code macs} multiply-accumulates uses. */
     static int threadsFor(long macs) {
-        return macs >= PARALLEL_MACS ? maxThreads : 1;
+        return macs >= PARALLEL_MACS ? SHARE.get()[0] : 1;
     }
 
     /**
@@ -398,7 +391,7 @@ public final class Engine {
 
     /** The native threads for a data-moving step that writes {@code floats} floats. */
     static int threadsForFloats(long floats) {
-        return floats >= PARALLEL_FLOATS ? maxThreads : 1;
+        return floats >= PARALLEL_FLOATS ? SHARE.get()[0] : 1;
     }
 
     /** Sets the OpenMP team size for the calling thread's next native ops. */
@@ -410,103 +403,117 @@ public final class Engine {
         }
     }
 
-    /** Compiles the whole network, computed exactly (dense), for up to {@code batch} samples per run. */
-    public static Engine of(Network net, int batch) {
-        return of(net, batch, Map.of());
+    /** A builder for an engine for {@code net}: by default the whole network, batch 1, computed exactly (dense). */
+    public static Builder builder(Network net) {
+        return new Builder(net);
     }
 
-    /**
-     * Compiles the whole network, computed exactly, with every layer's output as the network defines it: no ReLU is
-     * fused into the convolution before it, so an {@link Observer} sees convolution outputs before their ReLU
-     * (otherwise the same results as {@link #of(Network, int)}).
-     */
-    public static Engine unfused(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), false, List.of(), Precision.F32);
-    }
+    /** How to compile an engine; {@link #build} compiles it. */
+    public static final class Builder {
+        private final Network net;
+        private int from;
+        private int to;
+        private int batch = 1;
+        private Map<String, ConvEffort> effort = Map.of();
+        private List<EarlyExit> exits = List.of();
+        private Precision precision = Precision.F32;
+        private boolean fuse = true;
+        private List<org.bytedeco.dnnl.memory.format_tag> layouts = SEGMENTS ? DnnlSegmentKernel.LAYOUTS : List.of();
+        private IntSupplier threads;
 
-    /** Like {@link #of(Network, int)} with oneDNN segments in {@code layout} only (the fallback layouts' tests). */
-    static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout) {
-        return withSegmentLayout(net, batch, layout, List.of());
-    }
-
-    /** {@link #withSegmentLayout(Network, int, org.bytedeco.dnnl.memory.format_tag)} with early exits. */
-    static Engine withSegmentLayout(Network net, int batch, org.bytedeco.dnnl.memory.format_tag layout,
-            List<EarlyExit> exits) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), exits, true, List.of(layout), Precision.F32);
-    }
-
-    /**
-     * Compiles the whole network, computed exactly, with one kernel per layer (no oneDNN segments): the reference the
-     * segments are tested against.
-     */
-    public static Engine layerByLayer(Network net, int batch) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.of(), List.of(), true, List.of(), Precision.F32);
-    }
-
-    /**
-     * Compiles the whole network with dynamic effort: every convolution that {@code effort} turns a knob on for
-     * and {@link DynamicConvKernel} supports (group 1, no dilation) runs with them, one that it marks
-     * {@link ConvEffort#sparse} otherwise runs from its nonzero weights ({@link SparseConvKernel}), a 1x1 one it marks
-     * {@link ConvEffort#zeroInputs} from its nonzero inputs ({@link ZeroInputConvKernel}); all other
-     * layers run their dense kernels. {@link #work} then reports the operations executed and skipped.
-     */
-    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort) {
-        return of(net, batch, effort, List.of());
-    }
-
-    /**
-     * Compiles the whole network with dynamic effort and confidence early exits: after the last layer that writes
-     * an exit's tensor, each sample still running whose probe is confident enough leaves the network (see
-     * {@link #exited}); the others are packed to the front of the batch and run on.
-     *
-     * @throws ShapeMismatchException when an exit's probe does not fit its tensor or the network's classes
-     */
-    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits) {
-        return of(net, batch, effort, exits, Precision.F32);
-    }
-
-    /**
-     * Like {@link #of(Network, int, Map, List)}, the oneDNN segments computing in {@code precision} (see
-     * {@link Precision#isNative()}: emulated bfloat16 is slower than f32).
-     */
-    public static Engine of(Network net, int batch, Map<String, ConvEffort> effort, List<EarlyExit> exits,
-            Precision precision) {
-        return new Engine(net, 0, net.layers().size(), batch, Map.copyOf(effort), exits, precision);
-    }
-
-    /**
-     * Compiles layers {@code [from, to)} only: its inputs are {@link Network#rangeInputs}, its outputs
-     * {@link Network#rangeOutputs}.
-     */
-    public static Engine range(Network net, int from, int to, int batch) {
-        return range(net, from, to, batch, Map.of());
-    }
-
-    /** Compiles layers {@code [from, to)} with dynamic effort, as {@link #of(Network, int, Map)} does. */
-    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort) {
-        return range(net, from, to, batch, effort, List.of());
-    }
-
-    /**
-     * Compiles layers {@code [from, to)} with dynamic effort and the early exits it takes: those whose tensor's
-     * last writer in the network is in the range (the others belong to other ranges and are ignored).
-     */
-    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
-            List<EarlyExit> exits) {
-        return range(net, from, to, batch, effort, exits, Precision.F32);
-    }
-
-    /** Like {@link #range(Network, int, int, int, Map, List)}, the oneDNN segments computing in {@code precision}. */
-    public static Engine range(Network net, int from, int to, int batch, Map<String, ConvEffort> effort,
-            List<EarlyExit> exits, Precision precision) {
-        List<EarlyExit> mine = new ArrayList<>();
-        for (EarlyExit e : exits) {
-            int at = exitLayer(net, e.probe());
-            if (at >= from && at < to) {
-                mine.add(e);
-            }
+        private Builder(Network net) {
+            this.net = net;
+            this.to = net.layers().size();
         }
-        return new Engine(net, from, to, batch, Map.copyOf(effort), mine, precision);
+
+        /**
+         * Layers {@code [from, to)} only: the engine's inputs are {@link Network#rangeInputs}, its outputs
+         * {@link Network#rangeOutputs}, and it takes the early exits whose tensor's last writer is in the range.
+         */
+        public Builder range(int from, int to) {
+            this.from = from;
+            this.to = to;
+            return this;
+        }
+
+        /** Up to {@code samples} samples per run. */
+        public Builder batch(int samples) {
+            this.batch = samples;
+            return this;
+        }
+
+        /**
+         * Dynamic effort: every convolution that {@code knobs} turns a knob on for and {@link DynamicConvKernel}
+         * supports (group 1, no dilation) runs with them, one that it marks {@link ConvEffort#sparse} otherwise runs
+         * from its nonzero weights ({@link SparseConvKernel}), a 1x1 one it marks {@link ConvEffort#zeroInputs} from
+         * its nonzero inputs ({@link ZeroInputConvKernel}); all other layers run their dense kernels. {@link #work}
+         * then reports the operations executed and skipped.
+         */
+        public Builder effort(Map<String, ConvEffort> knobs) {
+            this.effort = Map.copyOf(knobs);
+            return this;
+        }
+
+        /**
+         * Confidence early exits: after the last layer that writes an exit's tensor, each sample still running whose
+         * probe is confident enough leaves the network (see {@link #exited}); the others are packed to the front of
+         * the batch and run on. {@link #build} throws {@link ShapeMismatchException} when a probe does not fit its
+         * tensor or the network's classes.
+         */
+        public Builder exits(List<EarlyExit> probes) {
+            this.exits = List.copyOf(probes);
+            return this;
+        }
+
+        /** The number format inside the oneDNN segments (see {@link Precision#isNative()}). */
+        public Builder precision(Precision p) {
+            this.precision = p;
+            return this;
+        }
+
+        /**
+         * Every layer's output as the network defines it: no ReLU is fused into the convolution before it and no
+         * segments, so an {@link Observer} sees convolution outputs before their ReLU.
+         */
+        public Builder unfused() {
+            this.fuse = false;
+            this.layouts = List.of();
+            return this;
+        }
+
+        /** One kernel per layer, no oneDNN segments: the reference the segments are tested against. */
+        public Builder layerByLayer() {
+            this.layouts = List.of();
+            return this;
+        }
+
+        /** oneDNN segments in {@code layout} only (the fallback layouts' tests). */
+        Builder segmentLayout(org.bytedeco.dnnl.memory.format_tag layout) {
+            this.layouts = List.of(layout);
+            return this;
+        }
+
+        /**
+         * The native threads a large layer may use, asked before each run (a share of a {@link CoreBudget}); by
+         * default every core. Layers below {@link #PARALLEL_MACS} use one thread whatever this says.
+         */
+        public Builder threads(IntSupplier share) {
+            this.threads = share;
+            return this;
+        }
+
+        /** Compiles the engine. */
+        public Engine build() {
+            List<EarlyExit> mine = new ArrayList<>();
+            for (EarlyExit e : exits) {
+                int at = exitLayer(net, e.probe());
+                if (at >= from && at < to) {
+                    mine.add(e);
+                }
+            }
+            return new Engine(net, from, to, batch, effort, from == 0 && to == net.layers().size() ? exits : mine,
+                    fuse, layouts, precision, threads);
+        }
     }
 
     private INDArray allocate(Shape s) {
@@ -795,6 +802,7 @@ public final class Engine {
             throw new IllegalArgumentException("run size " + n + " outside 1.." + batch);
         }
         samplesRun += n;
+        SHARE.get()[0] = threads == null ? CORES : Math.max(1, threads.getAsInt());
         int live = n;
         boolean packed = false;
         for (int s = 0; s < n; s++) {

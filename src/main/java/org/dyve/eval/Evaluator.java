@@ -60,7 +60,7 @@ public final class Evaluator {
 
     /**
      * An evaluator whose engine applies dynamic effort ({@code effort} per convolution layer, see
-     * {@link Engine#of(Network, int, Map)}); {@code null} for the dense engine.
+     * {@link Engine.Builder#effort}); {@code null} for the dense engine.
      */
     public Evaluator(Network net, Preprocessing pre, int batch, Map<String, ConvEffort> effort) {
         this(net, pre, batch, effort == null ? Map.of() : effort, List.of(), Precision.F32);
@@ -74,7 +74,7 @@ public final class Evaluator {
             List<EarlyExit> exits, Precision precision) {
         this.net = net;
         this.pre = pre;
-        this.engine = Engine.of(net, batch, effort, exits, precision);
+        this.engine = Engine.builder(net).batch(batch).effort(effort).exits(exits).precision(precision).build();
         this.input = net.input().name();
         this.output = net.output();
         this.probabilities = net.outputIsSoftmax();

@@ -1,5 +1,7 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.DropReason;
+
 import java.util.Locale;
 import java.util.Optional;
 import org.apache.pekko.NotUsed;
@@ -19,15 +21,13 @@ import org.dyve.DyveException;
  * the first frame is asked for, so a source that cannot be opened fails the stream with its one-line reason and
  * nothing else. A live camera or network source that fails later is opened again as {@link StreamSettings.Reconnect}
  * says, and the frames that fell due meanwhile become one dropped-frames marker with reason
- * {@link #RECONNECT_REASON}. A file that ends before its container says it should, or whose frames do not decode,
- * is reported damaged in its {@link SourceHealth}.
+ * {@link DropReason#SOURCE_RECONNECT}. A file that ends before its container says it should, or whose frames do not
+ * decode, is reported damaged in its {@link SourceHealth}.
  */
 final class FfmpegSource {
-    /** Drop reason of the frames a live source missed while it was being opened again. */
-    static final String RECONNECT_REASON = "source-reconnect";
     private static final int MAX_CONSECUTIVE_ERRORS = 50;
     /** The dispatcher FFmpeg sources run on (see reference.conf). */
-    private static final String DISPATCHER = "dyve.stream.source-dispatcher";
+    static final String DISPATCHER = "dyve.stream.source-dispatcher";
 
     private FfmpegSource() {
     }
@@ -333,7 +333,7 @@ final class FfmpegSource {
                 return Optional.empty();
             }
             int n = (int) Math.min(Integer.MAX_VALUE, missed);
-            Frame marker = Frame.dropped(seq, src.spec(), n, RECONNECT_REASON);
+            Frame marker = Frame.dropped(seq, src.spec(), n, DropReason.SOURCE_RECONNECT);
             seq += n;
             return Optional.of(marker);
         }

@@ -1,5 +1,7 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.DropReason;
+
 import org.dyve.data.Image;
 
 /**
@@ -15,7 +17,7 @@ import org.dyve.data.Image;
  * @param name the file the frame came from (image folders), else null
  */
 public record Frame(long seq, String source, long ptsMs, Image image, int label, String error, long arrivedNanos,
-        int droppedCount, String dropReason, int backlog, String name) {
+        int droppedCount, DropReason dropReason, int backlog, String name) {
 
     static Frame of(long seq, String source, long ptsMs, Image image, int label) {
         return new Frame(seq, source, ptsMs, image, label, null, System.nanoTime(), 0, null, 0, null);
@@ -26,7 +28,7 @@ public record Frame(long seq, String source, long ptsMs, Image image, int label,
     }
 
     /** A marker for {@code count} consecutive frames from {@code seq} that were dropped for {@code reason}. */
-    static Frame dropped(long seq, String source, int count, String reason) {
+    static Frame dropped(long seq, String source, int count, DropReason reason) {
         return new Frame(seq, source, -1, null, -1, null, System.nanoTime(), count, reason, 0, null);
     }
 

@@ -1,5 +1,9 @@
 package org.dyve.stream;
 
+import java.util.Optional;
+import org.apache.pekko.stream.ActorAttributes;
+import org.dyve.metrics.DropReason;
+
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,12 +28,11 @@ import org.dyve.data.Preprocessing;
  */
 public final class FrameSources {
     private static final Pattern SYNTHETIC = Pattern.compile("(\\d+)x(\\d+)@(\\d+(?:\\.\\d+)?)(?::(\\d+))?");
-    /** Frames a synthetic source produces at once at the least, after a late tick (see {@link #burst}). */
+    /** Frames a synthetic source passes on at once at the least after waking late (see {@link #burst}). */
     private static final int MAX_BURST = 8;
     /**
-     * Pekko's stream timers fire about every 3 ms here whatever the period asked for (1 ms scheduler grid, a timer
-     * rescheduled after each tick), so a synthetic source faster than a few hundred frames per second produces its
-     * frames in bursts: it passes on all the frames of this long without calling them lost at the source.
+     * A source thread can wake milliseconds late on a busy machine (a virtual machine's host takes the core): a
+     * synthetic source passes on all the frames that fell due over this long without calling them lost at the source.
      */
     private static final double BURST_SECONDS = 0.01;
 
@@ -128,42 +131,69 @@ public final class FrameSources {
         if (w <= 0 || h <= 0 || fps <= 0) {
             throw new SourceException(spec + ": width, height and rate must be positive");
         }
-        Duration period = Duration.ofNanos((long) (1e9 / fps));
-        int burst = burst(fps);
-        // Frames are due by the wall clock. Source.tick skips ticks when the machine is too busy to deliver
-        // them; frames that fell due meanwhile are reported as dropped, so frames in always equals
-        // fps x elapsed time, whatever the load.
-        return Source.tick(Duration.ZERO, period, 0)
-                .statefulMapConcat(() -> {
-                    long[] next = {0};
-                    long[] start = {-1};
-                    return tick -> {
-                        long now = System.nanoTime();
-                        if (start[0] < 0) {
-                            start[0] = now;
-                        }
-                        long due = Math.min(count, (long) ((now - start[0]) / 1e9 * fps) + 1);
-                        // produce what fell due, like a camera whose driver queued frames meanwhile (at most
-                        // burst per tick; older ones are reported as lost at the source)
-                        java.util.List<Frame> out = new java.util.ArrayList<>(burst + 1);
-                        if (due - next[0] > burst) {
-                            long lost = due - next[0] - burst;
-                            out.add(Frame.dropped(next[0], spec, (int) lost,
-                                    "source: frames fell due while the machine was too busy to produce them"));
-                            next[0] += lost;
-                        }
-                        while (next[0] < due) {
-                            long seq = next[0]++;
-                            out.add(Frame.of(seq, spec, (long) (seq * 1000 / fps), syntheticImage(w, h, seq), -1));
-                        }
-                        return out;
-                    };
-                })
-                .takeWhile(f -> f.seq() + Math.max(1, f.droppedCount()) < count, true)
-                .mapMaterializedValue(c -> NotUsed.getInstance());
+        // the source keeps its own clock on its own thread: its frames fall due by the wall clock whatever the
+        // actor system's timer grid (one grid serves every stream in a process)
+        return Source.unfoldResource(() -> new SyntheticClock(spec, w, h, fps, count),
+                c -> Optional.ofNullable(c.next()),
+                c -> { })
+                .withAttributes(ActorAttributes.dispatcher(FfmpegSource.DISPATCHER));
     }
 
-    /** Frames a synthetic source at {@code fps} passes on after one tick, older ones being lost at the source. */
+    /**
+     * Produces a synthetic source's frames when they fall due. Frames that fell due while the machine was too busy
+     * to produce them (the thread woke late) come out as a camera's driver would hand over its queue, up to
+     * {@link #burst} at once; older ones become one dropped-frames marker ({@link DropReason#SOURCE_LATE}), so frames
+     * in always equals fps x elapsed time, whatever the load.
+     */
+    private static final class SyntheticClock {
+        private final String spec;
+        private final int w;
+        private final int h;
+        private final double fps;
+        private final long count;
+        private final int burst;
+        private long start = -1;
+        private long next;
+
+        SyntheticClock(String spec, int w, int h, double fps, long count) {
+            this.spec = spec;
+            this.w = w;
+            this.h = h;
+            this.fps = fps;
+            this.count = count;
+            this.burst = burst(fps);
+        }
+
+        Frame next() {
+            if (next >= count) {
+                return null;
+            }
+            long now = System.nanoTime();
+            if (start < 0) {
+                start = now;
+            }
+            long dueAt = start + (long) (next * 1e9 / fps);
+            while (now < dueAt) {
+                java.util.concurrent.locks.LockSupport.parkNanos(dueAt - now);
+                if (Thread.interrupted()) {
+                    return null;
+                }
+                now = System.nanoTime();
+            }
+            long due = Math.min(count, (long) ((now - start) / 1e9 * fps) + 1);
+            if (due - next > burst) {
+                long lost = due - next - burst;
+                Frame marker = Frame.dropped(next, spec, (int) Math.min(Integer.MAX_VALUE, lost),
+                        DropReason.SOURCE_LATE);
+                next += marker.droppedCount();
+                return marker;
+            }
+            long seq = next++;
+            return Frame.of(seq, spec, (long) (seq * 1000 / fps), syntheticImage(w, h, seq), -1);
+        }
+    }
+
+    /** Frames a synthetic source at {@code fps} passes on after waking late, older ones being lost at the source. */
     static int burst(double fps) {
         return Math.max(MAX_BURST, (int) Math.ceil(fps * BURST_SECONDS));
     }

@@ -75,8 +75,8 @@ public final class JsonLinesSink implements AutoCloseable {
         return new JsonLinesSink(file, maxBytes, keep, openFile(file, truncate), size(file));
     }
 
-    /** Writes one line; false once the reader of standard output has gone away (a closed pipe). */
-    public boolean println(String line) {
+    /** Writes one line (whole, whichever thread calls); false once the reader of standard output has gone away. */
+    public synchronized boolean println(String line) {
         out.println(line);
         if (file == null) {
             if (out.checkError()) {
@@ -99,7 +99,7 @@ public final class JsonLinesSink implements AutoCloseable {
         return closedByReader;
     }
 
-    public void flush() {
+    public synchronized void flush() {
         out.flush();
     }
 

@@ -1,5 +1,7 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.StageCounters;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,12 +25,19 @@ public final class LayerStage {
     private LayerStage() {
     }
 
+    /** What a layer stage understands. */
+    public sealed interface Command permits Process, Stop {
+    }
+
     /**
      * Run layers on a batch of frames (in order) and hand them to the next stage, or complete {@code reply} with them
-     * at the last; {@code works == null} stops the stage. A stage that fails completes {@code reply}
-     * exceptionally, so the stream fails instead of waiting.
+     * at the last. A stage that fails completes {@code reply} exceptionally, so the stream fails instead of waiting.
      */
-    public record Process(List<Work> works, CompletableFuture<List<Work>> reply) {
+    public record Process(List<Work> works, CompletableFuture<List<Work>> reply) implements Command {
+    }
+
+    /** The stream has ended: the stage stops. */
+    public record Stop() implements Command {
     }
 
     /**
@@ -53,7 +62,7 @@ public final class LayerStage {
      *     owns them from now on
      * @param next hands a processed batch to the next stage's actors; null for the last stage
      */
-    static Behavior<Process> create(Network net, int from, int to, Map<String, Engine> engines, StageStats stats,
+    static Behavior<Command> create(Network net, int from, int to, Map<String, Engine> engines, StageCounters stats,
             Consumer<Process> next) {
         return Behaviors.setup(ctx -> {
             List<String> inputs = net.rangeInputs(from, to);
@@ -64,30 +73,30 @@ public final class LayerStage {
                     dropAfter.add(t);
                 }
             }
-            return Behaviors.receive(Process.class).onMessage(Process.class, p -> {
-                if (p.works() == null) {
-                    return Behaviors.stopped();
-                }
-                try {
-                    List<Work> done = run(net, engines, stats, inputs, outputs, dropAfter, p.works());
-                    if (next != null) {
-                        next.accept(new Process(done, p.reply()));
-                    } else {
-                        p.reply().complete(done);
-                    }
-                } catch (RuntimeException e) {
-                    // the stream fails with the stage's error, which the stream reports; the stage stops (without
-                    // an actor failure of its own in the log)
-                    p.reply().completeExceptionally(e);
-                    return Behaviors.stopped();
-                }
-                return Behaviors.same();
-            }).build();
+            return Behaviors.receive(Command.class)
+                    .onMessage(Stop.class, stop -> Behaviors.stopped())
+                    .onMessage(Process.class, p -> {
+                        try {
+                            List<Work> done = run(net, engines, stats, inputs, outputs, dropAfter, p.works());
+                            if (next != null) {
+                                next.accept(new Process(done, p.reply()));
+                            } else {
+                                p.reply().complete(done);
+                            }
+                            return Behaviors.same();
+                        } catch (RuntimeException e) {
+                            // the stream fails with the stage's error, which the stream reports; the stage stops
+                            // (without an actor failure of its own in the log)
+                            p.reply().completeExceptionally(e);
+                            return Behaviors.stopped();
+                        }
+                    })
+                    .build();
         });
     }
 
     /** Runs the layers on {@code in}'s frames, rung by rung; the frames in order, with their new tensors. */
-    private static List<Work> run(Network net, Map<String, Engine> engines, StageStats stats, List<String> inputs,
+    private static List<Work> run(Network net, Map<String, Engine> engines, StageCounters stats, List<String> inputs,
             List<String> outputs, List<String> dropAfter, List<Work> in) {
         Work[] out = new Work[in.size()];
         long end = System.nanoTime();
@@ -164,10 +173,11 @@ public final class LayerStage {
      * source meet compiled code and allocated buffers rather than a stage still warming up (which would drop them).
      */
     static Map<String, Engine> compile(Network net, int from, int to, int maxBatch, List<EffortProfile> ladder,
-            int warmUpRuns) {
+            int warmUpRuns, java.util.function.IntSupplier threads) {
         Map<String, Engine> engines = new HashMap<>();
         for (EffortProfile p : ladder) {
-            Engine e = Engine.range(net, from, to, maxBatch, p.layers(), p.exits(), p.precision());
+            Engine e = Engine.builder(net).range(from, to).batch(maxBatch).effort(p.layers()).exits(p.exits())
+                    .precision(p.precision()).threads(threads).build();
             for (int r = 0; r < Math.max(warmUpRuns, maxBatch); r++) {
                 e.run(1 + r % maxBatch);
             }

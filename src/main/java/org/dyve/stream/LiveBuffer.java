@@ -1,5 +1,7 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.DropReason;
+
 import java.util.ArrayDeque;
 import java.util.function.ObjIntConsumer;
 import org.apache.pekko.stream.Attributes;
@@ -65,7 +67,7 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                         Frame f = grab(in);
                         if (frames >= capacity) {
                             if (policy == Overflow.DROP_NEWEST) {
-                                addMarker(Frame.dropped(f.seq(), f.source(), 1, "overflow: drop-newest"));
+                                addMarker(Frame.dropped(f.seq(), f.source(), 1, DropReason.OVERFLOW_DROP_NEWEST));
                             } else {
                                 dropOldest();
                                 enqueue(f);
@@ -119,11 +121,12 @@ final class LiveBuffer extends GraphStage<FlowShape<Frame, Frame>> {
                     Frame f = queue.pollFirst();
                     if (!done && !f.isDropped()) {
                         frames--;
-                        Frame marker = Frame.dropped(f.seq(), f.source(), 1, "overflow: drop-oldest");
+                        Frame marker = Frame.dropped(f.seq(), f.source(), 1, DropReason.OVERFLOW_DROP_OLDEST);
                         Frame prev = kept.peekLast();
                         if (prev != null && prev.isDropped() && prev.seq() + prev.droppedCount() == f.seq()) {
                             kept.pollLast();
-                            marker = Frame.dropped(prev.seq(), prev.source(), prev.droppedCount() + 1, prev.dropReason());
+                            marker = Frame.dropped(prev.seq(), prev.source(), prev.droppedCount() + 1,
+                                    prev.dropReason());
                         }
                         kept.addLast(marker);
                         done = true;

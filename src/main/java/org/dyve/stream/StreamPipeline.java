@@ -1,7 +1,9 @@
 package org.dyve.stream;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import org.dyve.metrics.Outcome;
+import org.dyve.metrics.DropReason;
+import org.dyve.metrics.StageCounters;
+
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -10,6 +12,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.dyve.engine.CoreBudget;
+import org.dyve.metrics.StreamCounters;
 import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -36,13 +43,11 @@ import org.dyve.model.Network;
  * results. Every frame the source produces leaves as exactly one {@link FrameResult}, in order.
  */
 public final class StreamPipeline {
-    private static final AtomicInteger STREAMS = new AtomicInteger();
-
     private StreamPipeline() {
     }
 
-    /** The layer ranges {@code [from, to)} of the stages. */
-    public static List<int[]> split(Network net, int stages, List<String> at) {
+    /** The layer ranges {@code [from, to)} of the stages, timed with {@code threads} native threads per stage. */
+    public static List<int[]> split(Network net, int stages, List<String> at, IntSupplier threads) {
         int n = net.layers().size();
         List<int[]> out = new ArrayList<>();
         if (!at.isEmpty()) {
@@ -61,7 +66,7 @@ public final class StreamPipeline {
         }
         int k = Math.max(1, Math.min(stages, n));
         // balanced by measured per-layer time: per-layer minima of 15 runs at batch 1 after a warm-up
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.builder(net).threads(threads).build();
         for (int r = 0; r < 15; r++) {
             e.run(1);
         }
@@ -93,7 +98,7 @@ public final class StreamPipeline {
             }
         }
         out.add(new int[] {from, n});
-        refine(net, out);
+        refine(net, out, threads);
         return out;
     }
 
@@ -106,7 +111,7 @@ public final class StreamPipeline {
      * engine leave out what a boundary adds (the tensors written out and read back at the cut, a segment split in
      * two), which left SqueezeNet's two stages 4.1 and 3.75 ms per frame.
      */
-    private static void refine(Network net, List<int[]> ranges) {
+    private static void refine(Network net, List<int[]> ranges, IntSupplier threads) {
         for (int b = 0; b + 1 < ranges.size(); b++) {
             int[] left = ranges.get(b);
             int[] right = ranges.get(b + 1);
@@ -114,7 +119,7 @@ public final class StreamPipeline {
             double bestCost = Double.MAX_VALUE;
             for (int cut = Math.max(left[0] + 1, right[0] - REFINE_REACH);
                     cut <= Math.min(right[1] - 1, right[0] + REFINE_REACH); cut++) {
-                double cost = Math.max(rangeMs(net, left[0], cut), rangeMs(net, cut, right[1]));
+                double cost = Math.max(rangeMs(net, left[0], cut, threads), rangeMs(net, cut, right[1], threads));
                 if (cost < bestCost) {
                     bestCost = cost;
                     best = cut;
@@ -126,8 +131,8 @@ public final class StreamPipeline {
     }
 
     /** Fastest of nine runs of layers {@code [from, to)} as a stage's engine runs them at batch 1, in ms. */
-    private static double rangeMs(Network net, int from, int to) {
-        Engine e = Engine.range(net, from, to, 1);
+    private static double rangeMs(Network net, int from, int to, IntSupplier threads) {
+        Engine e = Engine.builder(net).range(from, to).threads(threads).build();
         for (int r = 0; r < 5; r++) {
             e.run(1);
         }
@@ -141,98 +146,117 @@ public final class StreamPipeline {
     }
 
     /**
-     * The actor system's configuration for a stream from {@code sourceSpec}: a live source keeps
-     * {@code pekko.scheduler.tick-duration} (1 ms: its timers pace the frames); a file or data set gets
-     * {@code dyve.stream.file-tick-duration}, since its timers only time out waits and a 1 ms tick wakes a thread a
-     * thousand times a second on cores the stages need.
+     * The heavy part of a stream's set-up, done before its actors start: the network split into layer ranges (timed
+     * under the share of the cores the stages will have) and, for each stage and each of its actors, one engine per
+     * effort rung, compiled and warmed up. Holds {@code lease} (the stage actors' claim on the cores) until
+     * {@link #release}.
      */
-    public static Config systemConfig(String sourceSpec) {
-        Config c = ConfigFactory.load();
-        if (SourceSpec.parse(sourceSpec).live()) {
-            return c;
+    public record Plan(List<int[]> ranges, List<List<Map<String, Engine>>> engines, CoreBudget.Lease lease) {
+        /** Returns the stages' claim on the cores (when the stream has ended). */
+        public void release() {
+            lease.close();
         }
-        return ConfigFactory.parseMap(Map.of("pekko.scheduler.tick-duration",
-                c.getString("dyve.stream.file-tick-duration"))).withFallback(c);
     }
 
-    /**
-     * Runs {@code sourceSpec} through the model and hands every result to {@code out} (called on one thread,
-     * in frame order).
-     *
-     * @param limit frames to take from the source, 0 for all
-     * @param ladder effort rungs, exact first (see {@link org.dyve.effort.EffortProfiles#ladder})
-     */
-    public static CompletionStage<StreamSummary> run(ActorSystem<?> system, ModelDescriptor d, Network net,
-            String sourceSpec, StreamSettings s, List<EffortProfile> ladder, long limit, Consumer<FrameResult> out) {
-        Results r = build(system, d, net, sourceSpec, s, ladder, limit);
-        return r.source().runWith(Sink.foreach(out::accept), system).thenApply(done -> r.summary());
+    /** Splits the network and compiles the stages' engines for {@code ladder}; blocks for the whole compilation. */
+    public static Plan plan(Network net, StreamSettings s, List<EffortProfile> ladder, CoreBudget budget) {
+        int replicas = s.actorsPerStage();
+        int stageCount = s.stageCount(budget.cores());
+        CoreBudget.Lease lease = budget.lease(stageCount * replicas);
+        try {
+            // the balanced split is measured under the share the stages will have
+            List<int[]> ranges = split(net, stageCount, s.split(), lease::share);
+            List<List<Map<String, Engine>>> engines = new ArrayList<>();
+            for (int[] r : ranges) {
+                List<Map<String, Engine>> perActor = new ArrayList<>();
+                for (int c = 0; c < replicas; c++) {
+                    perActor.add(LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()), ladder, s.warmUpRuns(),
+                            lease::share));
+                }
+                engines.add(perActor);
+            }
+            return new Plan(ranges, engines, lease);
+        } catch (RuntimeException e) {
+            lease.close();
+            throw e;
+        }
     }
 
-    /**
-     * Like {@link #run}, returning the kill switch as well: {@code shutdown()} stops the source, lets frames
-     * already in flight finish, and completes the summary (how {@code dyve stream} handles Ctrl-C).
-     */
-    public static Running start(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
-            StreamSettings s, List<EffortProfile> ladder, long limit, Consumer<FrameResult> out) {
-        Results r = build(system, d, net, sourceSpec, s, ladder, limit);
-        var m = r.source().toMat(Sink.foreach(out::accept), Keep.both()).run(system);
-        return new Running(m.first(), r.summary(), m.second().thenApply(done -> r.summary()));
-    }
+    /** Creates the actors a stream owns: its effort controller and layer stages (a supervisor's context, a system). */
+    public interface Spawner {
+        <T> ActorRef<T> spawn(Behavior<T> behavior, String name, Props props);
 
-    /**
-     * A running stream: its kill switch, its summary as it fills ({@code live}: the reason it is stopped for is told
-     * there) and the summary once the stream has ended.
-     */
-    public record Running(UniqueKillSwitch killSwitch, StreamSummary live, CompletionStage<StreamSummary> summary) {
-        /** Stops the source for {@code reason} and lets frames in flight finish. */
-        public void stop(String reason) {
-            live.stopping(reason);
-            killSwitch.shutdown();
+        /** Top-level actors of {@code system}, under names unique to this spawner (tests and one-off runs). */
+        static Spawner of(ActorSystem<?> system) {
+            String prefix = java.util.UUID.randomUUID().toString().substring(0, 8) + "-";
+            return new Spawner() {
+                @Override
+                public <T> ActorRef<T> spawn(Behavior<T> behavior, String name, Props props) {
+                    return system.systemActorOf(behavior, prefix + name, props);
+                }
+            };
         }
     }
 
     /**
      * The pipeline as a source of results, one per frame in frame order, with a kill switch that stops the
-     * source and lets frames already in flight finish (a graceful shutdown); the summary fills as results
-     * pass.
+     * source and lets frames already in flight finish (a graceful shutdown); the counters fill as frames pass, and
+     * {@code end} gathers how the stream ends.
      */
-    public record Results(Source<FrameResult, UniqueKillSwitch> source, StreamSummary summary) {
+    public record Results(Source<FrameResult, UniqueKillSwitch> source, StreamCounters counters, StreamEnd end) {
+        /** The summary from the counters now (once the source has completed: the stream's final summary). */
+        public StreamSummary summary() {
+            return end.summary(counters.snapshot());
+        }
     }
 
-    /** Builds the pipeline for {@code sourceSpec}; nothing runs until the source is materialised. */
+    /**
+     * Plans and builds a stream whose actors are top-level actors of {@code system} (tests, benchmarks); the plan's
+     * claim on the cores is returned when the stream ends.
+     */
     public static Results build(ActorSystem<?> system, ModelDescriptor d, Network net, String sourceSpec,
             StreamSettings s, List<EffortProfile> ladder, long limit) {
+        SourceSpec.parse(sourceSpec);
+        Plan plan = plan(net, s, ladder, new CoreBudget(Runtime.getRuntime().availableProcessors()));
+        Results r = build(Spawner.of(system), system, "stream", d, net, sourceSpec, s, ladder, limit, plan);
+        return new Results(r.source().watchTermination((mat, done) -> {
+            done.whenComplete((ok, err) -> plan.release());
+            return mat;
+        }), r.counters(), r.end());
+    }
+
+    /**
+     * Builds the pipeline for {@code sourceSpec} on {@code plan}'s engines, its actors made by {@code spawner};
+     * nothing runs until the source is materialised (in {@code system}).
+     *
+     * @param stream the stream's id, told in every result
+     */
+    public static Results build(Spawner spawner, ActorSystem<?> system, String stream, ModelDescriptor d, Network net,
+            String sourceSpec, StreamSettings s, List<EffortProfile> ladder, long limit, Plan plan) {
         SourceSpec src = SourceSpec.parse(sourceSpec);
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         Preprocessing pre = d.preprocessing(net);
-        int id = STREAMS.incrementAndGet();
         List<String> names = ladder.stream().map(EffortProfile::name).toList();
-        ActorRef<EffortController.Command> controller = system.systemActorOf(EffortController.create(names, s),
-                "effort-controller-" + id, org.apache.pekko.actor.typed.Props.empty());
-        int cores = Runtime.getRuntime().availableProcessors();
-        int replicas = s.actorsPerStage();
-        int stageCount = s.stageCount(cores);
-        // Stages run at once, each on its own thread: give each a share of the cores for ND4J's native threads
-        // (process-wide settings), and measure the balanced split under that setting.
-        int nativeThreads = Math.max(1, cores / (stageCount * replicas));
-        Engine.setNativeThreads(nativeThreads);
-        List<int[]> ranges = split(net, stageCount, s.split());
-        List<StageStats> stats = new ArrayList<>();
-        List<ActorRef<LayerStage.Process>> stageRefs = new ArrayList<>();
+        ActorRef<EffortController.Command> controller = spawner.spawn(EffortController.create(names, s),
+                "effort-controller", Props.empty());
+        List<int[]> ranges = plan.ranges();
+        int replicas = plan.engines().get(0).size();
+        StreamCounters counters = new StreamCounters(stream, d.id(), sourceSpec, net.totalMacs());
+        List<StageCounters> stats = new ArrayList<>();
+        List<ActorRef<LayerStage.Command>> stageRefs = new ArrayList<>();
         for (int[] r : ranges) {
-            stats.add(new StageStats("stage " + stats.size() + " [" + net.layers().get(r[0]).name() + " .. "
+            stats.add(counters.stage("stage " + stats.size() + " [" + net.layers().get(r[0]).name() + " .. "
                     + net.layers().get(r[1] - 1).name() + "]" + (replicas > 1 ? " x " + replicas : "")));
         }
         // the stages from the last to the first, each handing its batches straight to the next one's actors
         Consumer<LayerStage.Process> next = null;
         for (int k = ranges.size() - 1; k >= 0; k--) {
             int[] r = ranges.get(k);
-            List<ActorRef<LayerStage.Process>> refs = new ArrayList<>();
+            List<ActorRef<LayerStage.Command>> refs = new ArrayList<>();
             for (int c = 0; c < replicas; c++) {
-                var engines = LayerStage.compile(net, r[0], r[1], Math.max(1, s.maxBatch()), ladder, s.warmUpRuns());
-                String name = "layer-stage-" + id + "-" + k + (replicas > 1 ? "-" + c : "");
-                refs.add(system.systemActorOf(LayerStage.create(net, r[0], r[1], engines, stats.get(k), next), name,
-                        DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
+                String name = "layer-stage-" + k + (replicas > 1 ? "-" + c : "");
+                refs.add(spawner.spawn(LayerStage.create(net, r[0], r[1], plan.engines().get(k).get(c), stats.get(k),
+                        next), name, DispatcherSelector.fromConfig("dyve.stream.stage-dispatcher")));
             }
             stageRefs.addAll(0, refs);
             next = inTurn(refs);
@@ -247,8 +271,7 @@ public final class StreamPipeline {
                     return done;
                 });
         SourceHealth health = new SourceHealth();
-        StreamSummary summary = new StreamSummary(d.id(), sourceSpec, net.totalMacs(), stats, health);
-        summary.limit(limit);
+        StreamEnd end = new StreamEnd(limit, health);
         String input = net.input().name();
         String output = net.output();
         boolean probabilities = net.outputIsSoftmax();
@@ -262,14 +285,19 @@ public final class StreamPipeline {
         }
         Source<Frame, UniqueKillSwitch> in = frames.viaMat(KillSwitches.single(), Keep.right());
         if (src.live()) {
+            // the buffer runs on its own (an asynchronous boundary after it): it keeps taking the source's frames and
+            // sheds by its policy whatever holds the stages or the output, so the source stays on time
             in = in.via(new LiveBuffer(s.liveBuffer(), s.overflow(), s.pressureBacklog(),
-                    (f, backlog) -> controller.tell(new EffortController.Pressure(backlog, f.seq()))));
+                    (f, backlog) -> controller.tell(new EffortController.Pressure(backlog, f.seq())))).async();
         }
         int buffer = Integer.highestOneBit(Math.max(1, s.stageBuffer()) * 2 - 1);
         Source<FrameResult, UniqueKillSwitch> results = in
                 // preprocessing (0.1-0.2 ms for SqueezeNet) runs in the stream's own actor: a hop to another thread
                 // per frame cost more on 2 cores than it freed
-                .map(f -> prepare(f, framePre, input))
+                .map(f -> {
+                    counters.arrived(Math.max(1, f.droppedCount()), f.arrivedNanos());
+                    return prepare(f, framePre, input);
+                })
                 .mapAsync(1, w -> decide(controller, w, s.reuseThreshold() > 0))
                 // frames that queue while the first stage is busy travel together (up to max-batch): batches
                 // form only under load, so a lightly loaded live source still goes frame by frame
@@ -283,25 +311,22 @@ public final class StreamPipeline {
                 })
                 .via(stages)
                 .mapConcat(b -> b)
-                .statefulMapConcat(() -> new ResultAssembler(d, output, probabilities, controller))
-                .map(r -> {
-                    summary.add(r);
-                    return r;
-                })
+                .statefulMapConcat(() -> new ResultAssembler(stream, d, output, probabilities, controller, counters))
                 .watchTermination((mat, done) -> {
                     // the stream's actors end with it
                     done.whenComplete((ok, err) -> {
                         if (err != null) {
-                            summary.stopping(StreamSummary.ERROR);
+                            end.failed(DyveException.reason(err instanceof java.util.concurrent.CompletionException
+                                    && err.getCause() != null ? err.getCause() : err));
                         }
                         controller.tell(new EffortController.Stop());
-                        stageRefs.forEach(ref -> ref.tell(new LayerStage.Process(null, null)));
+                        stageRefs.forEach(ref -> ref.tell(new LayerStage.Stop()));
                     });
                     return mat;
                 })
                 // small buffers at every asynchronous boundary: frames in flight stay few, latency bounded
                 .addAttributes(Attributes.inputBuffer(buffer, buffer));
-        return new Results(results, summary);
+        return new Results(results, counters, end);
     }
 
     /**
@@ -310,7 +335,7 @@ public final class StreamPipeline {
      * each other directly and complete futures rather than answer asks: no stream operator between two stages, no
      * temporary actor and timeout timer per batch, which the pipeline's 2-core budget pays for.
      */
-    private static Consumer<LayerStage.Process> inTurn(List<ActorRef<LayerStage.Process>> refs) {
+    private static Consumer<LayerStage.Process> inTurn(List<ActorRef<LayerStage.Command>> refs) {
         AtomicInteger next = new AtomicInteger();
         return p -> refs.get(Math.floorMod(next.getAndIncrement(), refs.size())).tell(p);
     }
@@ -335,7 +360,7 @@ public final class StreamPipeline {
         Frame f = w.frame();
         if (f.isDropped()) {
             // frames a live source missed while it reconnected say nothing about the pipeline's speed
-            if (!FfmpegSource.RECONNECT_REASON.equals(f.dropReason())) {
+            if (!DropReason.SOURCE_RECONNECT.equals(f.dropReason())) {
                 controller.tell(new EffortController.Dropped(f.droppedCount()));
             }
             return CompletableFuture.completedFuture(w);
@@ -353,6 +378,8 @@ public final class StreamPipeline {
     /** Turns finished work into results; remembers the last computed answer for reused frames. */
     private static final class ResultAssembler implements org.apache.pekko.japi.function.Function<LayerStage.Work,
             Iterable<FrameResult>> {
+        private final String stream;
+        private final StreamCounters counters;
         private final ModelDescriptor d;
         private final String output;
         private final boolean probabilities;
@@ -360,8 +387,10 @@ public final class StreamPipeline {
         private int lastTop1 = -1;
         private float lastProb;
 
-        ResultAssembler(ModelDescriptor d, String output, boolean probabilities,
-                ActorRef<EffortController.Command> controller) {
+        ResultAssembler(String stream, ModelDescriptor d, String output, boolean probabilities,
+                ActorRef<EffortController.Command> controller, StreamCounters counters) {
+            this.stream = stream;
+            this.counters = counters;
             this.d = d;
             this.output = output;
             this.probabilities = probabilities;
@@ -372,24 +401,28 @@ public final class StreamPipeline {
         public Iterable<FrameResult> apply(LayerStage.Work w) {
             Frame f = w.frame();
             double latency = (System.nanoTime() - f.arrivedNanos()) / 1e6;
+            long now = System.currentTimeMillis();
             if (f.isDropped()) {
+                counters.finished(Outcome.DROPPED, f.droppedCount(), f.dropReason(), null, 0, 0, -1, -1);
                 List<FrameResult> out = new ArrayList<>(f.droppedCount());
                 for (int i = 0; i < f.droppedCount(); i++) {
-                    out.add(new FrameResult(f.seq() + i, f.source(), -1, FrameResult.Status.DROPPED, f.dropReason(), -1,
-                            null, 0f, null, 0, 0, -1, null, System.currentTimeMillis()));
+                    out.add(new FrameResult(stream, f.seq() + i, f.source(), -1, Outcome.DROPPED,
+                            f.dropReason().wire(), -1, null, 0f, null, 0, 0, -1, null, now));
                 }
                 return out;
             }
+            FrameResult r;
             if (f.image() == null) {
-                return List.of(new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.ERROR, f.error(), -1,
-                        null, 0f, null, 0, latency, f.label(), f.name(), System.currentTimeMillis()));
+                r = new FrameResult(stream, f.seq(), f.source(), f.ptsMs(), Outcome.ERROR, f.error(), -1, null, 0f,
+                        null,
+                        0, latency, f.label(), f.name(), now);
+                counters.finished(Outcome.ERROR, 1, null, null, 0, latency, -1, -1);
+                return List.of(r);
             }
             EffortController.Decided dec = w.decision();
-            FrameResult r;
             if (dec.reuse() && lastTop1 >= 0) {
-                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), FrameResult.Status.REUSED, dec.reason(), lastTop1,
-                        d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label(), f.name(),
-                        System.currentTimeMillis());
+                r = new FrameResult(stream, f.seq(), f.source(), f.ptsMs(), Outcome.REUSED, dec.reason(), lastTop1,
+                        d.label(lastTop1), lastProb, dec.effort(), 0, latency, f.label(), f.name(), now);
             } else {
                 boolean exited = w.exitedAt() != null;
                 float[] scores = w.tensors().get(output);
@@ -402,11 +435,12 @@ public final class StreamPipeline {
                 if (!dec.reason().isEmpty()) {
                     reason = reason == null ? dec.reason() : reason + "; " + dec.reason();
                 }
-                r = new FrameResult(f.seq(), f.source(), f.ptsMs(), exited ? FrameResult.Status.EARLY_EXIT
-                        : FrameResult.Status.COMPUTED, reason, top, d.label(top), p[top], dec.effort(), w.macs(),
-                        latency, f.label(), f.name(), System.currentTimeMillis());
+                r = new FrameResult(stream, f.seq(), f.source(), f.ptsMs(), exited ? Outcome.EARLY_EXIT
+                        : Outcome.COMPUTED, reason, top, d.label(top), p[top], dec.effort(), w.macs(), latency,
+                        f.label(), f.name(), now);
             }
-            boolean ran = r.status() == FrameResult.Status.COMPUTED || r.status() == FrameResult.Status.EARLY_EXIT;
+            boolean ran = r.status().ran();
+            counters.finished(r.status(), 1, null, ran ? r.effort() : null, r.macs(), latency, f.label(), r.top1());
             controller.tell(new EffortController.Completed(f.seq(), ran ? dec.effort() : null,
                     w.computeNanos() / 1e6, latency));
             return List.of(r);

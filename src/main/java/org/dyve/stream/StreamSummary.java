@@ -1,15 +1,23 @@
 package org.dyve.stream;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dyve.metrics.CountersSnapshot;
+import org.dyve.metrics.Outcome;
+import org.dyve.metrics.StageCounters;
 
 /**
- * Running totals of a stream, updated by the sink (one thread) and read at the end: frames by outcome,
- * throughput, latency percentiles, MACs executed against dense, accuracy on labelled frames, per-stage times.
+ * How a stream ended: its final counters (the same counters that could be read while it ran), why it ended, what
+ * was damaged in its input, how often its source reconnected, and the process's resident memory.
+ *
+ * @param end one of {@link #END_OF_INPUT}, {@link #INPUT_DAMAGED}, {@link #LIMIT}, {@link #SIGNAL},
+ *     {@link #STOPPED}, {@link #OUTPUT_CLOSED}, {@link #ERROR}
+ * @param damage what was damaged in the input, or null
+ * @param error why the stream failed ({@link #ERROR}), or null
  */
-public final class StreamSummary {
+public record StreamSummary(CountersSnapshot counters, String end, String damage, String error, long reconnects,
+        double rssStartMb, double rssEndMb) {
     /** The input ended as it should (a file's last frame, a data set's last sample). */
     public static final String END_OF_INPUT = "end-of-input";
     /** The input ended before its container said it would, or some of its frames did not decode. */
@@ -18,151 +26,52 @@ public final class StreamSummary {
     public static final String LIMIT = "limit";
     /** Stopped by a signal (Ctrl-C, SIGTERM). */
     public static final String SIGNAL = "signal";
+    /** Stopped on request (the stream manager, an operator). */
+    public static final String STOPPED = "stopped";
     /** The output was closed (a pipe's reader went away). */
     public static final String OUTPUT_CLOSED = "output-closed";
     /** The stream failed. */
     public static final String ERROR = "error";
 
-    private final String model;
-    private final String source;
-    private final SourceHealth health;
-    private final long denseMacs;
-    private final Map<String, Long> rungs = new LinkedHashMap<>();
-    private volatile String stopReason;
-    private long limit;
-    /** When the first frame arrived from the source (until then, when the summary was made). */
-    private long start = System.nanoTime();
-    private final long rssStartKb = rssKb();
-    private final Map<FrameResult.Status, Long> counts = new LinkedHashMap<>();
-    private final LatencyHistogram latencies = new LatencyHistogram();
-    private final List<StageStats> stages;
-    private long macs;
-    private long labelled;
-    private long correct;
-    private long end;
-    private boolean started;
-
-    StreamSummary(String model, String source, long denseMacs, List<StageStats> stages, SourceHealth health) {
-        this.model = model;
-        this.source = source;
-        this.health = health;
-        this.denseMacs = denseMacs;
-        this.stages = stages;
-        for (FrameResult.Status s : FrameResult.Status.values()) {
-            counts.put(s, 0L);
-        }
-    }
-
-    void add(FrameResult r) {
-        long now = System.nanoTime();
-        if (!started && r.latencyMs() > 0) {
-            // the clock starts at the first frame's arrival, not while the source opens (FFmpeg opening a file)
-            start = Math.max(start, now - (long) (r.latencyMs() * 1e6));
-        }
-        started = true;
-        counts.merge(r.status(), 1L, Long::sum);
-        if (r.effort() != null && (r.status() == FrameResult.Status.COMPUTED
-                || r.status() == FrameResult.Status.EARLY_EXIT)) {
-            rungs.merge(r.effort(), 1L, Long::sum);
-        }
-        macs += r.macs();
-        if (r.status() != FrameResult.Status.DROPPED && r.status() != FrameResult.Status.ERROR) {
-            latencies.add(r.latencyMs());
-            if (r.truth() >= 0) {
-                labelled++;
-                if (r.top1() == r.truth()) {
-                    correct++;
-                }
-            }
-        }
-        end = now;
-    }
-
-    /** The frame limit the stream was started with (0: none), so that reaching it is told apart from the end. */
-    void limit(long frames) {
-        limit = frames;
-    }
-
-    /** Records why the stream is being stopped ({@link #SIGNAL}, {@link #OUTPUT_CLOSED}, {@link #ERROR}); the first
-     * reason given is kept. */
-    public void stopping(String reason) {
-        if (stopReason == null) {
-            stopReason = reason;
-        }
-    }
-
-    /**
-     * Why the stream ended: the reason it was stopped for, else {@link #INPUT_DAMAGED} when its input was damaged,
-     * {@link #LIMIT} when it took its frame limit, else {@link #END_OF_INPUT}.
-     */
     public String endReason() {
-        if (stopReason != null) {
-            return stopReason;
-        }
-        if (damage() != null) {
-            return INPUT_DAMAGED;
-        }
-        return limit > 0 && framesIn() >= limit ? LIMIT : END_OF_INPUT;
+        return end;
     }
 
-    /** What was damaged in the input, or null. */
-    public String damage() {
-        return health.damage();
+    public long count(Outcome o) {
+        return counters.count(o);
     }
 
-    /** Frames computed (in full or to an early exit) at each effort rung, in the order rungs were first used. */
-    public Map<String, Long> framesPerRung() {
-        return java.util.Collections.unmodifiableMap(new LinkedHashMap<>(rungs));
-    }
-
-    /** Seconds from the first frame's arrival to the last result. */
-    public double durationSeconds() {
-        return started ? Math.max(0, (end - start) / 1e9) : 0;
-    }
-
-    public long count(FrameResult.Status s) {
-        return counts.get(s);
-    }
-
-    /** Every frame the source produced. */
     public long framesIn() {
-        long n = 0;
-        for (long c : counts.values()) {
-            n += c;
-        }
-        return n;
+        return counters.framesIn();
     }
 
-    /**
-     * Frames with a result (computed, reused, early exit) per second of wall time, from the first frame's arrival
-     * to the last result.
-     */
     public double throughput() {
-        long done = count(FrameResult.Status.COMPUTED) + count(FrameResult.Status.REUSED)
-                + count(FrameResult.Status.EARLY_EXIT);
-        return done / Math.max(1e-9, (end - start) / 1e9);
+        return counters.throughput();
     }
 
-    /** The {@code p}-th latency percentile (ms) of frames with a result, within 0.5%. */
+    public double durationSeconds() {
+        return counters.seconds();
+    }
+
+    /** The {@code p}-th latency percentile (ms) of frames with a result. */
     public double latencyPercentile(double p) {
-        return latencies.percentile(p);
+        return counters.latencyMs(p);
     }
 
-    /** MACs the dense network would have spent on every frame with a result, over those executed. */
+    public Map<String, Long> framesPerRung() {
+        return counters.framesPerRung();
+    }
+
     public double macsSavedFraction() {
-        long results = count(FrameResult.Status.COMPUTED) + count(FrameResult.Status.REUSED)
-                + count(FrameResult.Status.EARLY_EXIT);
-        long dense = results * denseMacs;
-        return dense == 0 ? 0 : 1.0 - (double) macs / dense;
+        return counters.macsSaved();
     }
 
-    /** Top-1 accuracy (%) over labelled frames with a result, NaN without labels. */
     public double accuracy() {
-        return labelled == 0 ? Double.NaN : 100.0 * correct / labelled;
+        return counters.accuracy();
     }
 
-    public List<StageStats> stages() {
-        return stages;
+    public List<StageCounters.Stage> stages() {
+        return counters.stages();
     }
 
     /** Resident set size of this process in KiB (Linux), or -1. */
@@ -179,70 +88,61 @@ public final class StreamSummary {
         return -1;
     }
 
-    /** The summary as a JSON-ready map. */
+    /** The summary as a JSON-ready map: the summary line of the JSON-lines output. */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("summary", true);
-        m.put("model", model);
-        m.put("source", source);
-        m.put("end", endReason());
-        if (damage() != null) {
-            m.put("damage", damage());
+        m.put("end", end);
+        if (damage != null) {
+            m.put("damage", damage);
         }
-        m.put("reconnects", health.reconnects());
-        m.put("duration_s", durationSeconds());
-        m.put("frames_in", framesIn());
-        for (FrameResult.Status s : FrameResult.Status.values()) {
-            m.put(s.wire().replace('-', '_'), count(s));
+        if (error != null) {
+            m.put("error", error);
         }
-        m.put("throughput_fps", throughput());
-        m.put("latency_p50_ms", latencyPercentile(50));
-        m.put("latency_p95_ms", latencyPercentile(95));
-        m.put("latency_p99_ms", latencyPercentile(99));
-        m.put("frames_per_rung", new LinkedHashMap<>(rungs));
-        m.put("macs_saved", macsSavedFraction());
-        m.put("top1", accuracy());
-        m.put("rss_start_mb", rssStartKb / 1024.0);
-        m.put("rss_end_mb", rssKb() / 1024.0);
-        List<Map<String, Object>> st = new ArrayList<>();
-        for (StageStats s : stages) {
-            Map<String, Object> x = new LinkedHashMap<>();
-            x.put("stage", s.name());
-            x.put("frames", s.frames());
-            x.put("wait_ms", s.meanWaitMs());
-            x.put("compute_ms", s.meanComputeMs());
-            st.add(x);
-        }
-        m.put("stages", st);
+        m.put("reconnects", reconnects);
+        m.putAll(counters.toMap());
+        m.put("rss_start_mb", rssStartMb);
+        m.put("rss_end_mb", rssEndMb);
         return m;
     }
 
     /** One human-readable paragraph. */
     public String describe() {
+        return describe(counters, String.format("%s after %.1f s%s%s%s", end, counters.seconds(),
+                damage == null ? "" : " (" + damage + ")", error == null ? "" : " (" + error + ")",
+                reconnects == 0 ? "" : ", " + reconnects + " reconnect(s)"))
+                + String.format("%nresident memory %.0f MB at start, %.0f MB at end", rssStartMb, rssEndMb);
+    }
+
+    /** A paragraph on {@code c}, its first line ending with {@code how}. */
+    public static String describe(CountersSnapshot c, String how) {
         StringBuilder b = new StringBuilder();
-        b.append(String.format("%s on %s: %s after %.1f s%s%s%n", model, source, endReason(), durationSeconds(),
-                damage() == null ? "" : " (" + damage() + ")",
-                health.reconnects() == 0 ? "" : ", " + health.reconnects() + " reconnect(s)"));
-        b.append(String.format("frames in %d = computed %d + reused %d + early-exit %d + dropped %d + errors %d%n",
-                framesIn(), count(FrameResult.Status.COMPUTED), count(FrameResult.Status.REUSED),
-                count(FrameResult.Status.EARLY_EXIT), count(FrameResult.Status.DROPPED),
-                count(FrameResult.Status.ERROR)));
-        b.append(String.format("throughput %.1f frames/s, latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, MACs saved %.1f%%",
-                throughput(), latencyPercentile(50), latencyPercentile(95), latencyPercentile(99),
-                100 * macsSavedFraction()));
-        if (!Double.isNaN(accuracy())) {
-            b.append(String.format(", top-1 %.2f%% on %d labelled frames", accuracy(), labelled));
+        b.append(String.format("%s on %s: %s%n", c.model(), c.source(), how));
+        b.append(String.format("frames in %d = computed %d + reused %d + early-exit %d + dropped %d + errors %d%s%n",
+                c.framesIn(), c.count(Outcome.COMPUTED), c.count(Outcome.REUSED), c.count(Outcome.EARLY_EXIT),
+                c.count(Outcome.DROPPED), c.count(Outcome.ERROR), c.inFlight() == 0 ? "" : " + in flight "
+                        + c.inFlight()));
+        b.append(String.format("throughput %.1f frames/s, latency p50 %.1f ms, p95 %.1f ms, p99 %.1f ms, MACs saved"
+                + " %.1f%%", c.throughput(), c.latencyMs(50), c.latencyMs(95), c.latencyMs(99), 100 * c.macsSaved()));
+        if (!Double.isNaN(c.accuracy())) {
+            b.append(String.format(", top-1 %.2f%% on %d labelled frames", c.accuracy(), c.labelled()));
         }
-        if (!rungs.isEmpty()) {
+        StringBuilder why = new StringBuilder();
+        c.drops().entrySet().stream().filter(e -> e.getValue() > 0).sorted(Map.Entry.comparingByKey())
+                .forEach(e -> why.append(why.length() == 0 ? "" : ", ").append(e.getKey().wire()).append(' ')
+                        .append(e.getValue()));
+        if (why.length() > 0) {
+            b.append(String.format("%ndropped: %s", why));
+        }
+        if (!c.framesPerRung().isEmpty()) {
             StringBuilder per = new StringBuilder();
-            rungs.forEach((k, v) -> per.append(per.length() == 0 ? "" : ", ").append(k).append(' ').append(v));
+            c.framesPerRung().forEach((k, v) -> per.append(per.length() == 0 ? "" : ", ").append(k).append(' ')
+                    .append(v));
             b.append(String.format("%nframes per rung: %s", per));
         }
-        b.append(String.format("%nresident memory %.0f MB at start, %.0f MB at end", rssStartKb / 1024.0,
-                rssKb() / 1024.0));
-        for (StageStats s : stages) {
+        for (StageCounters.Stage s : c.stages()) {
             b.append(String.format("%n  %s: %d frames, wait %.2f ms, compute %.2f ms", s.name(), s.frames(),
-                    s.meanWaitMs(), s.meanComputeMs()));
+                    s.waitMs(), s.computeMs()));
         }
         return b.toString();
     }

@@ -126,12 +126,43 @@ class StreamCliTest {
         // a live source with no end, read by something like `| head -2`
         Process p = child("stream", "--source", "synthetic:28x28@200", "-q");
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            assertTrue(r.readLine().startsWith("{\"seq\":0,"));
-            assertTrue(r.readLine().startsWith("{\"seq\":1,"));
+            assertTrue(r.readLine().startsWith("{\"stream\":\"s1\",\"seq\":0,"));
+            assertTrue(r.readLine().startsWith("{\"stream\":\"s1\",\"seq\":1,"));
         }
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the stream ended once its output was closed");
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, p.exitValue(), err);
         assertTrue(err.contains("output-closed"), err);
+    }
+
+    @Test
+    void severalSourcesRunSideBySideEachLineTaggedWithItsStreamThenASummaryEachAndATotal() throws Exception {
+        Path a = Files.createDirectories(dir.resolve("a"));
+        Path b = Files.createDirectories(dir.resolve("b"));
+        for (int i = 0; i < 12; i++) {
+            Files.move(png("a" + i + ".png", i + 1), a.resolve(String.format("a%02d.png", i)));
+        }
+        for (int i = 0; i < 7; i++) {
+            Files.move(png("b" + i + ".png", i + 3), b.resolve(String.format("b%02d.png", i)));
+        }
+        Path out = dir.resolve("out.jsonl");
+        CliTest.Run r = dyve("stream", "--source", "images:" + a, "--source", "images:" + b, "-q", "--sink",
+                "jsonl:" + out);
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(out);
+        assertEquals(12 + 7 + 3, lines.size(), String.join("\n", lines));
+        for (String[] st : new String[][] {{"s1", "12"}, {"s2", "7"}}) {
+            List<String> mine = lines.stream().filter(l -> l.startsWith("{\"stream\":\"" + st[0] + "\",\"seq\":"))
+                    .toList();
+            assertEquals(Integer.parseInt(st[1]), mine.size(), st[0]);
+            for (int i = 0; i < mine.size(); i++) {
+                assertTrue(mine.get(i).contains("\"seq\":" + i + ","), "in order: " + mine.get(i));
+            }
+        }
+        String total = lines.get(lines.size() - 1);
+        assertTrue(total.startsWith("{\"total\":true,\"streams\":2,"), total);
+        assertTrue(total.contains("\"frames_in\":19,") && total.contains("\"computed\":19,"), total);
+        assertEquals(2, lines.stream().filter(l -> l.startsWith("{\"summary\":true")).count());
+        assertTrue(r.err().contains("2 streams side by side"), r.err());
     }
 }

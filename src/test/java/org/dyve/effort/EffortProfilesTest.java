@@ -155,7 +155,7 @@ class EffortProfilesTest {
         Dataset data = Dataset.open("images:" + Shared.require("data/imagenet-samples") + "@odd");
         EffortProfile p = EffortProfiles.load(d.id(), null).withBuiltIns(net).get(EffortProfile.BF16);
         Engine bf16 = p.engine(net, 1);
-        TopOnes t = compare(net, pre, data, data.size(), Engine.of(net, 1), bf16);
+        TopOnes t = compare(net, pre, data, data.size(), Engine.builder(net).build(), bf16);
         // measured: 162 of 256 (63.28%) dense, 163 (63.67%) bf16, 254 agree (99.22%)
         assertTrue(t.dyve() >= t.dense() - 1, t.toString());
         assertTrue(t.agree() >= data.size() * 0.98, t.toString());
@@ -171,7 +171,7 @@ class EffortProfilesTest {
             Network net = d.load();
             Preprocessing pre = d.preprocessing(net);
             Dataset data = Dataset.open(m[1]);
-            Engine exact = Engine.of(net, 1, EffortProfile.EXACT.layers());
+            Engine exact = Engine.builder(net).effort(EffortProfile.EXACT.layers()).build();
             assertSameOutputs(net, pre, data, 4, exact, 1e-5f, m[0]);
             for (Work w : exact.work()) {
                 assertEquals(w.denseMacs(), w.macs(), w.layer());
@@ -225,8 +225,8 @@ class EffortProfilesTest {
         Preprocessing pre = d.preprocessing(net);
         Dataset data = Dataset.open("cifar10:" + Shared.require("data/cifar10/test_batch.bin"));
         EffortProfile p = EffortProfiles.load("cifar10_full", null).get("loss-0.5");
-        Engine dense = Engine.of(net, 1);
-        Engine dyve = Engine.of(net, 1, p.layers());
+        Engine dense = Engine.builder(net).build();
+        Engine dyve = Engine.builder(net).effort(p.layers()).build();
         int n = 1000;
         TopOnes t = compare(net, pre, data, n, dense, dyve);
         int cd = t.dense();
@@ -261,7 +261,7 @@ class EffortProfilesTest {
             ModelDescriptor d = ModelCatalog.resolve(model.getKey(), Shared.models());
             Network net = d.load();
             Preprocessing pre = d.preprocessing(net);
-            Engine dense = Engine.of(net, 1);
+            Engine dense = Engine.builder(net).build();
             for (var bar : model.getValue().entrySet()) {
                 EffortProfile p = EffortProfiles.load(d.id(), null).get(bar.getKey());
                 Engine dyve = p.engine(net, 1);
@@ -299,7 +299,7 @@ class EffortProfilesTest {
     /** {@code e}'s outputs equal the dense engine's within {@code tolerance} on the first {@code n} images. */
     private static void assertSameOutputs(Network net, Preprocessing pre, Dataset data, int n, Engine e,
             float tolerance, String what) {
-        Engine dense = Engine.of(net, 1);
+        Engine dense = Engine.builder(net).build();
         for (int i = 0; i < n; i++) {
             float[] x = pre.apply(data.get(i).image());
             for (Engine run : List.of(dense, e)) {

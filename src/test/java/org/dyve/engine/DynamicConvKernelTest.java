@@ -28,7 +28,7 @@ class DynamicConvKernelTest {
     private static Engine runWithRelu(Shape in, Convolution c, float[] x, ConvEffort knobs) {
         Network net = new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
                 List.of());
-        Engine e = Engine.of(net, 1, Map.of("c", knobs));
+        Engine e = Engine.builder(net).effort(Map.of("c", knobs)).build();
         e.setInput("x", 0, x);
         e.run(1);
         return e;
@@ -45,7 +45,7 @@ class DynamicConvKernelTest {
             float[] x = Nets.random(in.size(), r);
             float[] dense = Nets.run(in, c, x);
             // SFMA on but nothing to drop (random maps are never constant): the dynamic kernel, computing exactly
-            Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSfma(0)));
+            Engine e = Engine.builder(Nets.single(in, c)).effort(Map.of("c", ConvEffort.EXACT.withSfma(0))).build();
             e.setInput("x", 0, x);
             e.run(1);
             assertClose(dense, e.output("y", 0), w.toString());
@@ -66,7 +66,7 @@ class DynamicConvKernelTest {
         java.util.Arrays.fill(x, 36, 72, 2.5f); // channel 1 constant
         java.util.Arrays.fill(x, 72, 108, 0f); // channel 2 all zero
         float[] dense = Nets.run(in, c, x);
-        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSfma(0)));
+        Engine e = Engine.builder(Nets.single(in, c)).effort(Map.of("c", ConvEffort.EXACT.withSfma(0))).build();
         e.setInput("x", 0, x);
         e.run(1);
         assertClose(dense, e.output("y", 0), "sfma");
@@ -136,8 +136,8 @@ class DynamicConvKernelTest {
         java.util.Arrays.fill(bias, 100f); // every output positive: no neighbour is insignificant
         Convolution c = conv(6, 5, Window.square(3, 1, 1), Nets.random(6 * 5 * 9, r), bias);
         // similarity off: every off-grid position fails, all 351 of them are gathered (11 buckets) and computed
-        Engine e = Engine.of(new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
-                List.of()), 1, Map.of("c", ConvEffort.EXACT.withSdss(0, -1, 0)));
+        Engine e = Engine.builder(new Network("t", List.of(new Input("x", in)), List.of(c, new Relu("r", "y", "r", 0f)),
+                List.of())).effort(Map.of("c", ConvEffort.EXACT.withSdss(0, -1, 0))).build();
         for (int run = 0; run < 2; run++) {
             float[] x = Nets.random(in.size(), r);
             e.setInput("x", 0, x);
@@ -218,7 +218,8 @@ class DynamicConvKernelTest {
     void knobsAreIgnoredWhenNoReluFollows() {
         Shape in = new Shape(1, 1, 3);
         Convolution c = conv(1, 1, Window.square(1, 1, 0), new float[] {1}, new float[] {0});
-        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.EXACT.withSdss(10, 10).withSpet(0.5, 5)));
+        Engine e = Engine.builder(Nets.single(in, c)).effort(Map.of("c", ConvEffort.EXACT.withSdss(10, 10)
+                .withSpet(0.5, 5))).build();
         e.setInput("x", 0, new float[] {-2, 9, -4});
         e.run(1);
         assertArrayEquals(new float[] {-2, 9, -4}, e.output("y", 0));

@@ -125,14 +125,14 @@ class EngineTest {
      */
     private static void checkSegment(Network net, int inputSize, List<String> tensors,
             org.bytedeco.dnnl.memory.format_tag... layouts) {
-        Engine layers = Engine.layerByLayer(net, 2);
+        Engine layers = Engine.builder(net).batch(2).layerByLayer().build();
         assertEquals(List.of(), layers.segments());
         if (!Engine.ONEDNN || !"amd64".equals(System.getProperty("os.arch"))) {
             return;
         }
-        List<Engine> segmented = new java.util.ArrayList<>(List.of(Engine.of(net, 2)));
+        List<Engine> segmented = new java.util.ArrayList<>(List.of(Engine.builder(net).batch(2).build()));
         for (var layout : layouts) {
-            segmented.add(Engine.withSegmentLayout(net, 2, layout));
+            segmented.add(Engine.builder(net).batch(2).segmentLayout(layout).build());
         }
         for (Engine e : segmented) {
             assertEquals(1, e.segments().size(), "segments of engine " + segmented.indexOf(e));
@@ -202,7 +202,7 @@ class EngineTest {
         w[5 * 4 - 1] = -3f;
         ExitProbe probe = new ExitProbe("r1", s, 1, w, new float[] {-4, 0, 0.5f, 0, 0});
         int n = 6;
-        Engine dense = Engine.of(net, 1);
+        Engine dense = Engine.builder(net).build();
         float[][] denseOut = new float[n][];
         float[][] probeOut = new float[n][];
         float[] conf = new float[n];
@@ -218,8 +218,8 @@ class EngineTest {
         float[] sorted = conf.clone();
         java.util.Arrays.sort(sorted);
         double threshold = sorted[n / 2];
-        Engine early = Engine.of(net, n, java.util.Map.of(), List.of(new EarlyExit(probe, threshold)));
-        Engine one = Engine.of(net, 1, java.util.Map.of(), List.of(new EarlyExit(probe, threshold)));
+        Engine early = Engine.builder(net).batch(n).exits(List.of(new EarlyExit(probe, threshold))).build();
+        Engine one = Engine.builder(net).exits(List.of(new EarlyExit(probe, threshold))).build();
         if (Engine.ONEDNN && "amd64".equals(System.getProperty("os.arch"))) {
             // c1 .. cat is one oneDNN segment in two phases, the exit checked between them: the samples that run
             // on are packed inside the segment's own memories
@@ -243,8 +243,8 @@ class EngineTest {
         }
         assertEquals(n / 2, exited);
         // a range that ends with the exit's layer (a stream stage): same decisions, the rest is another stage's
-        Engine stage = Engine.range(net, 0, net.indexOf("r1") + 1, n, java.util.Map.of(),
-                List.of(new EarlyExit(probe, threshold)));
+        Engine stage = Engine.builder(net).range(0, net.indexOf("r1") + 1).batch(n)
+                .exits(List.of(new EarlyExit(probe, threshold))).build();
         for (int i = 0; i < n; i++) {
             stage.setInput("x", i, input(40 + i));
         }
@@ -286,7 +286,7 @@ class EngineTest {
         }
         ExitProbe probe = new ExitProbe("c2a", s, 2, w, new float[] {0.5f, 0, -0.5f, 0, 0});
         int n = 4;
-        Engine layers = Engine.layerByLayer(net, n);
+        Engine layers = Engine.builder(net).batch(n).layerByLayer().build();
         float[][] expected = new float[n][5];
         for (int i = 0; i < n; i++) {
             layers.setInput("x", i, input(60 + i));
@@ -299,7 +299,8 @@ class EngineTest {
         }
         for (var layout : DnnlSegmentKernel.LAYOUTS) {
             // threshold 0: every sample exits with the probe's answer
-            Engine e = Engine.withSegmentLayout(net, n, layout, List.of(new EarlyExit(probe, 0)));
+            Engine e = Engine.builder(net).batch(n).segmentLayout(layout).exits(List.of(new EarlyExit(probe, 0)))
+                    .build();
             assertEquals(1, e.segments().size(), layout.toString());
             assertTrue(e.probeReadsSegment(0), layout.toString());
             for (int i = 0; i < n; i++) {
@@ -318,8 +319,8 @@ class EngineTest {
     @Test
     void batchedRunEqualsSingleRuns() {
         Network net = dag();
-        Engine one = Engine.of(net, 1);
-        Engine many = Engine.of(net, 3);
+        Engine one = Engine.builder(net).build();
+        Engine many = Engine.builder(net).batch(3).build();
         for (int i = 0; i < 3; i++) {
             many.setInput("x", i, input(i));
         }
@@ -340,7 +341,7 @@ class EngineTest {
     @Test
     void layerRangesChainedEqualTheWholeNetwork() {
         Network net = dag();
-        Engine whole = Engine.of(net, 1);
+        Engine whole = Engine.builder(net).build();
         whole.setInput("x", 0, input(9));
         whole.run(1);
         float[] expected = whole.output("prob", 0);
@@ -349,7 +350,7 @@ class EngineTest {
         java.util.Map<String, float[]> live = new java.util.HashMap<>();
         live.put("x", x);
         for (int s = 0; s + 1 < cuts.length; s++) {
-            Engine stage = Engine.range(net, cuts[s], cuts[s + 1], 1);
+            Engine stage = Engine.builder(net).range(cuts[s], cuts[s + 1]).build();
             for (String t : net.rangeInputs(cuts[s], cuts[s + 1])) {
                 stage.setInput(t, 0, live.get(t));
             }
@@ -366,7 +367,7 @@ class EngineTest {
 
     @Test
     void wrongInputSizeIsAShapeMismatch() {
-        Engine e = Engine.of(dag(), 1);
+        Engine e = Engine.builder(dag()).build();
         ShapeMismatchException ex = assertThrows(ShapeMismatchException.class, () -> e.setInput("x", 0, new float[5]));
         assertEquals("dag: input x shape mismatch (expected 2x6x6 = 72 values, found 5)", ex.getMessage());
     }
@@ -381,7 +382,7 @@ class EngineTest {
         Network net = new Network("r", List.of(new Input("x", new Shape(2, 1, 2))), List.of(
                 new BatchNorm("bn", "x", "bn", mean, var, 0f, gamma, beta),
                 new Add("add", List.of("bn", "x"), "y")), List.of());
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.builder(net).build();
         e.setInput("x", 0, new float[] {3, 5, 0, 1});
         e.run(1);
         // ch0: 2*(3-1)/2+0.5 = 2.5 (+3 = 5.5), 2*(5-1)/2+0.5 = 4.5 (+5 = 9.5); ch1: (0+1)/0.5 = 2 (+0), (1+1)/0.5 = 4 (+1)
@@ -401,8 +402,8 @@ class EngineTest {
         Network net = new Network("f", List.of(new Input("x", in)), List.of(c3, new Relu("r3", "a", "ra", 0f), c1,
                 new Relu("r1", "b", "rb", 0f)), List.of());
         float[] x = TestNets.rand(r, 3, 6, 6).data();
-        Engine fused = Engine.of(net, 1);
-        Engine unfused = Engine.unfused(net, 1);
+        Engine fused = Engine.builder(net).build();
+        Engine unfused = Engine.builder(net).unfused().build();
         int[] negatives = new int[2];
         fused.setInput("x", 0, x);
         fused.run(1, (layer, e) -> negatives[0] += layer == 0 ? countNegative(e.output("a", 0)) : 0);

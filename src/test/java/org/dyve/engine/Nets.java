@@ -22,7 +22,7 @@ final class Nets {
     /** Runs a one-layer network on one sample. */
     static float[] run(Shape in, Layer l, float[] x) {
         Network net = single(in, l);
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.builder(net).build();
         e.setInput("x", 0, x);
         e.run(1);
         return e.output(l.output(), 0);

@@ -19,8 +19,8 @@ class PrecisionTest {
         assumeTrue(Engine.ONEDNN && Precision.BF16.isNative(), "this CPU has no native bfloat16");
         // a fire module with a concat, poolings and a global pooling: all but the softmax one segment
         Network net = EngineTest.fire();
-        Engine f32 = Engine.of(net, 2);
-        Engine bf16 = Engine.of(net, 2, Map.of(), List.of(), Precision.BF16);
+        Engine f32 = Engine.builder(net).batch(2).build();
+        Engine bf16 = Engine.builder(net).batch(2).precision(Precision.BF16).build();
         assertEquals(f32.segments().size(), bf16.segments().size());
         assertEquals(1, bf16.segments().size());
         Random r = new Random(1);

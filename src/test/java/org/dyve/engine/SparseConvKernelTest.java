@@ -34,7 +34,7 @@ class SparseConvKernelTest {
             float[] x = Nets.random(in.size(), r);
             Network net = Nets.single(in, c);
             float[] dense = Nets.run(in, c, x);
-            Engine e = Engine.of(net, 2, Map.of("c", ConvEffort.SPARSE));
+            Engine e = Engine.builder(net).batch(2).effort(Map.of("c", ConvEffort.SPARSE)).build();
             e.setInput("x", 0, x);
             e.setInput("x", 1, Nets.random(in.size(), r));
             e.run(2);
@@ -58,7 +58,7 @@ class SparseConvKernelTest {
         Convolution c = Nets.pruned(64, 64, 1, Window.square(3, 1, 1), 0.5, r);
         assertTrue(Nets.nonzero(c) * 1600 > Engine.PARALLEL_MACS);
         float[] x = Nets.random(in.size(), r);
-        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.SPARSE));
+        Engine e = Engine.builder(Nets.single(in, c)).effort(Map.of("c", ConvEffort.SPARSE)).build();
         e.setInput("x", 0, x);
         e.run(1);
         assertClose(Nets.run(in, c, x), e.output("y", 0), 1e-4f, "64 channels");
@@ -77,13 +77,13 @@ class SparseConvKernelTest {
                 List.of());
         Map<String, ConvEffort> sparse = Map.of("c", ConvEffort.SPARSE, "d", ConvEffort.SPARSE);
         float[] x = Nets.random(in.size(), r);
-        Engine dense = Engine.of(net, 1);
+        Engine dense = Engine.builder(net).build();
         dense.setInput("x", 0, x);
         dense.run(1);
-        Engine first = Engine.range(net, 0, 2, 1, sparse);
+        Engine first = Engine.builder(net).range(0, 2).effort(sparse).build();
         first.setInput("x", 0, x);
         first.run(1);
-        Engine second = Engine.range(net, 2, 3, 1, sparse);
+        Engine second = Engine.builder(net).range(2, 3).effort(sparse).build();
         second.setInput("ra", 0, first.output("ra", 0));
         second.run(1);
         assertClose(dense.output("z", 0), second.output("z", 0), "two stages");
@@ -98,7 +98,7 @@ class SparseConvKernelTest {
                 new Tensor(new int[] {1, 2, 1, 1}, new float[] {2, 0}), new Tensor(new int[] {1}, new float[] {-1}));
         Network net = new Network("t", List.of(new Input("x", new Shape(2, 2, 2))),
                 List.of(c, new Relu("r", "y", "r", 0f)), List.of());
-        Engine e = Engine.of(net, 1, Map.of("c", ConvEffort.SPARSE));
+        Engine e = Engine.builder(net).effort(Map.of("c", ConvEffort.SPARSE)).build();
         e.setInput("x", 0, new float[] {0, 1, 2, -3, 9, 9, 9, 9});
         e.run(1);
         assertArrayEquals(new float[] {0, 1, 3, 0}, e.output("r", 0));

@@ -71,7 +71,7 @@ class ZeroInputConvKernelTest {
                 Shape os = net.shape("y");
                 float[] x0 = relued(in.size(), 0.6, r);
                 float[] x1 = relued(in.size(), 0.2, r);
-                Engine e = Engine.of(net, 2, Map.of("c", ConvEffort.ZERO_INPUTS));
+                Engine e = Engine.builder(net).batch(2).effort(Map.of("c", ConvEffort.ZERO_INPUTS)).build();
                 e.setInput("x", 0, x0);
                 e.setInput("x", 1, x1);
                 e.run(2);
@@ -99,7 +99,7 @@ class ZeroInputConvKernelTest {
                 new Tensor(new int[] {1, 2, 1, 1}, new float[] {2, -1}), new Tensor(new int[] {1}, new float[] {1}));
         Network net = new Network("t", List.of(new Input("x", new Shape(2, 2, 2))),
                 List.of(c, new Relu("r", "y", "r", 0f)), List.of());
-        Engine e = Engine.of(net, 1, Map.of("c", ConvEffort.ZERO_INPUTS));
+        Engine e = Engine.builder(net).effort(Map.of("c", ConvEffort.ZERO_INPUTS)).build();
         // x0 = 0, 1, 0, 3; x1 = 0, 0, 5, 1
         e.setInput("x", 0, new float[] {0, 1, 0, 3, 0, 0, 5, 1});
         e.run(1);
@@ -119,7 +119,7 @@ class ZeroInputConvKernelTest {
         Convolution c = Nets.pruned(256, 256, 1, Window.square(1, 1, 0), 1.0, r);
         assertTrue(256L * 256 * 1600 / 2 > Engine.PARALLEL_MACS);
         float[] x = relued(in.size(), 0.5, r);
-        Engine e = Engine.of(Nets.single(in, c), 1, Map.of("c", ConvEffort.ZERO_INPUTS));
+        Engine e = Engine.builder(Nets.single(in, c)).effort(Map.of("c", ConvEffort.ZERO_INPUTS)).build();
         e.setInput("x", 0, x);
         e.run(1);
         assertClose(Nets.run(in, c, x), e.output("y", 0), 1e-4f, "256 channels");

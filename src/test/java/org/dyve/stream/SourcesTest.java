@@ -1,5 +1,8 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.Outcome;
+import org.dyve.metrics.DropReason;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -116,8 +119,8 @@ class SourcesTest {
         StreamSummary s = r.summary();
         assertEquals(25, s.framesIn());
         assertEquals(25, out.size());
-        assertEquals(s.framesIn(), s.count(FrameResult.Status.COMPUTED) + s.count(FrameResult.Status.DROPPED)
-                + s.count(FrameResult.Status.REUSED) + s.count(FrameResult.Status.EARLY_EXIT));
+        assertEquals(s.framesIn(), s.count(Outcome.COMPUTED) + s.count(Outcome.DROPPED)
+                + s.count(Outcome.REUSED) + s.count(Outcome.EARLY_EXIT));
         assertEquals(StreamSummary.END_OF_INPUT, s.endReason());
         assertNull(s.damage());
     }
@@ -148,7 +151,7 @@ class SourcesTest {
             assertEquals(i, frames.get(i).seq());
         }
         Frame gap = frames.get(10);
-        assertEquals(FfmpegSource.RECONNECT_REASON, gap.dropReason());
+        assertEquals(DropReason.SOURCE_RECONNECT, gap.dropReason());
         assertTrue(gap.droppedCount() >= 12, "at least 280 ms at 50 frames/s: " + gap.droppedCount());
         Frame after = frames.get(11);
         assertEquals(10 + gap.droppedCount(), after.seq(), "the frames after the gap keep counting");
@@ -237,8 +240,8 @@ class SourcesTest {
         StreamPipeline.Results r = build(d, net, "images:" + folder, 0);
         List<FrameResult> out = run(r);
         assertEquals(List.of("a-good.jpg", "b-cut.jpg"), out.stream().map(FrameResult::name).toList());
-        assertEquals(FrameResult.Status.COMPUTED, out.get(0).status());
-        assertEquals(FrameResult.Status.ERROR, out.get(1).status());
+        assertEquals(Outcome.COMPUTED, out.get(0).status());
+        assertEquals(Outcome.ERROR, out.get(1).status());
         assertEquals(StreamSummary.INPUT_DAMAGED, r.summary().endReason());
         assertTrue(out.get(0).wallMs() > 1_700_000_000_000L, "wall-clock time of the result");
     }
@@ -256,7 +259,7 @@ class SourcesTest {
         assertEquals(30L, m.get("frames_in"));
         @SuppressWarnings("unchecked")
         var rungs = (java.util.Map<String, Long>) m.get("frames_per_rung");
-        assertEquals(r.summary().count(FrameResult.Status.COMPUTED), rungs.getOrDefault("exact", 0L));
+        assertEquals(r.summary().count(Outcome.COMPUTED), rungs.getOrDefault("exact", 0L));
         assertTrue((Double) m.get("duration_s") > 0);
     }
 
@@ -308,7 +311,7 @@ class SourcesTest {
             r.source().throttle(400, Duration.ofSeconds(1)).runWith(Sink.ignore(), KIT.system()).toCompletableFuture()
                     .get(120, java.util.concurrent.TimeUnit.SECONDS);
             assertEquals(377, r.summary().framesIn());
-            assertEquals(377, r.summary().count(FrameResult.Status.COMPUTED));
+            assertEquals(377, r.summary().count(Outcome.COMPUTED));
             assertEquals(StreamSummary.END_OF_INPUT, r.summary().endReason());
         } finally {
             server.stop(0);
@@ -371,7 +374,7 @@ class SourcesTest {
                 .takeWhile(f -> f.seq() < 70, true).runWith(Sink.seq(), KIT.system()).toCompletableFuture().join();
         assertTrue(health.reconnects() >= 1, "reconnected");
         Frame gap = frames.stream().filter(Frame::isDropped).findFirst().orElseThrow();
-        assertEquals(FfmpegSource.RECONNECT_REASON, gap.dropReason());
+        assertEquals(DropReason.SOURCE_RECONNECT, gap.dropReason());
         assertTrue(frames.stream().anyMatch(f -> f.seq() > gap.seq() && f.image() != null), "frames after the gap");
         for (int i = 1; i < frames.size(); i++) {
             Frame a = frames.get(i - 1);

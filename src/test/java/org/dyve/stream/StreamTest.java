@@ -1,5 +1,9 @@
 package org.dyve.stream;
 
+import org.dyve.metrics.Outcome;
+import org.dyve.metrics.DropReason;
+import org.dyve.metrics.StageCounters;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -80,7 +84,7 @@ class StreamTest {
         assertTrue(marker.isDropped());
         assertEquals(0, marker.seq());
         assertEquals(7, marker.droppedCount(), "frames 0..6 dropped, one marker");
-        assertEquals("overflow: drop-oldest", marker.dropReason());
+        assertEquals(DropReason.OVERFLOW_DROP_OLDEST, marker.dropReason());
         for (int i = 7; i < 10; i++) {
             assertEquals(i, p.second().expectNext().seq());
         }
@@ -94,7 +98,8 @@ class StreamTest {
         // only waiting, before the buffer of 4 drops anything; the controller can move before the first drop
         TestProbe<Long> pressure = KIT.createTestProbe(Long.class);
         Pair<TestPublisher.Probe<Frame>, TestSubscriber.Probe<Frame>> p = TestSource.<Frame>probe(classic())
-                .via(new LiveBuffer(4, Overflow.DROP_OLDEST, 2, (f, backlog) -> pressure.getRef().tell(f.seq() * 10 + backlog)))
+                .via(new LiveBuffer(4, Overflow.DROP_OLDEST, 2, (f, backlog) -> pressure.getRef()
+                        .tell(f.seq() * 10 + backlog)))
                 .toMat(TestSink.probe(classic()), Keep.both()).run(KIT.system());
         p.first().sendNext(frame(0));
         p.first().sendNext(frame(1));
@@ -151,7 +156,7 @@ class StreamTest {
         Frame marker = p.second().expectNext();
         assertEquals(3, marker.seq());
         assertEquals(7, marker.droppedCount());
-        assertEquals("overflow: drop-newest", marker.dropReason());
+        assertEquals(DropReason.OVERFLOW_DROP_NEWEST, marker.dropReason());
     }
 
     /** Writes {@code n} 28x28 PNGs (one of them corrupt) and labels.txt. */
@@ -191,10 +196,10 @@ class StreamTest {
             FrameResult res = sink.expectNext(WAIT);
             assertEquals(i, res.seq(), "results in frame order");
             if (i == 5) {
-                assertEquals(FrameResult.Status.ERROR, res.status());
+                assertEquals(Outcome.ERROR, res.status());
                 assertTrue(res.reason().contains("img05.png: unreadable image"), res.reason());
             } else {
-                assertEquals(FrameResult.Status.COMPUTED, res.status());
+                assertEquals(Outcome.COMPUTED, res.status());
                 assertEquals(i % 10, res.truth());
                 assertNotNull(res.label());
                 assertEquals(net.totalMacs(), res.macs());
@@ -203,9 +208,9 @@ class StreamTest {
         sink.request(1);
         sink.expectComplete();
         assertEquals(12, r.summary().framesIn());
-        assertEquals(11, r.summary().count(FrameResult.Status.COMPUTED));
-        assertEquals(1, r.summary().count(FrameResult.Status.ERROR));
-        assertEquals(0, r.summary().count(FrameResult.Status.DROPPED));
+        assertEquals(11, r.summary().count(Outcome.COMPUTED));
+        assertEquals(1, r.summary().count(Outcome.ERROR));
+        assertEquals(0, r.summary().count(Outcome.DROPPED));
     }
 
     @Test
@@ -245,7 +250,7 @@ class StreamTest {
         assertEquals(2, r.summary().stages().size());
         for (int i = 0; i < 16; i++) {
             assertEquals(i, two.get(i).seq(), "results in frame order");
-            assertEquals(FrameResult.Status.COMPUTED, two.get(i).status());
+            assertEquals(Outcome.COMPUTED, two.get(i).status());
             assertEquals(one.get(i).top1(), two.get(i).top1(), "frame " + i);
             assertEquals(one.get(i).prob(), two.get(i).prob(), 0f, "frame " + i);
         }
@@ -272,15 +277,15 @@ class StreamTest {
             sink.request(1);
             FrameResult res = sink.expectNext(WAIT);
             assertEquals(i, res.seq());
-            assertEquals(FrameResult.Status.EARLY_EXIT, res.status());
+            assertEquals(Outcome.EARLY_EXIT, res.status());
             assertEquals("exit@norm1", res.reason());
             assertEquals(3, res.top1());
             assertEquals(conv1 + probe.macs(), res.macs(), "conv1 and the probe, nothing after");
         }
         sink.request(1);
         sink.expectComplete();
-        assertEquals(6, r.summary().count(FrameResult.Status.EARLY_EXIT));
-        assertEquals(0, r.summary().count(FrameResult.Status.COMPUTED));
+        assertEquals(6, r.summary().count(Outcome.EARLY_EXIT));
+        assertEquals(0, r.summary().count(Outcome.COMPUTED));
     }
 
     @Test
@@ -434,14 +439,16 @@ class StreamTest {
         ModelDescriptor d = ModelCatalog.resolve("squeezenet_v1.0_deep_compression", Shared.models());
         Network net = d.load();
         List<FrameResult> all = new ArrayList<>();
-        StreamSummary s = StreamPipeline.run(KIT.system(), d, net, "video:" + video, settings().withReuse(4.0),
-                List.of(EffortProfile.EXACT), 0, all::add).toCompletableFuture().join();
+        StreamPipeline.Results r = StreamPipeline.build(KIT.system(), d, net, "video:" + video,
+                settings().withReuse(4.0), List.of(EffortProfile.EXACT), 0);
+        r.source().runWith(Sink.foreach(all::add), KIT.system()).toCompletableFuture().join();
+        StreamSummary s = r.summary();
         assertEquals(377, s.framesIn(), "every frame of the file");
-        assertEquals(0, s.count(FrameResult.Status.DROPPED), "a file source is never dropped from");
-        assertEquals(s.framesIn(), s.count(FrameResult.Status.COMPUTED) + s.count(FrameResult.Status.REUSED)
-                + s.count(FrameResult.Status.EARLY_EXIT) + s.count(FrameResult.Status.DROPPED)
-                + s.count(FrameResult.Status.ERROR));
-        assertEquals(0, s.count(FrameResult.Status.ERROR));
+        assertEquals(0, s.count(Outcome.DROPPED), "a file source is never dropped from");
+        assertEquals(s.framesIn(), s.count(Outcome.COMPUTED) + s.count(Outcome.REUSED)
+                + s.count(Outcome.EARLY_EXIT) + s.count(Outcome.DROPPED)
+                + s.count(Outcome.ERROR));
+        assertEquals(0, s.count(Outcome.ERROR));
         for (int i = 0; i < all.size(); i++) {
             assertEquals(i, all.get(i).seq());
         }
@@ -457,7 +464,8 @@ class StreamTest {
                         List.of(EffortProfile.EXACT), 0));
         assertEquals(dir.resolve("none.mp4") + ": video file not found", e.getMessage());
         org.junit.jupiter.api.Assertions.assertThrows(SourceException.class,
-                () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(), List.of(EffortProfile.EXACT), 0));
+                () -> StreamPipeline.build(KIT.system(), d, net, "synthetic:abc", settings(),
+                        List.of(EffortProfile.EXACT), 0));
     }
 
     @Test
@@ -465,8 +473,9 @@ class StreamTest {
         ModelDescriptor d = ModelCatalog.resolve(ModelCatalog.DEFAULT_MODEL, dir);
         Network net = d.load();
         int n = net.layers().size();
-        ActorRef<LayerStage.Process> stage = KIT.spawn(LayerStage.create(net, 0, n,
-                LayerStage.compile(net, 0, n, 1, List.of(EffortProfile.EXACT), 1), new StageStats("stage"), null));
+        ActorRef<LayerStage.Command> stage = KIT.spawn(LayerStage.create(net, 0, n,
+                LayerStage.compile(net, 0, n, 1, List.of(EffortProfile.EXACT), 1, () -> 1), new StageCounters("stage"),
+                null));
         Shape in = net.shape(net.input().name());
         LayerStage.Work w = new LayerStage.Work(Frame.of(0, "test", 0, new Image(in.c(), in.h(), in.w(),
                 new float[in.size()]), -1), new EffortController.Decided(0, false, "loss-9", ""),

@@ -141,7 +141,7 @@ class OnnxConformanceTest {
                 if (x.floats().length != (long) n * per) {
                     return new Outcome(suite, name, "skip", "input size does not match the imported shape");
                 }
-                Engine e = Engine.of(net, n);
+                Engine e = Engine.builder(net).batch(n).build();
                 for (int b = 0; b < n; b++) {
                     float[] sample = new float[per];
                     System.arraycopy(x.floats(), b * per, sample, 0, per);

@@ -53,8 +53,8 @@ class OnnxExportTest {
         // round trip: the exported file imports back to a network computing the same function
         Network back = OnnxImporter.load(f);
         assertEquals(net.totalMacs(), back.totalMacs());
-        Engine a = Engine.of(net, 1);
-        Engine b = Engine.of(back, 1);
+        Engine a = Engine.builder(net).build();
+        Engine b = Engine.builder(back).build();
         a.setInput(net.input().name(), 0, inputs[0]);
         b.setInput(back.input().name(), 0, inputs[0]);
         a.run(1);
@@ -64,7 +64,7 @@ class OnnxExportTest {
 
     /** {@code net}'s engine after one run on {@code x}, at batch 1. */
     private static Engine ran(Network net, float[] x) {
-        Engine e = Engine.of(net, 1);
+        Engine e = Engine.builder(net).build();
         e.setInput(net.input().name(), 0, x);
         e.run(1);
         return e;

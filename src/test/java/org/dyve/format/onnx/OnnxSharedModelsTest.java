@@ -140,8 +140,8 @@ class OnnxSharedModelsTest {
         Network b = caffe.asOnnx().load();
         Preprocessing pre = caffe.preprocessing(a);
         Dataset ds = Dataset.open("images:" + Shared.require("data/imagenet-samples"));
-        Engine ea = Engine.of(a, 1);
-        Engine eb = Engine.of(b, 1);
+        Engine ea = Engine.builder(a).build();
+        Engine eb = Engine.builder(b).build();
         for (int i = 0; i < ds.size(); i++) {
             float[] x = pre.apply(ds.get(i).image());
             ea.setInput(a.input().name(), 0, x);

@@ -1,0 +1,77 @@
+package org.dyve.runtime;
+
+import java.nio.file.Path;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.engine.CoreBudget;
+import org.dyve.stream.StreamSummary;
+
+/**
+ * DyVE in one process: one actor system, the models (each loaded once), the machine's cores as one budget, and the
+ * streams running on them. Open it once; every command and the server go through it. Closing it stops the streams
+ * that still run (letting their frames in flight finish) and the actor system.
+ */
+public final class Dyve implements AutoCloseable {
+    private final DyveSettings settings;
+    private final ActorSystem<Void> system;
+    private final Models models;
+    private final CoreBudget budget;
+    private final StreamManager streams;
+
+    private Dyve(DyveSettings settings) {
+        this.settings = settings;
+        this.system = ActorSystem.create(Behaviors.empty(), "dyve", settings.config());
+        this.models = new Models(settings.modelHome());
+        this.budget = new CoreBudget(settings.cores());
+        this.streams = new StreamManager(system, models, budget, settings.stream());
+    }
+
+    /** Opens a runtime with {@code settings}. */
+    public static Dyve open(DyveSettings settings) {
+        return new Dyve(settings);
+    }
+
+    public DyveSettings settings() {
+        return settings;
+    }
+
+    public ActorSystem<Void> system() {
+        return system;
+    }
+
+    public CoreBudget cores() {
+        return budget;
+    }
+
+    public StreamManager streams() {
+        return streams;
+    }
+
+    /**
+     * Loads {@code d} once under its id (its effort ladder from {@code profiles}, null: the model's own file), for
+     * streams and classifiers to name; a model already loaded under that id is kept.
+     */
+    public LoadedModel register(ModelDescriptor d, Path profiles) {
+        return models.register(d, profiles);
+    }
+
+    /** The model {@code name}: registered, or a descriptor in the model home, loaded on first use. */
+    public LoadedModel model(String name) {
+        return models.get(name);
+    }
+
+    @Override
+    public void close() {
+        streams.stopAll(StreamSummary.STOPPED);
+        for (StreamHandle h : streams.running()) {
+            try {
+                h.done().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                // closing anyway: the actor system's end stops what is left
+            }
+        }
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().join();
+    }
+}
