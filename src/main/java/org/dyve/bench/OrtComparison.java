@@ -107,8 +107,8 @@ public final class OrtComparison implements AutoCloseable {
              OrtSession.Result r = session.run(Map.of(ortInput, t))) {
             float[] flat = flatten(r.get(0).getValue());
             if (flat.length != batch * classes) {
-                throw new ModelFormatException("ONNX output has " + flat.length + " values,
-                        expected " + batch * classes);
+                throw new ModelFormatException("ONNX output has " + flat.length + " values, expected "
+                        + batch * classes);
             }
             for (int i = 0; i < batch; i++) {
                 System.arraycopy(flat, i * classes, ort[i], 0, classes);
