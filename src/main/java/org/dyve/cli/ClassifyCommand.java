@@ -4,11 +4,12 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.dyve.data.Images;
-import org.dyve.data.Preprocessing;
+import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
-import org.dyve.engine.Engine;
-import org.dyve.eval.TopK;
-import org.dyve.model.Network;
+import org.dyve.runtime.Classification;
+import org.dyve.runtime.Classifier;
+import org.dyve.runtime.Dyve;
+import org.dyve.runtime.DyveSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,28 +34,25 @@ final class ClassifyCommand implements java.util.concurrent.Callable<Integer> {
     @Override
     public Integer call() {
         ModelDescriptor d = model.descriptor();
-        Network net = d.load();
-        Preprocessing pre = d.preprocessing(net);
-        Engine engine = Engine.builder(net).build();
         PrintWriter out = spec.commandLine().getOut();
         int failed = 0;
-        for (Path f : files) {
-            float[] input;
-            try {
-                input = pre.apply(Images.read(f));
-            } catch (org.dyve.DyveException e) {
-                out.flush();
-                spec.commandLine().getErr().println("dyve: " + e.getMessage());
-                failed++;
-                continue;
-            }
-            engine.setInput(net.input().name(), 0, input);
-            engine.run(1);
-            float[] scores = engine.output(net.output(), 0);
-            float[] p = net.outputIsSoftmax() ? scores : TopK.softmax(scores);
-            out.println(f);
-            for (int k : TopK.of(p, 5)) {
-                out.printf("  %6.2f%%  %4d  %s%n", 100 * p[k], k, d.label(k));
+        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+            dyve.register(d, null);
+            Classifier classifier = dyve.classifier(d.id());
+            for (Path f : files) {
+                Classification c;
+                try {
+                    c = classifier.classify(List.of(Images.read(f)), "exact", 5).get(0);
+                } catch (org.dyve.DyveException e) {
+                    out.flush();
+                    spec.commandLine().getErr().println("dyve: " + e.getMessage());
+                    failed++;
+                    continue;
+                }
+                out.println(f);
+                for (Classification.Scored s : c.classes()) {
+                    out.printf("  %6.2f%%  %4d  %s%n", 100 * s.probability(), s.index(), s.label());
+                }
             }
         }
         out.flush();

@@ -18,6 +18,7 @@ public final class Dyve implements AutoCloseable {
     private final Models models;
     private final CoreBudget budget;
     private final StreamManager streams;
+    private final java.util.Map<String, Classifier> classifiers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Dyve(DyveSettings settings) {
         this.settings = settings;
@@ -59,6 +60,12 @@ public final class Dyve implements AutoCloseable {
     /** The model {@code name}: registered, or a descriptor in the model home, loaded on first use. */
     public LoadedModel model(String name) {
         return models.get(name);
+    }
+
+    /** The classifier of model {@code name} (see {@link #model}), one per model, shared by every caller. */
+    public Classifier classifier(String name) {
+        LoadedModel m = models.get(name);
+        return classifiers.computeIfAbsent(m.descriptor().id(), id -> new Classifier(m, budget));
     }
 
     @Override

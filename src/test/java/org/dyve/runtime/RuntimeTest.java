@@ -227,4 +227,46 @@ class RuntimeTest {
         assertEquals(0, dyve.cores().workers(), "its stages' claim on the cores is returned");
     }
 
+
+    @Test
+    void aClassifierAnswersManyThreadsAtOnceAsOneThreadDoesReusingItsEngines() throws Exception {
+        Classifier c = dyve.classifier(ModelCatalog.DEFAULT_MODEL);
+        List<org.dyve.data.Image> images = new java.util.ArrayList<>();
+        for (int i = 0; i < 11; i++) {
+            float[] px = new float[28 * 28];
+            for (int j = 0; j < px.length; j++) {
+                px[j] = (j * (i + 3)) % 256;
+            }
+            images.add(new org.dyve.data.Image(1, 28, 28, px));
+        }
+        List<Classification> alone = c.classify(images, "exact", 3);
+        assertEquals(11, alone.size());
+        for (Classification x : alone) {
+            assertEquals(3, x.classes().size());
+            assertEquals("exact", x.rung());
+            assertEquals(x.denseMacs(), x.macs(), "exact runs the dense network");
+            assertTrue(x.classes().get(0).probability() >= x.classes().get(1).probability());
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<List<Classification>>> calls = new java.util.ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                calls.add(pool.submit(() -> c.classify(images, "exact", 3)));
+            }
+            for (var f : calls) {
+                List<Classification> got = f.get(WAIT_S, TimeUnit.SECONDS);
+                for (int i = 0; i < images.size(); i++) {
+                    assertEquals(alone.get(i).classes(), got.get(i).classes(), "image " + i);
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+        // a batch of 8 and a batch of 3 per call: at most one engine of each size per concurrent call
+        assertTrue(c.enginesCompiled() <= 2 * 4, "engines are pooled, not compiled per call: " + c.enginesCompiled());
+        assertEquals(0, dyve.cores().workers(), "calls return their claim on the cores");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.dyve.DyveException.class,
+                () -> c.classify(images, "no-such-rung", 1));
+        assertTrue(e.getMessage().startsWith("unknown effort profile 'no-such-rung'"), e.getMessage());
+    }
 }

@@ -1,0 +1,108 @@
+package org.dyve.runtime;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.dyve.data.Image;
+import org.dyve.data.Preprocessing;
+import org.dyve.effort.EffortProfile;
+import org.dyve.engine.CoreBudget;
+import org.dyve.engine.Engine;
+import org.dyve.eval.TopK;
+import org.dyve.model.Network;
+
+/**
+ * Classifies images with one model, from any number of threads at once. Compiled engines are pooled per (effort
+ * rung, batch size): a call borrows one, runs its images through it and returns it, so engines are compiled once and
+ * reused; each call holds one worker of the runtime's {@link CoreBudget} while it computes, so calls and streams share
+ * the cores.
+ */
+public final class Classifier {
+    /** Images per engine run: larger requests run in batches of this size. */
+    static final int MAX_BATCH = 8;
+
+    private final LoadedModel model;
+    private final CoreBudget budget;
+    private final Preprocessing pre;
+    private final Map<String, ConcurrentLinkedQueue<Engine>> pools = new ConcurrentHashMap<>();
+
+    Classifier(LoadedModel model, CoreBudget budget) {
+        this.model = model;
+        this.budget = budget;
+        this.pre = model.descriptor().preprocessing(model.network());
+    }
+
+    public LoadedModel model() {
+        return model;
+    }
+
+    /** Engines compiled so far (all pools), for tests and metrics. */
+    public int enginesCompiled() {
+        return pools.values().stream().mapToInt(ConcurrentLinkedQueue::size).sum();
+    }
+
+    /**
+     * The top {@code k} classes of each image at {@code effort} ({@code exact} or a profile's name; {@code auto} means
+     * exact here: a request has no stream for a controller to watch).
+     *
+     * @throws org.dyve.DyveException when the effort is unknown or an image cannot be preprocessed (one line)
+     */
+    public List<Classification> classify(List<Image> images, String effort, int k) {
+        EffortProfile rung = "auto".equals(effort) ? model.ladder("exact").get(0) : model.ladder(effort).get(0);
+        Network net = model.network();
+        List<float[]> inputs = new ArrayList<>(images.size());
+        for (Image im : images) {
+            inputs.add(pre.apply(im));
+        }
+        List<Classification> out = new ArrayList<>(images.size());
+        try (CoreBudget.Lease lease = budget.lease(1)) {
+            for (int start = 0; start < inputs.size(); start += MAX_BATCH) {
+                int n = Math.min(MAX_BATCH, inputs.size() - start);
+                int batch = n == 1 ? 1 : MAX_BATCH;
+                String key = rung.name() + "@" + batch;
+                ConcurrentLinkedQueue<Engine> pool = pools.computeIfAbsent(key, x -> new ConcurrentLinkedQueue<>());
+                Engine e = pool.poll();
+                if (e == null) {
+                    e = Engine.builder(net).batch(batch).effort(rung.layers()).exits(rung.exits())
+                            .precision(rung.precision()).threads(budget::share).build();
+                }
+                try {
+                    out.addAll(run(e, inputs.subList(start, start + n), rung.name(), Math.max(1, k)));
+                } finally {
+                    pool.add(e);
+                }
+            }
+        }
+        return out;
+    }
+
+    private List<Classification> run(Engine e, List<float[]> inputs, String rung, int k) {
+        Network net = model.network();
+        int n = inputs.size();
+        for (int i = 0; i < n; i++) {
+            e.setInput(net.input().name(), i, inputs.get(i));
+        }
+        e.resetWork();
+        long t0 = System.nanoTime();
+        e.run(n);
+        double ms = (System.nanoTime() - t0) / 1e6 / n;
+        long macs = 0;
+        for (org.dyve.engine.Work w : e.work()) {
+            macs += w.macs();
+        }
+        List<Classification> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String exit = e.exited(i);
+            float[] scores = exit != null ? e.exitProbabilities(i) : e.output(net.output(), i);
+            float[] p = exit != null || net.outputIsSoftmax() ? scores : TopK.softmax(scores);
+            List<Classification.Scored> top = new ArrayList<>();
+            for (int c : TopK.of(p, Math.min(k, p.length))) {
+                top.add(new Classification.Scored(c, model.descriptor().label(c), p[c]));
+            }
+            out.add(new Classification(top, rung, macs / n, net.totalMacs(), exit, ms));
+        }
+        return out;
+    }
+}
