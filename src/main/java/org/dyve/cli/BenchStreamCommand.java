@@ -8,12 +8,10 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.dyve.DyveException;
 import org.dyve.data.Preprocessing;
-import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.dyve.runtime.Dyve;
-import org.dyve.runtime.DyveSettings;
 import org.dyve.runtime.StreamDescription;
 import org.dyve.stream.FrameSources;
 import org.dyve.stream.StreamSettings;
@@ -195,7 +193,7 @@ final class BenchStreamCommand implements Runnable {
         Network net = d.load();
         Preprocessing pre = d.preprocessing(net);
         PrintWriter out = spec.commandLine().getOut();
-        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+        try (Dyve dyve = Dyve.open(model.settings())) {
             dyve.register(d, null);
             ActorSystem<Void> system = dyve.system();
             StreamSettings s = dyve.settings().stream();

@@ -4,12 +4,10 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
 import org.dyve.data.Images;
-import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.runtime.Classification;
 import org.dyve.runtime.Classifier;
 import org.dyve.runtime.Dyve;
-import org.dyve.runtime.DyveSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,7 +34,7 @@ final class ClassifyCommand implements java.util.concurrent.Callable<Integer> {
         ModelDescriptor d = model.descriptor();
         PrintWriter out = spec.commandLine().getOut();
         int failed = 0;
-        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+        try (Dyve dyve = Dyve.open(model.settings())) {
             dyve.register(d, null);
             Classifier classifier = dyve.classifier(d.id());
             for (Path f : files) {

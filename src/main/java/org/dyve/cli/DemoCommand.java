@@ -38,7 +38,8 @@ final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
-        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(null)))) {
+        DyveSettings settings = DyveSettings.load();
+        try (Dyve dyve = Dyve.open(settings.withModelHome(ModelCatalog.home(null, settings.modelHome())))) {
             LoadedModel m = dyve.model(ModelCatalog.DEFAULT_MODEL);
             StreamSettings s = dyve.settings().stream();
             PrintWriter out = spec.commandLine().getOut();

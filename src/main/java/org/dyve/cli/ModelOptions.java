@@ -3,6 +3,7 @@ package org.dyve.cli;
 import java.nio.file.Path;
 import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
+import org.dyve.runtime.DyveSettings;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */
@@ -43,8 +44,19 @@ final class ModelOptions {
     @Option(names = "--debug", description = "Show stack traces on errors.")
     boolean debug;
 
+    private DyveSettings settings;
+
+    /** DyVE's settings, read once, with the model home these options name (else DYVE_MODEL_HOME, else the setting). */
+    DyveSettings settings() {
+        if (settings == null) {
+            DyveSettings s = DyveSettings.load();
+            settings = s.withModelHome(ModelCatalog.home(modelHome, s.modelHome()));
+        }
+        return settings;
+    }
+
     ModelDescriptor descriptor() {
-        ModelDescriptor d = ModelCatalog.resolve(model, ModelCatalog.home(modelHome));
+        ModelDescriptor d = ModelCatalog.resolve(model, settings().modelHome());
         d = useOnnx ? d.asOnnx() : d;
         ModelDescriptor.InputSettings in = d.input();
         if (bgr != null || resize != null || mean != null || std != null || pixelScale != null) {

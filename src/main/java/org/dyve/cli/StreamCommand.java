@@ -11,13 +11,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.dyve.DyveException;
-import org.dyve.descriptor.ModelCatalog;
 import org.dyve.descriptor.ModelDescriptor;
 import org.dyve.metrics.CountersSnapshot;
 import org.dyve.metrics.Outcome;
 import org.dyve.report.Json;
 import org.dyve.runtime.Dyve;
-import org.dyve.runtime.DyveSettings;
 import org.dyve.runtime.StreamDescription;
 import org.dyve.runtime.StreamHandle;
 import org.dyve.stream.FrameResult;
@@ -85,7 +83,7 @@ final class StreamCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() {
         ModelDescriptor d = model.descriptor();
         PrintWriter err = spec.commandLine().getErr();
-        try (Dyve dyve = Dyve.open(DyveSettings.load().withModelHome(ModelCatalog.home(model.modelHome)))) {
+        try (Dyve dyve = Dyve.open(model.settings())) {
             dyve.register(d, profiles);
             List<StreamDescription> streams = new ArrayList<>();
             for (String s : sources) {

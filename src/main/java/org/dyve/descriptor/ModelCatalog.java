@@ -30,10 +30,10 @@ public final class ModelCatalog {
     }
 
     /**
-     * The model home: {@code explicit} if given, else {@code DYVE_MODEL_HOME}, else the configuration's
-     * {@code dyve.model-home} (by default {@code ~/.dyve/models}).
+     * The model home: {@code explicit} if given, else {@code DYVE_MODEL_HOME}, else {@code configured} (the
+     * settings' {@code dyve.model-home}, by default {@code ~/.dyve/models}).
      */
-    public static Path home(Path explicit) {
+    public static Path home(Path explicit, Path configured) {
         if (explicit != null) {
             return explicit;
         }
@@ -41,7 +41,7 @@ public final class ModelCatalog {
         if (env != null && !env.isBlank()) {
             return Path.of(env);
         }
-        return Path.of(ConfigFactory.load().getString("dyve.model-home"));
+        return configured;
     }
 
     /**

@@ -299,7 +299,7 @@ public final class Engine {
     }
 
     /** Whether runs of layers may execute as oneDNN segments: {@code -Ddyve.engine.segments=false} compares. */
-    static final boolean SEGMENTS = !"false".equals(System.getProperty("dyve.engine.segments"));
+    static final boolean SEGMENTS = EngineSwitches.CURRENT.segments();
 
     /**
      * The layer after which an exit is checked: the last that writes its tensor in the whole network, so that
@@ -361,7 +361,7 @@ public final class Engine {
      * to back but 4.6 ms for each of the first three runs after 20 ms idle (one thread: 0.25 ms, 0.50 ms after
      * idle); SqueezeNet's large layers gain from both cores either way (7.6 ms; 8.0 ms after idle). See the README.
      */
-    static final long PARALLEL_MACS = Long.getLong("dyve.engine.parallel-macs", 20_000_000L);
+    static final long PARALLEL_MACS = EngineSwitches.CURRENT.parallelMacs();
 
     /**
      * Whether convolutions and pooling may run as oneDNN primitives (else libnd4j's ops and DyVE's own kernels, as
@@ -387,7 +387,7 @@ public final class Engine {
      * From this many floats per run, a layer that only moves data (pooling, a copy into a concat, a reorder) is split
      * over the native threads too.
      */
-    static final long PARALLEL_FLOATS = Long.getLong("dyve.engine.parallel-floats", 100_000L);
+    static final long PARALLEL_FLOATS = EngineSwitches.CURRENT.parallelFloats();
 
     /** The native threads for a data-moving step that writes {@code floats} floats. */
     static int threadsForFloats(long floats) {

@@ -3,7 +3,7 @@ package org.dyve.engine;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whether the engine may use oneDNN here: not when {@code -Ddyve.engine.onednn=false} says so, nor where its
+ * Whether the engine may use oneDNN here: not when {@code dyve.engine.onednn = false} says so, nor where its
  * native library does not load (a platform whose JavaCPP build ships no working oneDNN, such as linux-arm64 with
  * dnnl 2.5.2-1.5.7). Probed once, when the engine is first used; a failed load is told in one log line and the
  * plain path (libnd4j's ops and DyVE's own kernels) is taken instead of failing later inside a kernel.
@@ -14,7 +14,7 @@ final class OneDnn {
 
     /** Whether oneDNN is enabled by the settings and its native library loads. */
     static boolean usable() {
-        if ("false".equals(System.getProperty("dyve.engine.onednn"))) {
+        if (!EngineSwitches.CURRENT.onednn()) {
             return false;
         }
         String failure = loadFailure();
