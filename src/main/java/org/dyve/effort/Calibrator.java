@@ -5,7 +5,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.dyve.data.Dataset;
 import org.dyve.data.Preprocessing;
 import org.dyve.engine.ConvEffort;
@@ -18,10 +17,6 @@ import org.dyve.model.Convolution;
 import org.dyve.model.Layer;
 import org.dyve.model.Network;
 import org.dyve.model.Shape;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.eigen.Eigen;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Calibrates a model's effort ladder on held-out data without retraining (the recipe of
@@ -31,7 +26,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * largest budget. For each budget the ladder holds the kept combination with the most saving whose loss fits.
  * On a network with pruned layers or 1x1 layers after ReLUs every trial builds on its exact zero-skipping profile
  * ({@link #base}): those layers keep it and are not swept (the knobs' kernel multiplies every weight and input, so
- * a knob there would first give up the exact saving). Deterministic: same data, same order, same result.
+ * a knob there would first give up the exact saving). Deterministic: same data, same order, same result. The
+ * exit thresholds are chosen by {@link ExitThresholds}, SPET's low-rank predictors fitted by {@link SpetProxyFit}.
  */
 public final class Calibrator {
 
@@ -379,15 +375,7 @@ public final class Calibrator {
         return out;
     }
 
-    /** Confidence thresholds tried per exit; above 1 = exit off. */
-    private static final double[] THRESHOLDS = {0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.98, 0.99, 0.995,
-        2};
-
-    /** What a knob setting gives at each probe and at the end, per calibration sample. */
-    private record ExitTable(int[] top, int[][] answer, float[][] confidence, double[] macsUpTo, double fullMacs) {
-    }
-
-    private ExitTable exitTable(Map<String, ConvEffort> layers, List<ExitProbe> probes) {
+    private ExitThresholds.Table exitTable(Map<String, ConvEffort> layers, List<ExitProbe> probes) {
         Engine e = Engine.builder(net).batch(BATCH).effort(layers).build();
         int n = labels.length;
         int[] top = new int[n];
@@ -444,81 +432,7 @@ public final class Calibrator {
         for (ExitProbe p : probes) {
             full += p.macs();
         }
-        return new ExitTable(top, answer, confidence, upTo, full);
-    }
-
-    /**
-     * The thresholds (one per probe, {@link #THRESHOLDS}) with the fewest MACs whose top-1 loss stays within
-     * {@code budget}; returns them and, last, the estimated MACs per image. Every combination is tried for up to
-     * {@link #EXHAUSTIVE_PROBES} probes; with more, coordinate descent from all exits off: each probe's threshold in
-     * turn is set to its best with the others fixed, round after round until no round changes anything
-     * (deterministic, a local optimum).
-     */
-    private double[] bestThresholds(ExitTable t, int probes, double budget) {
-        double[] best = null;
-        if (probes <= EXHAUSTIVE_PROBES) {
-            int combos = (int) Math.pow(THRESHOLDS.length, probes);
-            for (int c = 0; c < combos; c++) {
-                double[] th = new double[probes + 1];
-                int code = c;
-                for (int q = 0; q < probes; q++) {
-                    th[q] = THRESHOLDS[code % THRESHOLDS.length];
-                    code /= THRESHOLDS.length;
-                }
-                best = better(t, th, budget, best);
-            }
-            return best;
-        }
-        double[] off = new double[probes + 1];
-        java.util.Arrays.fill(off, THRESHOLDS[THRESHOLDS.length - 1]);
-        best = better(t, off, budget, null);
-        for (boolean changed = best != null; changed; ) {
-            changed = false;
-            for (int q = 0; q < probes; q++) {
-                for (double v : THRESHOLDS) {
-                    if (v == best[q]) {
-                        continue; // the current best itself: measured already
-                    }
-                    double[] trial = best.clone();
-                    trial[q] = v;
-                    double[] b = better(t, trial, budget, best);
-                    if (b != best) {
-                        best = b;
-                        changed = true;
-                    }
-                }
-            }
-        }
-        return best;
-    }
-
-    /** Probes up to which {@link #bestThresholds} tries every combination of thresholds. */
-    private static final int EXHAUSTIVE_PROBES = 3;
-
-    /**
-     * {@code th} with its estimated MACs per image set as its last element, when it stays within {@code budget}
-     * and has fewer MACs than {@code best}; else {@code best}.
-     */
-    private double[] better(ExitTable t, double[] th, double budget, double[] best) {
-        int n = labels.length;
-        int probes = th.length - 1;
-        int correct = 0;
-        double macs = 0;
-        for (int i = 0; i < n; i++) {
-            int ans = t.top()[i];
-            double m = t.fullMacs();
-            for (int q = 0; q < probes; q++) {
-                if (t.confidence()[q][i] >= th[q]) {
-                    ans = t.answer()[q][i];
-                    m = t.macsUpTo()[q];
-                    break;
-                }
-            }
-            correct += ans == labels[i] ? 1 : 0;
-            macs += m;
-        }
-        th[probes] = macs / n;
-        return loss(correct) <= budget + 1e-9 && (best == null || th[probes] < best[probes] - 1e-6) ? th : best;
+        return new ExitThresholds.Table(top, answer, confidence, upTo, full);
     }
 
     /** Rows (output positions over all samples) a proxy is fitted on, at most. */
@@ -528,7 +442,7 @@ public final class Calibrator {
      * Fits SPET's low-rank predictors for convolution {@code layer} on the dense pre-activations of the
      * calibration samples, whose inputs {@code in} holds: the top principal directions of the output-channel
      * vectors, and each channel's residual spread around the prediction, for ranks {@code cout / d} (at least 2)
-     * with {@code d} in {@link #PROXY_DIVISORS}.
+     * with {@code d} in {@link SpetProxyFit#DIVISORS}.
      */
     List<SpetProxy> fitProxies(String layer, Map<String, List<float[]>> in) {
         int at = net.indexOf(layer);
@@ -559,61 +473,7 @@ public final class Calibrator {
                 }
             }
         }
-        INDArray ya = Nd4j.create(y, new long[] {row, cout}, DataType.FLOAT);
-        INDArray mean = ya.mean(0);
-        INDArray centred = ya.subRowVector(mean);
-        INDArray cov = centred.transpose().mmul(centred).divi(row);
-        // eigenvalues ascending; cov becomes the eigenvectors (columns)
-        INDArray lambda = Eigen.symmetricGeneralizedEigenvalues(cov, true);
-        float[][] v = cov.toFloatMatrix();
-        double[] l = lambda.toDoubleVector();
-        float[] bias = conv.biasValues();
-        float[] mu = mean.toFloatVector();
-        List<SpetProxy> fitted = new ArrayList<>();
-        for (int d : PROXY_DIVISORS) {
-            int rank = Math.min(cout, Math.max(2, (cout + d - 1) / d));
-            if (fitted.isEmpty() || fitted.get(fitted.size() - 1).rank() != rank) {
-                fitted.add(proxy(rank, v, l, mu, bias));
-            }
-        }
-        return fitted;
-    }
-
-    /** Ranks of the fitted predictors: output channels / these. */
-    private static final int[] PROXY_DIVISORS = {16, 8};
-
-    /** The rank-{@code rank} predictor from the eigenvectors {@code v} (columns, ascending eigenvalues {@code l}). */
-    private static SpetProxy proxy(int rank, float[][] v, double[] l, float[] mu, float[] bias) {
-        int cout = mu.length;
-        float[] basis = new float[cout * rank];
-        double[] resid = new double[cout];
-        for (int i = 0; i < cout; i++) {
-            int top = i - (cout - rank);
-            for (int o = 0; o < cout; o++) {
-                if (top >= 0) {
-                    basis[o * rank + top] = v[o][i];
-                } else {
-                    resid[o] += Math.max(0, l[i]) * v[o][i] * v[o][i];
-                }
-            }
-        }
-        double[] proj = new double[rank];
-        for (int q = 0; q < rank; q++) {
-            for (int o = 0; o < cout; o++) {
-                proj[q] += basis[o * rank + q] * (bias[o] - mu[o]);
-            }
-        }
-        float[] offset = new float[cout];
-        float[] sigma = new float[cout];
-        for (int o = 0; o < cout; o++) {
-            double x = mu[o];
-            for (int q = 0; q < rank; q++) {
-                x += basis[o * rank + q] * proj[q];
-            }
-            offset[o] = (float) x;
-            sigma[o] = (float) Math.sqrt(resid[o]);
-        }
-        return new SpetProxy(rank, basis, offset, sigma);
+        return SpetProxyFit.fit(y, row, conv.biasValues());
     }
 
     /** SPET thresholds tried with the low-rank predictor, in units of its residual sigma. */
@@ -683,13 +543,13 @@ public final class Calibrator {
         double baseMacs = WorkSummary.of(baseWork).macs();
         List<Candidate> measured = new ArrayList<>();
         int perProxy = PROXY_THRESHOLDS.length;
-        int total = layers.size() * (settings("x", List.of()).size() + PROXY_DIVISORS.length * perProxy);
+        int total = layers.size() * (settings("x", List.of()).size() + SpetProxyFit.DIVISORS.length * perProxy);
         int done = 0;
         for (String layer : layers) {
             // SPET's low-rank predictors, fitted on the dense inputs the sweep is about to use anyway (ranks that
             // coincide on a narrow layer are fitted once)
             List<SpetProxy> proxies = fitProxies(layer, combination.inputsAt(net.indexOf(layer)));
-            total -= (PROXY_DIVISORS.length - proxies.size()) * perProxy;
+            total -= (SpetProxyFit.DIVISORS.length - proxies.size()) * perProxy;
             for (Candidate c : settings(layer, proxies)) {
                 Measure m = combination.measure(combination.with(layer, c.setting()), net.indexOf(layer));
                 listener.progress("sweep", ++done, total);
@@ -739,7 +599,7 @@ public final class Calibrator {
         List<EffortProfile> ladder = new ArrayList<>();
         ladder.add(EffortProfile.EXACT);
         List<EffortProfile> byMacs = new ArrayList<>();
-        Map<Map<String, ConvEffort>, ExitTable> tables = new java.util.HashMap<>();
+        Map<Map<String, ConvEffort>, ExitThresholds.Table> tables = new java.util.HashMap<>();
         done = 0;
         for (double b : budgets) {
             // the kept combinations within the budget (and no knobs at all) are the options for exits
@@ -786,13 +646,13 @@ public final class Calibrator {
      * any option within the budget.
      */
     private EffortProfile withExits(double budget, List<Map<String, ConvEffort>> options, List<ExitProbe> probes,
-            Map<Map<String, ConvEffort>, ExitTable> tables) {
+            Map<Map<String, ConvEffort>, ExitThresholds.Table> tables) {
         double bestMacs = Double.MAX_VALUE;
         Map<String, ConvEffort> bestLayers = null;
         double[] bestTh = null;
         for (Map<String, ConvEffort> layers : options) {
-            ExitTable t = tables.computeIfAbsent(layers, l -> exitTable(l, probes));
-            double[] th = bestThresholds(t, probes.size(), budget);
+            ExitThresholds.Table t = tables.computeIfAbsent(layers, l -> exitTable(l, probes));
+            double[] th = new ExitThresholds(labels, this::loss).best(t, probes.size(), budget);
             if (th != null && th[probes.size()] < bestMacs - 1e-6) {
                 bestMacs = th[probes.size()];
                 bestLayers = layers;
