@@ -4,7 +4,10 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
+import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import org.HdrHistogram.Histogram;
+import org.dyve.Wire;
 
 /**
  * A stream's counters at one moment (see {@link StreamCounters}), or the total of several streams ({@link #total}).
@@ -20,8 +23,9 @@ import org.HdrHistogram.Histogram;
  */
 public record CountersSnapshot(String stream, String model, String source, long framesIn, long inFlight,
         Map<Outcome, Long> outcomes, Map<DropReason, Long> drops, Map<String, Long> framesPerRung, long macs,
-        long denseMacs, long labelled, long correct, Histogram latencyMicros, long firstNanos, long lastNanos,
-        List<StageCounters.Stage> stages) {
+        long denseMacs, long labelled, long correct,
+        @JsonSerialize(using = HistogramJson.Out.class) @JsonDeserialize(using = HistogramJson.In.class)
+        Histogram latencyMicros, long firstNanos, long lastNanos, List<StageCounters.Stage> stages) implements Wire {
 
     public CountersSnapshot {
         outcomes = Map.copyOf(outcomes);

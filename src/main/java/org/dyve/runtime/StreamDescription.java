@@ -1,7 +1,10 @@
 package org.dyve.runtime;
 
+import org.dyve.Wire;
+
 /**
- * What a stream is, in values only (no live objects), so that it can be written down, sent and started anywhere:
+ * What a stream is, in values only (no live objects), so that it can be written down, sent and started anywhere
+ * (a {@link Wire} message):
  * which model, which source, at which effort, for how many frames, and the controller's targets.
  *
  * @param model a model the runtime knows ({@link Dyve#register} or a descriptor name in the model home)
@@ -13,7 +16,7 @@ package org.dyve.runtime;
  * @param reuse temporal-reuse threshold, negative for the setting's ({@code dyve.stream.reuse.threshold})
  */
 public record StreamDescription(String model, String source, String effort, long limit, double targetFps,
-        double latencyMs, double reuse) {
+        double latencyMs, double reuse) implements Wire {
     public StreamDescription {
         if (model == null || model.isBlank() || source == null || source.isBlank()) {
             throw new IllegalArgumentException("a stream needs a model and a source");

@@ -13,6 +13,7 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.dyve.DyveException;
+import org.dyve.Wire;
 import org.dyve.effort.EffortProfile;
 import org.dyve.stream.FrameResult;
 import org.dyve.stream.StreamPipeline;
@@ -33,7 +34,7 @@ public final class StreamSupervisor {
     }
 
     /** Stop the stream for {@code reason} ({@link StreamSummary#STOPPED}, {@link StreamSummary#SIGNAL}, ...). */
-    public record Stop(String reason) implements Command {
+    public record Stop(String reason) implements Command, Wire {
     }
 
     /** The pipeline has completed (null) or failed. */

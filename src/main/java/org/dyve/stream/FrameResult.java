@@ -2,6 +2,7 @@ package org.dyve.stream;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dyve.Wire;
 import org.dyve.metrics.Outcome;
 
 /**
@@ -23,7 +24,8 @@ import org.dyve.metrics.Outcome;
  * @param wallMs wall-clock time of the result (milliseconds since the epoch)
  */
 public record FrameResult(String stream, long seq, String source, long ptsMs, Outcome status, String reason, int top1,
-        String label, float prob, String effort, long macs, double latencyMs, int truth, String name, long wallMs) {
+        String label, float prob, String effort, long macs, double latencyMs, int truth, String name, long wallMs)
+        implements Wire {
 
     /** The result as a JSON-ready map: one JSON line. */
     public Map<String, Object> toMap() {
