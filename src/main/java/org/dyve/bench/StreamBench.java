@@ -112,11 +112,7 @@ public final class StreamBench {
     private static double engineFps(Engine e, String in, List<float[]> inputs) {
         long t0 = System.nanoTime();
         for (int start = 0; start < inputs.size(); start += e.batch()) {
-            int n = Math.min(e.batch(), inputs.size() - start);
-            for (int i = 0; i < n; i++) {
-                e.setInput(in, i, inputs.get(start + i));
-            }
-            e.run(n);
+            e.infer(inputs.subList(start, Math.min(inputs.size(), start + e.batch())));
         }
         return inputs.size() / ((System.nanoTime() - t0) / 1e9);
     }
@@ -176,8 +172,7 @@ public final class StreamBench {
         if (f.image() == null) {
             return false;
         }
-        e.setInput(in, 0, pre.apply(f.image()));
-        e.run(1);
+        e.infer(List.of(pre.apply(f.image())));
         return true;
     }
 

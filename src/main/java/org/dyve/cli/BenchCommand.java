@@ -172,8 +172,7 @@ final class BenchCommand implements Runnable {
     }
 
     private static int top1(Engine e, String in, float[] x, float[] scores) {
-        e.setInput(in, 0, x);
-        e.run(1);
+        e.infer(List.of(x));
         e.getOutput(e.network().output(), 0, scores);
         return TopK.of(scores, 1)[0];
     }
@@ -204,8 +203,7 @@ final class BenchCommand implements Runnable {
     private static double time(Engine e, String in, float[][] images) {
         long t0 = System.nanoTime();
         for (float[] x : images) {
-            e.setInput(in, 0, x);
-            e.run(1);
+            e.infer(List.of(x));
         }
         return (System.nanoTime() - t0) / 1e6 / images.length;
     }

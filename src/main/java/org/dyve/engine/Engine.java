@@ -768,6 +768,18 @@ public final class Engine {
         }
     }
 
+    /**
+     * Feeds {@code samples} (CHW each) to the network's input as samples {@code 0..n-1} and runs them: the usual way to
+     * infer with a whole-network engine ({@link #setInput} and {@link #run(int)} for a layer range's own inputs).
+     */
+    public void infer(List<float[]> samples) {
+        String input = net.input().name();
+        for (int i = 0; i < samples.size(); i++) {
+            setInput(input, i, samples.get(i));
+        }
+        run(samples.size());
+    }
+
     /** Runs the compiled layers on the first {@code n} samples. */
     public void run(int n) {
         execute(n, null, null);

@@ -81,12 +81,9 @@ public final class Classifier {
     private List<Classification> run(Engine e, List<float[]> inputs, String rung, int k) {
         Network net = model.network();
         int n = inputs.size();
-        for (int i = 0; i < n; i++) {
-            e.setInput(net.input().name(), i, inputs.get(i));
-        }
         e.resetWork();
         long t0 = System.nanoTime();
-        e.run(n);
+        e.infer(inputs);
         double ms = (System.nanoTime() - t0) / 1e6 / n;
         long macs = 0;
         for (org.dyve.engine.Work w : e.work()) {
