@@ -15,6 +15,7 @@ import org.apache.pekko.actor.typed.Props;
 import org.dyve.DyveException;
 import org.dyve.effort.EffortProfile;
 import org.dyve.engine.CoreBudget;
+import org.dyve.metrics.CountersSnapshot;
 import org.dyve.stream.FrameResult;
 import org.dyve.stream.SourceSpec;
 import org.dyve.stream.StreamPipeline;
@@ -29,6 +30,8 @@ public final class StreamManager {
     private final StreamSettings defaults;
     private final Map<String, StreamHandle> streams = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
+    /** Per model, the summed last counters of its streams that have ended (guarded by this). */
+    private final Map<String, CountersSnapshot> retired = new java.util.HashMap<>();
 
     StreamManager(ActorSystem<Void> system, Models models, CoreBudget budget, StreamSettings defaults) {
         this.system = system;
@@ -110,10 +113,43 @@ public final class StreamManager {
                     : new DyveException(p.description().source() + ": stream failed to start ("
                             + DyveException.reason(e.getCause()) + ")", e.getCause());
         }
-        StreamHandle h = new StreamHandle(p.id(), p.description(), ref, r, fanOut, done);
+        // the handle's end completes once the stream has left the list, so whoever waits for it sees the list and the
+        // model's totals as they are after the stream
+        CompletableFuture<StreamSummary> ended = new CompletableFuture<>();
+        StreamHandle h = new StreamHandle(p.id(), p.description(), ref, r, fanOut, ended);
         streams.put(p.id(), h);
-        done.whenComplete((x, err) -> streams.remove(p.id()));
+        done.whenComplete((x, err) -> {
+            retire(h);
+            if (err != null) {
+                ended.completeExceptionally(err);
+            } else {
+                ended.complete(x);
+            }
+        });
         return h;
+    }
+
+    /** A stream has ended: it leaves the list, its last counters join its model's retired totals. */
+    private synchronized void retire(StreamHandle h) {
+        if (streams.remove(h.id()) != null) {
+            String model = h.description().model();
+            retired.merge(model, h.counters(), (a, b) -> CountersSnapshot.total(model, List.of(a, b)));
+        }
+    }
+
+    /**
+     * Per model, the counters of every stream it has run in this process, ended and running (the streams' own
+     * counters summed: nothing is counted twice, and the totals only grow).
+     */
+    public synchronized Map<String, CountersSnapshot> countersByModel() {
+        Map<String, List<CountersSnapshot>> parts = new java.util.TreeMap<>();
+        retired.forEach((m, c) -> parts.computeIfAbsent(m, k -> new ArrayList<>()).add(c));
+        for (StreamHandle h : streams.values()) {
+            parts.computeIfAbsent(h.description().model(), k -> new ArrayList<>()).add(h.counters());
+        }
+        Map<String, CountersSnapshot> out = new java.util.TreeMap<>();
+        parts.forEach((m, list) -> out.put(m, CountersSnapshot.total(m, list)));
+        return out;
     }
 
     /** The settings of a stream: the runtime's, with the description's targets and reuse threshold. */

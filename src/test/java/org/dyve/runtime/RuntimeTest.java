@@ -151,6 +151,9 @@ class RuntimeTest {
         exact(done(ha), a.seen, 80);
         exact(done(hb), b.seen, 60);
         assertTrue(dyve.streams().list().isEmpty(), "ended streams leave the list");
+        CountersSnapshot all = dyve.streams().countersByModel().get(model);
+        assertEquals(80 + 60 + sc.framesIn(), all.framesIn(), "the model's totals keep its ended streams' frames");
+        assertEquals(0, all.inFlight());
     }
 
     @Test
