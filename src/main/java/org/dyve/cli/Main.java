@@ -8,8 +8,9 @@ import picocli.CommandLine;
 @Command(name = "dyve", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "DyVE: dynamic variable-effort CNN inference (DyVEDeep) on ND4J.",
         subcommands = {InfoCommand.class, ClassifyCommand.class, EvalCommand.class, BenchOrtCommand.class,
-            ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class, StatsCommand.class, CalibrateCommand.class, BenchCommand.class,
-            TrainCommand.class, CommandLine.HelpCommand.class})
+            ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class, StatsCommand.class,
+            CalibrateCommand.class, BenchCommand.class, TrainCommand.class, ServeCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main {
 
     public static void main(String[] args) {
@@ -67,6 +68,7 @@ public final class Main {
             java.util.Map.entry("--target-fps", new double[] {0, 100_000}),
             java.util.Map.entry("--latency-ms", new double[] {0, 3_600_000}),
             java.util.Map.entry("--reuse", new double[] {0, 255}),
+            java.util.Map.entry("--port", new double[] {0, 65535}),
             java.util.Map.entry("--resize", new double[] {1, 16384}),
             java.util.Map.entry("--max-loss", new double[] {0, 100}),
             java.util.Map.entry("--lr", new double[] {0, 10}));
@@ -96,8 +98,8 @@ public final class Main {
 
     /** The version Maven wrote into {@code org/dyve/version.properties} at build time. */
     static final class Version implements CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
+        /** The build's version number alone ("0.9.0"), or "unknown". */
+        static String number() {
             java.util.Properties p = new java.util.Properties();
             try (var in = Main.class.getResourceAsStream("/org/dyve/version.properties")) {
                 if (in != null) {
@@ -106,7 +108,12 @@ public final class Main {
             } catch (java.io.IOException e) {
                 // no version to tell
             }
-            return new String[] {"dyve " + p.getProperty("version", "(unknown version)") + " (Java "
+            return p.getProperty("version", "unknown");
+        }
+
+        @Override
+        public String[] getVersion() {
+            return new String[] {"dyve " + number() + " (Java "
                     + Runtime.version().feature() + ", " + System.getProperty("os.arch") + ")"};
         }
     }

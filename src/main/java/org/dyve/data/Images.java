@@ -25,11 +25,36 @@ public final class Images {
         if (!Files.isRegularFile(file)) {
             throw new DataException(file + ": image file not found");
         }
-        BufferedImage img;
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            return decode(in, file.toString(), MAX_PIXELS);
+        } catch (IOException e) {
+            throw new DataException(file + ": unreadable image (" + org.dyve.DyveException.reason(e) + ")");
+        }
+    }
+
+    /**
+     * Decodes an image sent as {@code bytes} (named {@code name} in errors), refusing one of more than
+     * {@code maxPixels} pixels from its header, before it is decoded (a decompression bomb).
+     *
+     * @throws DataException when the bytes are not a decodable image or the image is too large
+     */
+    public static Image read(byte[] bytes, String name, long maxPixels) {
+        if (bytes.length == 0) {
+            throw new DataException(name + ": empty image");
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(new java.io.ByteArrayInputStream(bytes))) {
+            return decode(in, name, maxPixels);
+        } catch (IOException e) {
+            throw new DataException(name + ": unreadable image (" + org.dyve.DyveException.reason(e) + ")");
+        }
+    }
+
+    private static Image decode(ImageInputStream in, String name, long maxPixels) {
+        BufferedImage img;
+        try {
             var readers = in == null ? null : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) {
-                throw new DataException(file + ": unreadable image (not a supported image format)");
+                throw new DataException(name + ": unreadable image (not a supported image format)");
             }
             ImageReader reader = readers.next();
             // a damaged or truncated file is decoded with grey where data is missing, and only a warning says so
@@ -43,25 +68,25 @@ public final class Images {
             try {
                 reader.setInput(in, true, true);
                 long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels > MAX_PIXELS) {
-                    throw new DataException(file + ": image of " + reader.getWidth(0) + " x " + reader.getHeight(0)
-                            + " pixels is larger than the " + MAX_PIXELS + " accepted");
+                if (pixels > maxPixels) {
+                    throw new DataException(name + ": image of " + reader.getWidth(0) + " x " + reader.getHeight(0)
+                            + " pixels is larger than the " + maxPixels + " accepted");
                 }
                 img = reader.read(0);
             } finally {
                 reader.dispose();
             }
             if (warning[0] != null) {
-                throw new DataException(file + ": damaged image (" + warning[0] + ")");
+                throw new DataException(name + ": damaged image (" + warning[0] + ")");
             }
         } catch (IOException | RuntimeException e) {
             if (e instanceof DataException de) {
                 throw de;
             }
-            throw new DataException(file + ": unreadable image (" + org.dyve.DyveException.reason(e) + ")");
+            throw new DataException(name + ": unreadable image (" + org.dyve.DyveException.reason(e) + ")");
         }
         if (img == null) {
-            throw new DataException(file + ": unreadable image (not a supported image format)");
+            throw new DataException(name + ": unreadable image (not a supported image format)");
         }
         return fromBufferedImage(img);
     }

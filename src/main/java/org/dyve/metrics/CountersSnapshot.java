@@ -112,6 +112,11 @@ public record CountersSnapshot(String stream, String model, String source, long 
                 answered == 0 ? 0 : dense / answered, labelled, correct, h, first, last, List.of());
     }
 
+    /** {@code x}, or null when it is not a number (no latency or accuracy yet): JSON has no NaN. */
+    private static Double finite(double x) {
+        return Double.isFinite(x) ? x : null;
+    }
+
     /** The counters as a JSON-ready map (the summary line's fields, README "Frame results"). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -129,13 +134,13 @@ public record CountersSnapshot(String stream, String model, String source, long 
                 .forEach(e -> why.put(e.getKey().wire(), e.getValue()));
         m.put("dropped_by_reason", why);
         m.put("throughput_fps", throughput());
-        m.put("latency_p50_ms", latencyMs(50));
-        m.put("latency_p95_ms", latencyMs(95));
-        m.put("latency_p99_ms", latencyMs(99));
+        m.put("latency_p50_ms", finite(latencyMs(50)));
+        m.put("latency_p95_ms", finite(latencyMs(95)));
+        m.put("latency_p99_ms", finite(latencyMs(99)));
         m.put("frames_per_rung", new LinkedHashMap<>(framesPerRung));
         m.put("macs", macs);
         m.put("macs_saved", macsSaved());
-        m.put("top1", accuracy());
+        m.put("top1", finite(accuracy()));
         List<Map<String, Object>> st = new java.util.ArrayList<>();
         for (StageCounters.Stage s : stages) {
             Map<String, Object> x = new LinkedHashMap<>();

@@ -50,13 +50,38 @@ public final class Classifier {
      * @throws org.dyve.DyveException when the effort is unknown or an image cannot be preprocessed (one line)
      */
     public List<Classification> classify(List<Image> images, String effort, int k) {
-        EffortProfile rung = "auto".equals(effort) ? model.ladder("exact").get(0) : model.ladder(effort).get(0);
-        Network net = model.network();
         List<float[]> inputs = new ArrayList<>(images.size());
         for (Image im : images) {
             inputs.add(pre.apply(im));
         }
-        List<Classification> out = new ArrayList<>(images.size());
+        List<Inference> raw = infer(inputs, effort);
+        List<Classification> out = new ArrayList<>(raw.size());
+        for (Inference r : raw) {
+            List<Classification.Scored> top = new ArrayList<>();
+            for (int c : TopK.of(r.probabilities(), Math.min(Math.max(1, k), r.probabilities().length))) {
+                top.add(new Classification.Scored(c, model.descriptor().label(c), r.probabilities()[c]));
+            }
+            out.add(new Classification(top, r.rung(), r.macs(), r.denseMacs(), r.exit(), r.ms()));
+        }
+        return out;
+    }
+
+    /**
+     * One input's answer: the class probabilities, the rung, MACs executed and dense, the exit taken (or null), and
+     * its share of the batch's compute time.
+     */
+    public record Inference(float[] probabilities, String rung, long macs, long denseMacs, String exit, double ms) {
+    }
+
+    /**
+     * The class probabilities of already preprocessed inputs (each the network input's CHW size) at {@code effort}.
+     *
+     * @throws org.dyve.DyveException when the effort is unknown
+     */
+    public List<Inference> infer(List<float[]> inputs, String effort) {
+        EffortProfile rung = "auto".equals(effort) ? model.ladder("exact").get(0) : model.ladder(effort).get(0);
+        Network net = model.network();
+        List<Inference> out = new ArrayList<>(inputs.size());
         try (CoreBudget.Lease lease = budget.lease(1)) {
             for (int start = 0; start < inputs.size(); start += MAX_BATCH) {
                 int n = Math.min(MAX_BATCH, inputs.size() - start);
@@ -69,7 +94,7 @@ public final class Classifier {
                             .precision(rung.precision()).threads(budget::share).build();
                 }
                 try {
-                    out.addAll(run(e, inputs.subList(start, start + n), rung.name(), Math.max(1, k)));
+                    out.addAll(run(e, inputs.subList(start, start + n), rung.name()));
                 } finally {
                     pool.add(e);
                 }
@@ -78,7 +103,7 @@ public final class Classifier {
         return out;
     }
 
-    private List<Classification> run(Engine e, List<float[]> inputs, String rung, int k) {
+    private List<Inference> run(Engine e, List<float[]> inputs, String rung) {
         Network net = model.network();
         int n = inputs.size();
         e.resetWork();
@@ -89,16 +114,12 @@ public final class Classifier {
         for (org.dyve.engine.Work w : e.work()) {
             macs += w.macs();
         }
-        List<Classification> out = new ArrayList<>(n);
+        List<Inference> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             String exit = e.exited(i);
             float[] scores = exit != null ? e.exitProbabilities(i) : e.output(net.output(), i);
             float[] p = exit != null || net.outputIsSoftmax() ? scores : TopK.softmax(scores);
-            List<Classification.Scored> top = new ArrayList<>();
-            for (int c : TopK.of(p, Math.min(k, p.length))) {
-                top.add(new Classification.Scored(c, model.descriptor().label(c), p[c]));
-            }
-            out.add(new Classification(top, rung, macs / n, net.totalMacs(), exit, ms));
+            out.add(new Inference(p, rung, macs / n, net.totalMacs(), exit, ms));
         }
         return out;
     }

@@ -14,9 +14,12 @@ public final class StreamHandle {
     private final StreamPipeline.Results pipeline;
     private final ResultFanOut fanOut;
     private final CompletionStage<StreamSummary> done;
+    private final java.util.concurrent.CompletableFuture<Void> start;
 
     StreamHandle(String id, StreamDescription description, ActorRef<StreamSupervisor.Command> supervisor,
-            StreamPipeline.Results pipeline, ResultFanOut fanOut, CompletionStage<StreamSummary> done) {
+            StreamPipeline.Results pipeline, ResultFanOut fanOut, CompletionStage<StreamSummary> done,
+            java.util.concurrent.CompletableFuture<Void> start) {
+        this.start = start;
         this.id = id;
         this.description = description;
         this.supervisor = supervisor;
@@ -53,8 +56,13 @@ public final class StreamHandle {
         return done.toCompletableFuture().isDone();
     }
 
-    /** The stream's results from now on, at most {@code buffer} waiting (see {@link Subscription#dropped}). */
+    /**
+     * The stream's results from now on, at most {@code buffer} waiting (see {@link Subscription#dropped}); a held
+     * stream ({@link StreamDescription#held}) opens its source for its first subscriber, which sees every frame.
+     */
     public Subscription subscribe(int buffer) {
-        return fanOut.subscribe(buffer);
+        Subscription s = fanOut.subscribe(buffer);
+        start.complete(null);
+        return s;
     }
 }

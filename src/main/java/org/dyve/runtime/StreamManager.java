@@ -96,10 +96,12 @@ public final class StreamManager {
         ResultFanOut fanOut = new ResultFanOut(system);
         CompletableFuture<StreamPipeline.Results> running = new CompletableFuture<>();
         CompletableFuture<StreamSummary> done = new CompletableFuture<>();
+        CompletableFuture<Void> start = new CompletableFuture<>();
         ActorRef<StreamSupervisor.Command> ref;
         try {
             ref = system.systemActorOf(StreamSupervisor.create(new StreamSupervisor.Setup(p.id(), p.description(),
-                    p.model(), p.settings(), p.ladder(), p.plan(), output, fanOut, running, done)), "stream-" + p.id(),
+                    p.model(), p.settings(), p.ladder(), p.plan(), output, fanOut, running, done, start)),
+                    "stream-" + p.id(),
                     Props.empty());
         } catch (RuntimeException e) {
             p.plan().release();
@@ -116,7 +118,7 @@ public final class StreamManager {
         // the handle's end completes once the stream has left the list, so whoever waits for it sees the list and the
         // model's totals as they are after the stream
         CompletableFuture<StreamSummary> ended = new CompletableFuture<>();
-        StreamHandle h = new StreamHandle(p.id(), p.description(), ref, r, fanOut, ended);
+        StreamHandle h = new StreamHandle(p.id(), p.description(), ref, r, fanOut, ended, start);
         streams.put(p.id(), h);
         done.whenComplete((x, err) -> {
             retire(h);

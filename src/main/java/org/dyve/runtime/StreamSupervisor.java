@@ -48,7 +48,8 @@ public final class StreamSupervisor {
      */
     record Setup(String id, StreamDescription description, LoadedModel model, StreamSettings settings,
             List<EffortProfile> ladder, StreamPipeline.Plan plan, Consumer<FrameResult> output, ResultFanOut fanOut,
-            CompletableFuture<StreamPipeline.Results> running, CompletableFuture<StreamSummary> done) {
+            CompletableFuture<StreamPipeline.Results> running, CompletableFuture<StreamSummary> done,
+            CompletableFuture<Void> start) {
     }
 
     static Behavior<Command> create(Setup s) {
@@ -58,7 +59,7 @@ public final class StreamSupervisor {
             try {
                 r = StreamPipeline.build(spawner(ctx), ctx.getSystem(), s.id(), s.model().descriptor(),
                         s.model().network(), s.description().source(), s.settings(), s.ladder(),
-                        s.description().limit(), s.plan());
+                        s.description().limit(), s.plan(), s.description().held() ? s.start() : null);
                 var m = r.source().toMat(Sink.foreach(x -> {
                     s.output().accept(x);
                     s.fanOut().publish(x);
@@ -83,6 +84,8 @@ public final class StreamSupervisor {
         return Behaviors.receive(Command.class)
                 .onMessage(Stop.class, stop -> {
                     r.end().stopping(stop.reason());
+                    // a held stream that nobody subscribed to ends at once
+                    s.start().complete(null);
                     kill.shutdown();
                     return Behaviors.same();
                 })

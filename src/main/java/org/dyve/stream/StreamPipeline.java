@@ -218,7 +218,7 @@ public final class StreamPipeline {
             StreamSettings s, List<EffortProfile> ladder, long limit) {
         SourceSpec.parse(sourceSpec);
         Plan plan = plan(net, s, ladder, new CoreBudget(Runtime.getRuntime().availableProcessors()));
-        Results r = build(Spawner.of(system), system, "stream", d, net, sourceSpec, s, ladder, limit, plan);
+        Results r = build(Spawner.of(system), system, "stream", d, net, sourceSpec, s, ladder, limit, plan, null);
         return new Results(r.source().watchTermination((mat, done) -> {
             done.whenComplete((ok, err) -> plan.release());
             return mat;
@@ -230,9 +230,11 @@ public final class StreamPipeline {
      * nothing runs until the source is materialised (in {@code system}).
      *
      * @param stream the stream's id, told in every result
+     * @param start when the source is opened (null: at once), e.g. when a stream's first subscriber arrives
      */
     public static Results build(Spawner spawner, ActorSystem<?> system, String stream, ModelDescriptor d, Network net,
-            String sourceSpec, StreamSettings s, List<EffortProfile> ladder, long limit, Plan plan) {
+            String sourceSpec, StreamSettings s, List<EffortProfile> ladder, long limit, Plan plan,
+            java.util.concurrent.CompletionStage<?> start) {
         SourceSpec src = SourceSpec.parse(sourceSpec);
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.blocking());
         Preprocessing pre = d.preprocessing(net);
@@ -280,6 +282,10 @@ public final class StreamPipeline {
         Source<Frame, NotUsed> frames = FrameSources.open(src, blocking,
                 FrameSources.Decoding.of(pre, s.decodeThreads()), s, health);
         Preprocessing framePre = src.isFfmpeg() ? pre.forInputSizedImages() : pre;
+        if (start != null) {
+            Source<Frame, NotUsed> opened = frames;
+            frames = Source.completionStage(start.thenApply(x -> NotUsed.getInstance())).flatMapConcat(x -> opened);
+        }
         if (limit > 0) {
             frames = frames.take(limit);
         }
