@@ -102,7 +102,7 @@ class StreamCliTest {
     }
 
     /** A child JVM running {@code dyve ARGS} with this test's class path. */
-    private static Process child(String... args) throws IOException {
+    static Process child(String... args) throws IOException {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
