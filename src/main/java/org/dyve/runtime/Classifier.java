@@ -52,9 +52,18 @@ public final class Classifier {
     public List<Classification> classify(List<Image> images, String effort, int k) {
         List<float[]> inputs = new ArrayList<>(images.size());
         for (Image im : images) {
-            inputs.add(pre.apply(im));
+            inputs.add(prepare(im));
         }
-        List<Inference> raw = infer(inputs, effort);
+        return top(infer(inputs, effort), k);
+    }
+
+    /** {@code image} through the model's own preprocessing: the network's input. */
+    public float[] prepare(Image image) {
+        return pre.apply(image);
+    }
+
+    /** The top {@code k} classes of each answer. */
+    public List<Classification> top(List<Inference> raw, int k) {
         List<Classification> out = new ArrayList<>(raw.size());
         for (Inference r : raw) {
             List<Classification.Scored> top = new ArrayList<>();

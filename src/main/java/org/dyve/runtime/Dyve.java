@@ -19,6 +19,7 @@ public final class Dyve implements AutoCloseable {
     private final CoreBudget budget;
     private final StreamManager streams;
     private final java.util.Map<String, Classifier> classifiers = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<String, RequestBatcher> batchers = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Dyve(DyveSettings settings) {
         this.settings = settings;
@@ -68,8 +69,22 @@ public final class Dyve implements AutoCloseable {
         return classifiers.computeIfAbsent(m.descriptor().id(), id -> new Classifier(m, budget));
     }
 
+    /** The request queue and batcher of model {@code name} (see {@link #model}), one per model. */
+    public RequestBatcher requests(String name) {
+        Classifier c = classifier(name);
+        return batchers.computeIfAbsent(c.model().descriptor().id(), id -> new RequestBatcher(c, settings.requests()));
+    }
+
+    /** Every model's request counters now, by model. */
+    public java.util.Map<String, org.dyve.metrics.RequestCounters.Snapshot> requestCounters() {
+        java.util.Map<String, org.dyve.metrics.RequestCounters.Snapshot> out = new java.util.TreeMap<>();
+        batchers.forEach((m, b) -> out.put(m, b.counters().snapshot()));
+        return out;
+    }
+
     @Override
     public void close() {
+        batchers.values().forEach(RequestBatcher::close);
         streams.stopAll(StreamSummary.STOPPED);
         for (StreamHandle h : streams.running()) {
             try {

@@ -12,9 +12,10 @@ import org.dyve.stream.StreamSettings;
  * @param config the whole configuration (the actor system's {@code pekko.*} included)
  * @param modelHome the folder that holds model files ({@code dyve.model-home})
  * @param stream how streams run ({@code dyve.stream.*})
+ * @param requests how inference requests are queued and batched ({@code dyve.requests.*})
  * @param cores the cores the process computes on (the core budget)
  */
-public record DyveSettings(Config config, Path modelHome, StreamSettings stream, int cores) {
+public record DyveSettings(Config config, Path modelHome, StreamSettings stream, RequestSettings requests, int cores) {
     /** The settings from the class path and system properties. */
     public static DyveSettings load() {
         return from(ConfigFactory.load());
@@ -24,16 +25,21 @@ public record DyveSettings(Config config, Path modelHome, StreamSettings stream,
     public static DyveSettings from(Config config) {
         Config c = config.withFallback(ConfigFactory.defaultReference()).resolve();
         return new DyveSettings(c, Path.of(c.getString("dyve.model-home")), StreamSettings.from(c),
-                Runtime.getRuntime().availableProcessors());
+                RequestSettings.from(c), Runtime.getRuntime().availableProcessors());
     }
 
     /** These settings with models in {@code home}. */
     public DyveSettings withModelHome(Path home) {
-        return new DyveSettings(config, home, stream, cores);
+        return new DyveSettings(config, home, stream, requests, cores);
+    }
+
+    /** These settings with requests batched by {@code r}. */
+    public DyveSettings withRequests(RequestSettings r) {
+        return new DyveSettings(config, modelHome, stream, r, cores);
     }
 
     /** These settings with streams run by {@code s}. */
     public DyveSettings withStream(StreamSettings s) {
-        return new DyveSettings(config, modelHome, s, cores);
+        return new DyveSettings(config, modelHome, s, requests, cores);
     }
 }

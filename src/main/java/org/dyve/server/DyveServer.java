@@ -59,6 +59,7 @@ public final class DyveServer implements AutoCloseable {
         try {
             for (String id : ids) {
                 warm(dyve, dyve.model(id));
+                dyve.requests(id);
             }
             for (Map<String, Object> s : settings.streams()) {
                 dyve.streams().start(declared(s, ids.get(0)), r -> { });

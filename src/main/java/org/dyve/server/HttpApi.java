@@ -38,6 +38,8 @@ import org.dyve.runtime.Classification;
 import org.dyve.runtime.Classifier;
 import org.dyve.runtime.Dyve;
 import org.dyve.runtime.LoadedModel;
+import org.dyve.runtime.RequestRejected;
+import org.dyve.metrics.RequestCounters;
 import org.dyve.runtime.StreamDescription;
 import org.dyve.runtime.StreamHandle;
 import org.dyve.runtime.Subscription;
@@ -112,6 +114,9 @@ final class HttpApi extends AllDirectives {
         if (t instanceof Refused r) {
             return error(r.status, r.getMessage());
         }
+        if (t instanceof RequestRejected rr) {
+            return error(rr.outcome() == RequestCounters.RequestOutcome.QUEUE_FULL ? 429 : 504, rr.getMessage());
+        }
         if (t instanceof SourcePolicy.Forbidden f) {
             return error(403, f.getMessage());
         }
@@ -183,7 +188,8 @@ final class HttpApi extends AllDirectives {
     private Route v1() {
         return concat(
                 path(PathMatchers.segment("models").slash(PathMatchers.segment()).slash("classify"),
-                        m -> post(() -> body(bytes -> classify(model(m), bytes)))),
+                        m -> post(() -> parameterOptional("effort", effort -> body(bytes -> classify(model(m), bytes,
+                                effort))))),
                 pathPrefix("streams", () -> concat(
                         pathEnd(() -> concat(
                                 get(() -> complete(json(200, streamList()))),
@@ -297,10 +303,11 @@ final class HttpApi extends AllDirectives {
         for (int i = 0; i < n; i++) {
             samples.add(java.util.Arrays.copyOfRange(flat, i * s.size(), (i + 1) * s.size()));
         }
-        String effort = req.path("parameters").path("effort").asText("auto");
+        JsonNode params = req.path("parameters");
+        String effort = params.hasNonNull("effort") ? params.path("effort").asText() : null;
+        long timeout = params.path("timeout_ms").asLong(0);
         String id = req.path("id").asText(null);
-        return CompletableFuture.supplyAsync(() -> {
-            List<Classifier.Inference> out = dyve.classifier(lm.descriptor().id()).infer(samples, effort);
+        return dyve.requests(lm.descriptor().id()).submit(samples, effort, timeout).thenApply(out -> {
             int classes = out.get(0).probabilities().length;
             float[] probs = new float[n * classes];
             List<String> exits = new ArrayList<>();
@@ -325,7 +332,7 @@ final class HttpApi extends AllDirectives {
             r.put("outputs", List.of(Map.of("name", lm.network().output(), "datatype", "FP32", "shape",
                     List.of(n, classes), "data", probs)));
             return json(200, r);
-        }, blocking);
+        });
     }
 
     /** Copies the numbers of {@code data} (flat or nested arrays) into {@code out}, counting them past its end too. */
@@ -345,29 +352,31 @@ final class HttpApi extends AllDirectives {
         }
     }
 
-    /** One image in the body: the model's own preprocessing, top 5. */
-    private CompletionStage<HttpResponse> classify(LoadedModel lm, byte[] body) {
-        return CompletableFuture.supplyAsync(() -> {
-            long t0 = System.nanoTime();
-            var image = Images.read(body, "request body", settings.maxPixels());
-            Classification c = dyve.classifier(lm.descriptor().id()).classify(List.of(image), "exact", 5).get(0);
-            Map<String, Object> r = new LinkedHashMap<>();
-            List<Map<String, Object>> top = new ArrayList<>();
-            for (Classification.Scored s : c.classes()) {
-                Map<String, Object> x = new LinkedHashMap<>();
-                x.put("index", s.index());
-                x.put("label", s.label());
-                x.put("prob", s.probability());
-                top.add(x);
-            }
-            r.put("top", top);
-            r.put("effort", c.rung());
-            r.put("macs", c.macs());
-            r.put("macs_dense", c.denseMacs());
-            r.put("exit", c.exit());
-            r.put("latency_ms", (System.nanoTime() - t0) / 1e6);
-            return json(200, r);
-        }, blocking);
+    /** One image in the body: the model's own preprocessing, top 5, through the model's request queue. */
+    private CompletionStage<HttpResponse> classify(LoadedModel lm, byte[] body, Optional<String> effort) {
+        long t0 = System.nanoTime();
+        Classifier c = dyve.classifier(lm.descriptor().id());
+        return CompletableFuture.supplyAsync(() -> c.prepare(Images.read(body, "request body", settings.maxPixels())),
+                blocking).thenCompose(x -> dyve.requests(lm.descriptor().id()).submit(List.of(x),
+                        effort.orElse(null), 0)).thenApply(out -> {
+                            Classification top = c.top(out, 5).get(0);
+                            Map<String, Object> r = new LinkedHashMap<>();
+                            List<Map<String, Object>> classes = new ArrayList<>();
+                            for (Classification.Scored s : top.classes()) {
+                                Map<String, Object> x = new LinkedHashMap<>();
+                                x.put("index", s.index());
+                                x.put("label", s.label());
+                                x.put("prob", s.probability());
+                                classes.add(x);
+                            }
+                            r.put("top", classes);
+                            r.put("effort", top.rung());
+                            r.put("macs", top.macs());
+                            r.put("macs_dense", top.denseMacs());
+                            r.put("exit", top.exit());
+                            r.put("latency_ms", (System.nanoTime() - t0) / 1e6);
+                            return json(200, r);
+                        });
     }
 
     private CompletionStage<HttpResponse> startStream(byte[] body) {

@@ -300,4 +300,98 @@ class ServerTest {
         assertEquals("stopped", stopped.json().path("end").asText());
         assertEquals(0, stopped.json().path("in_flight").asLong());
     }
+
+    @Test
+    void sixtyFourConcurrentClassifyRequestsAreAllAnsweredInBatches() throws Exception {
+        byte[] image = png(28, 28, 9);
+        long before = dyve.requestCounters().get(M).count(org.dyve.metrics.RequestCounters.RequestOutcome.OK);
+        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            calls.add(HTTP.sendAsync(HttpRequest.newBuilder(URI.create(base + "/v1/models/" + M + "/classify"))
+                    .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "image/png")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(image)).build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        String first = null;
+        for (var c : calls) {
+            HttpResponse<String> r = c.get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode(), r.body());
+            JsonNode top = JSON.readTree(r.body()).path("top").get(0);
+            first = first == null ? top.toString() : first;
+            JsonNode want = JSON.readTree(first);
+            assertEquals(want.path("index").asInt(), top.path("index").asInt(), "the same image, the same answer");
+            assertEquals(want.path("prob").floatValue(), top.path("prob").floatValue(), 1e-5, "in any batch");
+        }
+        var after = dyve.requestCounters().get(M);
+        assertEquals(before + 64, after.count(org.dyve.metrics.RequestCounters.RequestOutcome.OK));
+        assertTrue(after.meanBatch() > 1, "requests that wait together are batched: mean " + after.meanBatch());
+    }
+
+    /** A second server whose requests are batched by {@code r}. */
+    private static void withServer(org.dyve.runtime.RequestSettings r, java.util.function.BiConsumer<Dyve, String>
+            test) throws Exception {
+        DyveSettings s = DyveSettings.from(ConfigFactory.load()).withModelHome(allowed).withRequests(r);
+        try (Dyve d = Dyve.open(s); DyveServer srv = DyveServer.start(d, ServeSettings.from(s.config())
+                .withAddress("127.0.0.1", 0), "test")) {
+            test.accept(d, "http://127.0.0.1:" + srv.address().getPort());
+        }
+    }
+
+    private static HttpResponse<String> inferAsync(String at, int n, long timeoutMs) throws Exception {
+        return HTTP.send(inferRequest(at, n, timeoutMs), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest inferRequest(String at, int n, long timeoutMs) throws IOException {
+        Map<String, Object> body = Map.of("inputs", List.of(Map.of("name", "data", "shape", List.of(n, 1, 28, 28),
+                "datatype", "FP32", "data", new float[n * 784])), "parameters", Map.of("timeout_ms", timeoutMs));
+        return HttpRequest.newBuilder(URI.create(at + "/v2/models/" + M + "/infer"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body))).build();
+    }
+
+    @Test
+    void anExpiredDeadlineIs504AndNothingIsComputedForIt() throws Exception {
+        // the first request of a batch waits 300 ms for company: a 1 ms deadline passes meanwhile
+        withServer(new org.dyve.runtime.RequestSettings(8, Duration.ofMillis(300), 16, 1, Duration.ofSeconds(30),
+                0.25), (d, at) -> {
+                    try {
+                        long computed = d.requestCounters().get(M).inputs();
+                        HttpResponse<String> r = inferAsync(at, 1, 1);
+                        assertEquals(504, r.statusCode(), r.body());
+                        assertTrue(JSON.readTree(r.body()).path("error").asText().contains("deadline passed"), r.body());
+                        var c = d.requestCounters().get(M);
+                        assertEquals(1, c.count(org.dyve.metrics.RequestCounters.RequestOutcome.EXPIRED));
+                        assertEquals(computed, c.inputs(), "nothing computed for it");
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+    }
+
+    @Test
+    void aFullQueueIs429AndCounted() throws Exception {
+        // one worker, one request at a time, one waiting: a burst of large requests overflows it
+        withServer(new org.dyve.runtime.RequestSettings(1, Duration.ZERO, 1, 1, Duration.ofSeconds(30), 1.0),
+                (d, at) -> {
+                    try {
+                        List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
+                        for (int i = 0; i < 24; i++) {
+                            calls.add(HTTP.sendAsync(inferRequest(at, 64, 0), HttpResponse.BodyHandlers.ofString()));
+                        }
+                        int refused = 0;
+                        for (var c : calls) {
+                            HttpResponse<String> r = c.get(120, java.util.concurrent.TimeUnit.SECONDS);
+                            if (r.statusCode() == 429) {
+                                refused++;
+                                assertTrue(r.body().contains("request queue full"), r.body());
+                            } else {
+                                assertEquals(200, r.statusCode(), r.body());
+                            }
+                        }
+                        assertTrue(refused > 0, "some of 24 large requests at once find the queue full");
+                        assertEquals(refused, d.requestCounters().get(M).count(
+                                org.dyve.metrics.RequestCounters.RequestOutcome.QUEUE_FULL));
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+    }
 }
