@@ -18,6 +18,7 @@ import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.http.javadsl.marshalling.sse.EventStreamMarshalling;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.StatusCodes;
@@ -60,6 +61,7 @@ final class HttpApi extends AllDirectives {
     private final Executor blocking;
     private final Materializer materializer;
     private final String version;
+    private final PrometheusExport prometheus;
     private volatile boolean ready;
 
     HttpApi(Dyve dyve, ServeSettings settings, List<String> models, String version) {
@@ -71,6 +73,7 @@ final class HttpApi extends AllDirectives {
                 org.apache.pekko.actor.typed.DispatcherSelector.blocking());
         this.materializer = Materializer.matFromSystem(dyve.system());
         this.version = version;
+        this.prometheus = new PrometheusExport(dyve);
     }
 
     /** The models' engines are warm: {@code /v2/health/ready} says so from now on. */
@@ -82,7 +85,7 @@ final class HttpApi extends AllDirectives {
     static HttpResponse json(int status, Object body) {
         try {
             return HttpResponse.create().withStatus(status)
-                    .withEntity(org.apache.pekko.http.javadsl.model.HttpEntities.create(ContentTypes.APPLICATION_JSON,
+                    .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON,
                             JSON.writeValueAsBytes(body)));
         } catch (java.io.IOException e) {
             throw new IllegalStateException(e);
@@ -168,7 +171,16 @@ final class HttpApi extends AllDirectives {
     }
 
     private Route protectedRoutes() {
-        return concat(pathPrefix("v2", this::v2), pathPrefix("v1", this::v1));
+        return concat(pathPrefix("v2", this::v2), pathPrefix("v1", this::v1),
+                path("metrics", () -> get(() -> completeWithFuture(CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return HttpResponse.create().withEntity(HttpEntities.create(
+                                org.apache.pekko.http.javadsl.model.ContentTypes.parse(prometheus.contentType()),
+                                prometheus.scrape()));
+                    } catch (java.io.IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }, blocking)))));
     }
 
     private Route v2() {

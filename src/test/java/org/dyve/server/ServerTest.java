@@ -394,4 +394,32 @@ class ServerTest {
                     }
                 });
     }
+
+    @Test
+    void metricsAreThePrometheusTextFormatAndPassPromtool() throws Exception {
+        assertEquals(200, send("POST", "/v1/models/" + M + "/classify", png(28, 28, 3), "image/png", true).status());
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                .header("Authorization", "Bearer " + TOKEN).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        assertTrue(r.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"),
+                r.headers().toString());
+        String text = r.body();
+        for (String name : List.of("dyve_requests_total{model=\"" + M + "\",outcome=\"ok\"}",
+                "dyve_request_duration_seconds_bucket", "dyve_request_queue_duration_seconds_count",
+                "dyve_request_compute_duration_seconds_sum", "dyve_request_batch_size_count",
+                "dyve_request_queue_length", "dyve_streams_running", "jvm_memory_used_bytes",
+                "process_resident_memory_bytes")) {
+            assertTrue(text.contains(name), name + " in\n" + text);
+        }
+        assertEquals(401, HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode(), "metrics need the token too");
+        Path promtool = Path.of("/usr/bin/promtool");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(promtool), "promtool not installed");
+        Process p = new ProcessBuilder(promtool.toString(), "check", "metrics").redirectErrorStream(true).start();
+        p.getOutputStream().write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        String said = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), said);
+        assertEquals("", said.strip(), "no lint findings");
+    }
 }
