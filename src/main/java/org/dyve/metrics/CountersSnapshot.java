@@ -20,12 +20,15 @@ import org.dyve.Wire;
  * @param labelled answered frames with a label; {@code correct} of them were classified right
  * @param firstNanos {@link System#nanoTime()} when the first frame arrived, -1 before
  * @param lastNanos {@link System#nanoTime()} of the last result, -1 before
+ * @param lastRung the latest answered frame's effort rung, null before
+ * @param lastLabel the latest answered frame's label, null before
  */
 public record CountersSnapshot(String stream, String model, String source, long framesIn, long inFlight,
         Map<Outcome, Long> outcomes, Map<DropReason, Long> drops, Map<String, Long> framesPerRung, long macs,
         long denseMacs, long labelled, long correct,
         @JsonSerialize(using = HistogramJson.Out.class) @JsonDeserialize(using = HistogramJson.In.class)
-        Histogram latencyMicros, long firstNanos, long lastNanos, List<StageCounters.Stage> stages) implements Wire {
+        Histogram latencyMicros, long firstNanos, long lastNanos, List<StageCounters.Stage> stages, String lastRung,
+        String lastLabel) implements Wire {
 
     public CountersSnapshot {
         outcomes = Map.copyOf(outcomes);
@@ -109,7 +112,7 @@ public record CountersSnapshot(String stream, String model, String source, long 
         long answered = out.values().stream().mapToLong(Long::longValue).sum() - out.getOrDefault(Outcome.DROPPED, 0L)
                 - out.getOrDefault(Outcome.ERROR, 0L);
         return new CountersSnapshot(name, model, name, in, inFlight, out, drops, rungs, macs,
-                answered == 0 ? 0 : dense / answered, labelled, correct, h, first, last, List.of());
+                answered == 0 ? 0 : dense / answered, labelled, correct, h, first, last, List.of(), null, null);
     }
 
     /** {@code x}, or null when it is not a number (no latency or accuracy yet): JSON has no NaN. */
@@ -138,6 +141,10 @@ public record CountersSnapshot(String stream, String model, String source, long 
         m.put("latency_p95_ms", finite(latencyMs(95)));
         m.put("latency_p99_ms", finite(latencyMs(99)));
         m.put("frames_per_rung", new LinkedHashMap<>(framesPerRung));
+        if (lastRung != null) {
+            m.put("last_rung", lastRung);
+            m.put("last_label", lastLabel);
+        }
         m.put("macs", macs);
         m.put("macs_saved", macsSaved());
         m.put("top1", finite(accuracy()));

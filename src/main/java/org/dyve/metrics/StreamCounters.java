@@ -32,6 +32,8 @@ public final class StreamCounters {
     private long labelled;
     private long correct;
     private long firstArrival = -1;
+    private String lastRung;
+    private String lastLabel;
     private long lastFinish = -1;
 
     /**
@@ -90,6 +92,12 @@ public final class StreamCounters {
         lastFinish = System.nanoTime();
     }
 
+    /** The latest answered frame's rung and label (what a live view shows). */
+    public synchronized void latest(String rung, String label) {
+        lastRung = rung;
+        lastLabel = label;
+    }
+
     public String stream() {
         return stream;
     }
@@ -111,6 +119,6 @@ public final class StreamCounters {
             st.add(s.snapshot());
         }
         return new CountersSnapshot(stream, model, source, in, in - done, out, dropped, rungs, macs, denseMacs,
-                labelled, correct, latency.copy(), firstArrival, lastFinish, st);
+                labelled, correct, latency.copy(), firstArrival, lastFinish, st, lastRung, lastLabel);
     }
 }

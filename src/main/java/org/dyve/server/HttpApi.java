@@ -145,6 +145,7 @@ final class HttpApi extends AllDirectives {
                 path(PathMatchers.segment("v2").slash("health").slash("ready"), () -> get(() ->
                         complete(ready ? json(200, Map.of("ready", true))
                                 : error(503, "warming up the models' engines")))),
+                pathSingleSlash(() -> get(this::dashboard)),
                 authorized(this::protectedRoutes))));
     }
 
@@ -171,7 +172,9 @@ final class HttpApi extends AllDirectives {
     }
 
     private Route protectedRoutes() {
-        return concat(pathPrefix("v2", this::v2), pathPrefix("v1", this::v1),
+        return concat(pathPrefix("v2", this::v2),
+                path(PathMatchers.segment("v1").slash("dashboard").slash("events"), () -> get(this::dashboardEvents)),
+                pathPrefix("v1", this::v1),
                 path("metrics", () -> get(() -> completeWithFuture(CompletableFuture.supplyAsync(() -> {
                     try {
                         return HttpResponse.create().withEntity(HttpEntities.create(
@@ -215,6 +218,98 @@ final class HttpApi extends AllDirectives {
                         get(() -> complete(json(200, streamState(stream(id))))),
                         delete(() -> completeWithFuture(stopStream(stream(id)))))),
                 path("events", () -> get(() -> events(stream(id)))));
+    }
+
+    /**
+     * The live dashboard. With a token set, {@code /?token=T} stores it in an HttpOnly, SameSite=Strict cookie and
+     * returns to {@code /}; without a valid cookie or header the page is a small form asking for it.
+     */
+    private Route dashboard() {
+        return parameterOptional("token", query -> optionalCookie("dyve_token", cookie ->
+                optionalHeaderValueByName("Authorization", header -> {
+                    String token = settings.token();
+                    if (token.isEmpty() || matches(cookie.map(c -> c.value()).orElse(null))
+                            || matches(header.filter(h -> h.startsWith("Bearer ")).map(h -> h.substring(7).trim())
+                                    .orElse(null))) {
+                        return complete(page(200, DASHBOARD.get()));
+                    }
+                    if (query.isPresent() && matches(query.get())) {
+                        return complete(HttpResponse.create().withStatus(StatusCodes.SEE_OTHER)
+                                .addHeader(org.apache.pekko.http.javadsl.model.headers.Location.create("/"))
+                                .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Set-Cookie",
+                                        "dyve_token=" + token + "; Path=/; HttpOnly; SameSite=Strict")));
+                    }
+                    return complete(page(401, LOGIN));
+                })));
+    }
+
+    private boolean matches(String given) {
+        return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
+                settings.token().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static HttpResponse page(int status, String html) {
+        return HttpResponse.create().withStatus(status).withEntity(HttpEntities.create(
+                ContentTypes.TEXT_HTML_UTF8, html));
+    }
+
+    private static final String LOGIN = "<!doctype html><meta name=viewport content=\"width=device-width\">"
+            + "<title>DyVE</title><form method=get action=/><p>This DyVE server needs its token.</p>"
+            + "<input name=token type=password autofocus> <button>Open</button></form>";
+
+    /** The dashboard page, read once from the class path. */
+    private static final Supplier<String> DASHBOARD = new Supplier<>() {
+        private volatile String page;
+
+        @Override
+        public String get() {
+            if (page == null) {
+                try (var in = HttpApi.class.getResourceAsStream("dashboard.html")) {
+                    page = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                } catch (java.io.IOException | NullPointerException e) {
+                    page = "<!doctype html><p>dashboard.html is missing from this build</p>";
+                }
+            }
+            return page;
+        }
+    };
+
+    /** A snapshot of every stream and model each second, as Server-Sent Events of type {@code snapshot}. */
+    private Route dashboardEvents() {
+        Source<ServerSentEvent, NotUsed> ticks = Source.tick(java.time.Duration.ZERO, java.time.Duration.ofSeconds(1),
+                NotUsed.getInstance()).mapMaterializedValue(c -> NotUsed.getInstance())
+                .map(x -> ServerSentEvent.create(write(dashboardSnapshot()), "snapshot"));
+        return completeOK(ticks, EventStreamMarshalling.toEventStream());
+    }
+
+    private Map<String, Object> dashboardSnapshot() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("time", System.currentTimeMillis());
+        m.put("rss_mb", org.dyve.stream.StreamSummary.rssKb() / 1024.0);
+        List<Map<String, Object>> streams = new ArrayList<>();
+        for (StreamHandle h : dyve.streams().list()) {
+            Map<String, Object> x = streamState(h);
+            x.put("rung", x.remove("last_rung"));
+            x.put("label", x.remove("last_label"));
+            x.remove("stages");
+            streams.add(x);
+        }
+        m.put("streams", streams);
+        List<Map<String, Object>> ms = new ArrayList<>();
+        dyve.requestCounters().forEach((model, c) -> {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("model", model);
+            x.put("ok", c.count(RequestCounters.RequestOutcome.OK));
+            x.put("queue_full", c.count(RequestCounters.RequestOutcome.QUEUE_FULL));
+            x.put("expired", c.count(RequestCounters.RequestOutcome.EXPIRED));
+            x.put("waiting", c.waiting());
+            x.put("mean_batch", c.meanBatch());
+            x.put("queue_ms", c.queueMicros().getTotalCount() == 0 ? null : c.queueMicros().getMean() / 1000);
+            x.put("compute_ms", c.computeMicros().getTotalCount() == 0 ? null : c.computeMicros().getMean() / 1000);
+            ms.add(x);
+        });
+        m.put("models", ms);
+        return m;
     }
 
     /** Reads the request body (at most {@code dyve.serve.max-body} bytes; 413 beyond) and answers with {@code then}. */
