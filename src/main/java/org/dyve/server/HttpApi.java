@@ -217,7 +217,8 @@ final class HttpApi extends AllDirectives {
                 pathEnd(() -> concat(
                         get(() -> complete(json(200, streamState(stream(id))))),
                         delete(() -> completeWithFuture(stopStream(stream(id)))))),
-                path("events", () -> get(() -> events(stream(id)))));
+                path("events", () -> get(() -> events(stream(id)))),
+                path("ws", () -> get(() -> webSocket(stream(id)))));
     }
 
     /**
@@ -556,6 +557,21 @@ final class HttpApi extends AllDirectives {
         Source<ServerSentEvent, NotUsed> summary = Source.completionStage(h.done())
                 .map(s -> ServerSentEvent.create(write(s.toMap()), "summary"));
         return completeOK(frames.concat(summary), EventStreamMarshalling.toEventStream());
+    }
+
+    /**
+     * The same results as {@link #events} over a WebSocket: one text message per frame (the frame's JSON), then one
+     * with the summary; what the client sends is ignored.
+     */
+    private Route webSocket(StreamHandle h) {
+        Subscription sub = h.subscribe(settings.sseBuffer());
+        Source<org.apache.pekko.http.javadsl.model.ws.Message, NotUsed> out = sub.results()
+                .<org.apache.pekko.http.javadsl.model.ws.Message>map(r ->
+                        org.apache.pekko.http.javadsl.model.ws.TextMessage.create(write(r.toMap())))
+                .concat(Source.completionStage(h.done()).map(x ->
+                        org.apache.pekko.http.javadsl.model.ws.TextMessage.create(write(x.toMap()))));
+        return handleWebSocketMessages(org.apache.pekko.stream.javadsl.Flow.fromSinkAndSourceCoupled(
+                org.apache.pekko.stream.javadsl.Sink.ignore(), out));
     }
 
     private static String write(Object o) {

@@ -422,4 +422,58 @@ class ServerTest {
         assertEquals(0, p.waitFor(), said);
         assertEquals("", said.strip(), "no lint findings");
     }
+
+    @Test
+    void aStreamsResultsOverAWebSocketThenItsSummary() throws Exception {
+        int frames = 15;
+        String id = post("/v1/streams", Map.of("source", "synthetic:28x28@300:" + frames, "held", true)).json()
+                .path("id").asText();
+        List<String> messages = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CompletableFuture<Void> closed = new java.util.concurrent.CompletableFuture<>();
+        java.net.http.WebSocket ws = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + TOKEN)
+                .buildAsync(URI.create(base.replace("http:", "ws:") + "/v1/streams/" + id + "/ws"),
+                        new java.net.http.WebSocket.Listener() {
+                            private final StringBuilder part = new StringBuilder();
+
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                    CharSequence data, boolean last) {
+                                part.append(data);
+                                if (last) {
+                                    messages.add(part.toString());
+                                    part.setLength(0);
+                                }
+                                w.request(1);
+                                return null;
+                            }
+
+                            @Override
+                            public java.util.concurrent.CompletionStage<?> onClose(java.net.http.WebSocket w,
+                                    int status, String reason) {
+                                closed.complete(null);
+                                return null;
+                            }
+                        }).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        closed.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(frames + 1, messages.size(), messages.toString());
+        for (int i = 0; i < frames; i++) {
+            assertEquals(i, JSON.readTree(messages.get(i)).path("seq").asLong());
+        }
+        assertTrue(JSON.readTree(messages.get(frames)).path("summary").asBoolean());
+        ws.abort();
+    }
+
+    @Test
+    void streamsDeclaredInTheSettingsStartWithTheService() throws Exception {
+        com.typesafe.config.Config c = ConfigFactory.parseString(
+                "dyve.serve.streams = [{source = \"synthetic:28x28@10\", effort = exact}]")
+                .withFallback(ConfigFactory.load());
+        DyveSettings s = DyveSettings.from(c).withModelHome(allowed);
+        try (Dyve d = Dyve.open(s); DyveServer srv = DyveServer.start(d, ServeSettings.from(s.config())
+                .withAddress("127.0.0.1", 0), "test")) {
+            assertEquals(1, d.streams().list().size());
+            assertEquals("synthetic:28x28@10", d.streams().list().get(0).description().source());
+            assertEquals("exact", d.streams().list().get(0).description().effort());
+        }
+    }
 }
