@@ -51,4 +51,30 @@ class ServeCliTest {
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
     }
+
+    @Test
+    void theContainersAndTheUnitsCommandLinesParse() throws Exception {
+        java.nio.file.Path root = java.nio.file.Path.of("").toAbsolutePath();
+        String container = java.nio.file.Files.readString(root.resolve("deploy/Containerfile"));
+        Matcher cmd = Pattern.compile("(?m)^CMD (\\[.*\\])$").matcher(container);
+        assertTrue(cmd.find(), "a CMD line");
+        String[] args = new com.fasterxml.jackson.databind.ObjectMapper().readValue(cmd.group(1), String[].class);
+        assertEquals("serve", args[0]);
+        assertTrue(container.contains("EXPOSE 8080"));
+        CliTest.Run r = CliTest.dyve(concat(args, "--help"));
+        assertEquals(0, r.code(), r.err());
+        String unit = java.nio.file.Files.readString(root.resolve("deploy/dyve-serve.service"));
+        Matcher exec = Pattern.compile("ExecStart=/opt/dyve/dyve ((?:.*\\\\\\n)*.*)").matcher(unit);
+        assertTrue(exec.find(), unit);
+        String[] unitArgs = exec.group(1).replace("\\\n", " ").trim().split("\\s+");
+        assertEquals("serve", unitArgs[0]);
+        r = CliTest.dyve(concat(unitArgs, "--help"));
+        assertEquals(0, r.code(), r.err());
+    }
+
+    private static String[] concat(String[] a, String b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + 1);
+        out[a.length] = b;
+        return out;
+    }
 }
