@@ -22,19 +22,21 @@ import org.dyve.Wire;
  * @param lastNanos {@link System#nanoTime()} of the last result, -1 before
  * @param lastRung the latest answered frame's effort rung, null before
  * @param lastLabel the latest answered frame's label, null before
+ * @param exitsByCut frames that left the network early, by the tensor they left at
  */
 public record CountersSnapshot(String stream, String model, String source, long framesIn, long inFlight,
         Map<Outcome, Long> outcomes, Map<DropReason, Long> drops, Map<String, Long> framesPerRung, long macs,
         long denseMacs, long labelled, long correct,
         @JsonSerialize(using = HistogramJson.Out.class) @JsonDeserialize(using = HistogramJson.In.class)
         Histogram latencyMicros, long firstNanos, long lastNanos, List<StageCounters.Stage> stages, String lastRung,
-        String lastLabel) implements Wire {
+        String lastLabel, Map<String, Long> exitsByCut) implements Wire {
 
     public CountersSnapshot {
         outcomes = Map.copyOf(outcomes);
         drops = Map.copyOf(drops);
         framesPerRung = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(framesPerRung));
         stages = List.copyOf(stages);
+        exitsByCut = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(exitsByCut));
     }
 
     /** Seconds from the first frame's arrival to the last result. */
@@ -81,6 +83,7 @@ public record CountersSnapshot(String stream, String model, String source, long 
         Map<Outcome, Long> out = new EnumMap<>(Outcome.class);
         Map<DropReason, Long> drops = new EnumMap<>(DropReason.class);
         Map<String, Long> rungs = new LinkedHashMap<>();
+        Map<String, Long> exits = new LinkedHashMap<>();
         Histogram h = new Histogram(3);
         long in = 0;
         long inFlight = 0;
@@ -94,6 +97,7 @@ public record CountersSnapshot(String stream, String model, String source, long 
             c.outcomes.forEach((k, v) -> out.merge(k, v, Long::sum));
             c.drops.forEach((k, v) -> drops.merge(k, v, Long::sum));
             c.framesPerRung.forEach((k, v) -> rungs.merge(k, v, Long::sum));
+            c.exitsByCut.forEach((k, v) -> exits.merge(k, v, Long::sum));
             h.add(c.latencyMicros);
             in += c.framesIn;
             inFlight += c.inFlight;
@@ -112,7 +116,7 @@ public record CountersSnapshot(String stream, String model, String source, long 
         long answered = out.values().stream().mapToLong(Long::longValue).sum() - out.getOrDefault(Outcome.DROPPED, 0L)
                 - out.getOrDefault(Outcome.ERROR, 0L);
         return new CountersSnapshot(name, model, name, in, inFlight, out, drops, rungs, macs,
-                answered == 0 ? 0 : dense / answered, labelled, correct, h, first, last, List.of(), null, null);
+                answered == 0 ? 0 : dense / answered, labelled, correct, h, first, last, List.of(), null, null, exits);
     }
 
     /** {@code x}, or null when it is not a number (no latency or accuracy yet): JSON has no NaN. */
@@ -141,6 +145,7 @@ public record CountersSnapshot(String stream, String model, String source, long 
         m.put("latency_p95_ms", finite(latencyMs(95)));
         m.put("latency_p99_ms", finite(latencyMs(99)));
         m.put("frames_per_rung", new LinkedHashMap<>(framesPerRung));
+        m.put("exits_by_cut", new LinkedHashMap<>(exitsByCut));
         if (lastRung != null) {
             m.put("last_rung", lastRung);
             m.put("last_label", lastLabel);

@@ -14,6 +14,7 @@ public final class RequestCounters {
     // guarded by this
     private final long[] outcomes = new long[RequestOutcome.values().length];
     private final Map<String, Long> rungs = new java.util.LinkedHashMap<>();
+    private final Map<String, Long> exits = new java.util.LinkedHashMap<>();
     private final Histogram total = new Histogram(3);
     private final Histogram queue = new Histogram(3);
     private final Histogram compute = new Histogram(3);
@@ -67,6 +68,11 @@ public final class RequestCounters {
         denseMacs += dense;
     }
 
+    /** An input left the network early at tensor {@code cut}. */
+    public synchronized void exited(String cut) {
+        exits.merge(cut, 1L, Long::sum);
+    }
+
     /** A request was answered after {@code queueMs} in the queue and {@code totalMs} in all. */
     public synchronized void answered(double queueMs, double totalMs) {
         outcomes[RequestOutcome.OK.ordinal()]++;
@@ -86,17 +92,19 @@ public final class RequestCounters {
             o.put(x, outcomes[x.ordinal()]);
         }
         return new Snapshot(model, Map.copyOf(o), new java.util.LinkedHashMap<>(rungs), inputs, macs, denseMacs,
-                queued, total.copy(), queue.copy(), compute.copy(), batchSizes.copy());
+                queued, total.copy(), queue.copy(), compute.copy(), batchSizes.copy(),
+                new java.util.LinkedHashMap<>(exits));
     }
 
     /**
      * A model's request counters at one moment; histograms in microseconds (batch sizes in inputs).
      *
      * @param waiting requests in the queue now
+     * @param exitsByCut inputs that left the network early, by the tensor they left at
      */
     public record Snapshot(String model, Map<RequestOutcome, Long> outcomes, Map<String, Long> inputsPerRung,
             long inputs, long macs, long denseMacs, long waiting, Histogram totalMicros, Histogram queueMicros,
-            Histogram computeMicros, Histogram batchSizes) {
+            Histogram computeMicros, Histogram batchSizes, Map<String, Long> exitsByCut) {
         public long count(RequestOutcome o) {
             return outcomes.getOrDefault(o, 0L);
         }

@@ -26,6 +26,7 @@ public final class StreamCounters {
     private final long[] outcomes = new long[Outcome.values().length];
     private final long[] drops = new long[DropReason.values().length];
     private final Map<String, Long> rungs = new LinkedHashMap<>();
+    private final Map<String, Long> exits = new LinkedHashMap<>();
     private final Histogram latency = new Histogram(DIGITS);
     private long in;
     private long macs;
@@ -92,6 +93,11 @@ public final class StreamCounters {
         lastFinish = System.nanoTime();
     }
 
+    /** A frame left the network early at tensor {@code cut}. */
+    public synchronized void exited(String cut) {
+        exits.merge(cut, 1L, Long::sum);
+    }
+
     /** The latest answered frame's rung and label (what a live view shows). */
     public synchronized void latest(String rung, String label) {
         lastRung = rung;
@@ -119,6 +125,6 @@ public final class StreamCounters {
             st.add(s.snapshot());
         }
         return new CountersSnapshot(stream, model, source, in, in - done, out, dropped, rungs, macs, denseMacs,
-                labelled, correct, latency.copy(), firstArrival, lastFinish, st, lastRung, lastLabel);
+                labelled, correct, latency.copy(), firstArrival, lastFinish, st, lastRung, lastLabel, exits);
     }
 }

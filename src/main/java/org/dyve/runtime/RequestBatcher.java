@@ -157,6 +157,9 @@ public final class RequestBatcher implements AutoCloseable {
             for (Classifier.Inference x : out) {
                 macs += x.macs();
                 dense += x.denseMacs();
+                if (x.exit() != null) {
+                    counters.exited(x.exit());
+                }
             }
             counters.batch(all.size(), e.getKey(), (t1 - t0) / 1e6, macs, dense);
             int at = 0;

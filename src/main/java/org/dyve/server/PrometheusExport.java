@@ -103,6 +103,12 @@ final class PrometheusExport implements MultiCollector {
             compute.dataPoint(histogram(c.computeMicros(), SECONDS, 1e-6, model));
             batch.dataPoint(histogram(c.batchSizes(), SIZES, 1, model));
         });
+        CounterSnapshot.Builder exits = CounterSnapshot.builder().name("dyve_request_early_exits")
+                .help("Request inputs that left the network early, by model and the tensor they left at");
+        all.forEach((m, c) -> c.exitsByCut().forEach((cut, n) -> exits.dataPoint(
+                CounterSnapshot.CounterDataPointSnapshot.builder().value(n).labels(Labels.of("model", m, "cut", cut))
+                        .build())));
+        out.add(exits.build());
         out.add(requests.build());
         out.add(inputs.build());
         out.add(macs.build());
@@ -163,6 +169,12 @@ final class PrometheusExport implements MultiCollector {
                     .value((double) c.answered() * c.denseMacs()).labels(Labels.of("model", m, "kind", "dense")).build());
             latency.dataPoint(histogram(c.latencyMicros(), SECONDS, 1e-6, Labels.of("model", m)));
         });
+        CounterSnapshot.Builder exits = CounterSnapshot.builder().name("dyve_frame_early_exits")
+                .help("Stream frames that left the network early, by model and the tensor they left at");
+        byModel.forEach((m, c) -> c.exitsByCut().forEach((cut, n) -> exits.dataPoint(
+                CounterSnapshot.CounterDataPointSnapshot.builder().value(n).labels(Labels.of("model", m, "cut", cut))
+                        .build())));
+        out.add(exits.build());
         out.add(frames.build());
         out.add(drops.build());
         out.add(rungs.build());

@@ -448,6 +448,9 @@ public final class StreamPipeline {
             boolean ran = r.status().ran();
             counters.finished(r.status(), 1, null, ran ? r.effort() : null, r.macs(), latency, f.label(), r.top1());
             counters.latest(r.effort(), r.label());
+            if (w.exitedAt() != null) {
+                counters.exited(w.exitedAt());
+            }
             controller.tell(new EffortController.Completed(f.seq(), ran ? dec.effort() : null,
                     w.computeNanos() / 1e6, latency));
             return List.of(r);

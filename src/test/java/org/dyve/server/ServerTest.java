@@ -476,4 +476,55 @@ class ServerTest {
             assertEquals("exact", d.streams().list().get(0).description().effort());
         }
     }
+
+    @Test
+    void sharedDataOverHttpAVideosEventsOnePerFrameAndJpegsClassifiedAsTheCommandDoes() throws Exception {
+        Path video = org.dyve.Shared.require("videos/car-detection.mp4").toRealPath();
+        Path images = org.dyve.Shared.require("data/imagenet-samples/images").toRealPath();
+        Path shared = org.dyve.Shared.root();
+        DyveSettings s = DyveSettings.from(ConfigFactory.load()).withModelHome(shared.resolve("models"));
+        String squeeze = "squeezenet_v1.0_deep_compression";
+        try (Dyve d = Dyve.open(s); DyveServer srv = DyveServer.start(d, ServeSettings.from(s.config())
+                .withAddress("127.0.0.1", 0).withModels(List.of(squeeze)).withSources(new ServeSettings.Sources(
+                        List.of(video.getParent()), false, List.of(), false)), "test")) {
+            String at = "http://127.0.0.1:" + srv.address().getPort();
+            HttpResponse<String> created = HTTP.send(HttpRequest.newBuilder(URI.create(at + "/v1/streams"))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(Map.of("model", squeeze,
+                            "source", "video:" + video, "effort", "exact", "held", true)))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertEquals(201, created.statusCode(), created.body());
+            String id = JSON.readTree(created.body()).path("id").asText();
+            List<String> lines = HTTP.send(HttpRequest.newBuilder(URI.create(at + "/v1/streams/" + id + "/events"))
+                    .build(), HttpResponse.BodyHandlers.ofLines()).body().filter(l -> l.startsWith("data:")).toList();
+            assertEquals(377 + 1, lines.size(), "one event per frame of the 377-frame video, then the summary");
+            for (int i = 0; i < 377; i++) {
+                JsonNode f = JSON.readTree(lines.get(i).substring(5));
+                assertEquals(i, f.path("seq").asLong());
+                assertEquals("computed", f.path("status").asText());
+            }
+            assertEquals(377, JSON.readTree(lines.get(377).substring(5)).path("computed").asLong());
+            for (String name : List.of("n01440764.jpg", "n01443537.jpg", "n01484850.jpg")) {
+                Path jpg = images.resolve(name);
+                HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(at + "/v1/models/" + squeeze
+                        + "/classify")).header("Content-Type", "image/jpeg").POST(HttpRequest.BodyPublishers.ofFile(
+                        jpg)).build(), HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), r.body());
+                JsonNode top = JSON.readTree(r.body()).path("top");
+                java.io.StringWriter out = new java.io.StringWriter();
+                java.io.StringWriter err = new java.io.StringWriter();
+                int code = org.dyve.cli.Main.run(new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true),
+                        new String[] {"classify", "--model", squeeze, "--model-home", shared.resolve("models")
+                                .toString(), jpg.toString()});
+                assertEquals(0, code, err.toString());
+                List<String> printed = out.toString().lines().skip(1).map(String::trim).toList();
+                assertEquals(5, printed.size(), out.toString());
+                for (int k = 0; k < 5; k++) {
+                    String[] cols = printed.get(k).split("\\s+", 3);
+                    assertEquals(Integer.parseInt(cols[1]), top.get(k).path("index").asInt(), name + " rank " + k);
+                    assertEquals(String.format("%.2f%%", 100 * top.get(k).path("prob").floatValue()), cols[0],
+                            name + " rank " + k);
+                }
+            }
+        }
+    }
 }
