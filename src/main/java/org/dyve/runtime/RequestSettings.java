@@ -15,8 +15,19 @@ import java.time.Duration;
  */
 public record RequestSettings(int maxBatch, Duration maxQueueDelay, int queue, int workers, Duration timeout,
         double pressure) {
+    /** {@code dyve.requests}, without any model's own values. */
     public static RequestSettings from(Config root) {
+        return of(root.getConfig("dyve.requests"));
+    }
+
+    /** {@code dyve.requests} with model {@code id}'s own values ({@code dyve.requests.models."id"}) over it. */
+    public static RequestSettings forModel(Config root, String id) {
         Config c = root.getConfig("dyve.requests");
+        String key = "models.\"" + id + "\"";
+        return of(c.hasPath(key) ? c.getConfig(key).withFallback(c) : c);
+    }
+
+    private static RequestSettings of(Config c) {
         return new RequestSettings(Math.max(1, c.getInt("max-batch")), c.getDuration("max-queue-delay"),
                 Math.max(1, c.getInt("queue")), Math.max(1, c.getInt("workers")), c.getDuration("timeout"),
                 c.getDouble("pressure"));

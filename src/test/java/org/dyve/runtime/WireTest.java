@@ -43,4 +43,14 @@ class WireTest {
         assertEquals(List.of("stage 0 [conv1 .. pool2]"),
                 ((CountersSnapshot) back).stages().stream().map(s -> s.name()).toList());
     }
+
+    @Test
+    void aModelsOwnRequestSettingsOverrideTheCommonOnes() {
+        com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseString(
+                "dyve.requests.models.\"cifar10_full\".max-batch = 1").withFallback(
+                com.typesafe.config.ConfigFactory.load());
+        assertEquals(1, RequestSettings.forModel(c, "cifar10_full").maxBatch());
+        assertEquals(RequestSettings.from(c), RequestSettings.forModel(c, "squeezenet"));
+        assertEquals(RequestSettings.from(c).queue(), RequestSettings.forModel(c, "cifar10_full").queue());
+    }
 }
