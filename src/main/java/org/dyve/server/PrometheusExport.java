@@ -86,29 +86,22 @@ final class PrometheusExport implements MultiCollector {
                 .help("Inputs per computed batch");
         all.forEach((m, c) -> {
             for (RequestCounters.RequestOutcome o : RequestCounters.RequestOutcome.values()) {
-                requests.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.count(o))
-                        .labels(Labels.of("model", m, "outcome", o.wire())).build());
+                requests.dataPoint(count(c.count(o), "model", m, "outcome", o.wire()));
             }
-            c.inputsPerRung().forEach((rung, n) -> inputs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                    .value(n).labels(Labels.of("model", m, "rung", rung)).build()));
-            macs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.macs())
-                    .labels(Labels.of("model", m, "kind", "executed")).build());
-            macs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.denseMacs())
-                    .labels(Labels.of("model", m, "kind", "dense")).build());
-            waiting.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(c.waiting())
-                    .labels(Labels.of("model", m)).build());
+            c.inputsPerRung().forEach((rung, n) -> inputs.dataPoint(count(n, "model", m, "rung", rung)));
+            macs.dataPoint(count(c.macs(), "model", m, "kind", "executed"));
+            macs.dataPoint(count(c.denseMacs(), "model", m, "kind", "dense"));
+            waiting.dataPoint(gauge(c.waiting(), "model", m));
             Labels model = Labels.of("model", m);
             total.dataPoint(histogram(c.totalMicros(), SECONDS, 1e-6, model));
             queue.dataPoint(histogram(c.queueMicros(), SECONDS, 1e-6, model));
             compute.dataPoint(histogram(c.computeMicros(), SECONDS, 1e-6, model));
             batch.dataPoint(histogram(c.batchSizes(), SIZES, 1, model));
         });
-        CounterSnapshot.Builder exits = CounterSnapshot.builder().name("dyve_request_early_exits")
-                .help("Request inputs that left the network early, by model and the tensor they left at");
-        all.forEach((m, c) -> c.exitsByCut().forEach((cut, n) -> exits.dataPoint(
-                CounterSnapshot.CounterDataPointSnapshot.builder().value(n).labels(Labels.of("model", m, "cut", cut))
-                        .build())));
-        out.add(exits.build());
+        Map<String, Map<String, Long>> cuts = new java.util.TreeMap<>();
+        all.forEach((m, c) -> cuts.put(m, c.exitsByCut()));
+        out.add(exits("dyve_request_early_exits", "Request inputs that left the network early, by model and the tensor"
+                + " they left at", cuts));
         out.add(requests.build());
         out.add(inputs.build());
         out.add(macs.build());
@@ -130,11 +123,9 @@ final class PrometheusExport implements MultiCollector {
         for (StreamHandle h : running) {
             CountersSnapshot c = h.counters();
             for (Outcome o : Outcome.values()) {
-                frames.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.count(o))
-                        .labels(Labels.of("stream", h.id(), "model", c.model(), "status", o.wire())).build());
+                frames.dataPoint(count(c.count(o), "stream", h.id(), "model", c.model(), "status", o.wire()));
             }
-            fps.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().value(c.throughput())
-                    .labels(Labels.of("stream", h.id(), "model", c.model())).build());
+            fps.dataPoint(gauge(c.throughput(), "stream", h.id(), "model", c.model()));
         }
         out.add(count.build());
         out.add(frames.build());
@@ -154,32 +145,40 @@ final class PrometheusExport implements MultiCollector {
                 .help("Stream frames' time from arrival at the source to the result").unit(Unit.SECONDS);
         byModel.forEach((m, c) -> {
             for (Outcome o : Outcome.values()) {
-                frames.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.count(o))
-                        .labels(Labels.of("model", m, "status", o.wire())).build());
+                frames.dataPoint(count(c.count(o), "model", m, "status", o.wire()));
             }
             for (DropReason r : DropReason.values()) {
-                drops.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.drops().getOrDefault(r, 0L))
-                        .labels(Labels.of("model", m, "reason", r.wire())).build());
+                drops.dataPoint(count(c.drops().getOrDefault(r, 0L), "model", m, "reason", r.wire()));
             }
-            c.framesPerRung().forEach((rung, n) -> rungs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                    .value(n).labels(Labels.of("model", m, "rung", rung)).build()));
-            macs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder().value(c.macs())
-                    .labels(Labels.of("model", m, "kind", "executed")).build());
-            macs.dataPoint(CounterSnapshot.CounterDataPointSnapshot.builder()
-                    .value((double) c.answered() * c.denseMacs()).labels(Labels.of("model", m, "kind", "dense")).build());
+            c.framesPerRung().forEach((rung, n) -> rungs.dataPoint(count(n, "model", m, "rung", rung)));
+            macs.dataPoint(count(c.macs(), "model", m, "kind", "executed"));
+            macs.dataPoint(count((double) c.answered() * c.denseMacs(), "model", m, "kind", "dense"));
             latency.dataPoint(histogram(c.latencyMicros(), SECONDS, 1e-6, Labels.of("model", m)));
         });
-        CounterSnapshot.Builder exits = CounterSnapshot.builder().name("dyve_frame_early_exits")
-                .help("Stream frames that left the network early, by model and the tensor they left at");
-        byModel.forEach((m, c) -> c.exitsByCut().forEach((cut, n) -> exits.dataPoint(
-                CounterSnapshot.CounterDataPointSnapshot.builder().value(n).labels(Labels.of("model", m, "cut", cut))
-                        .build())));
-        out.add(exits.build());
+        Map<String, Map<String, Long>> cuts = new java.util.TreeMap<>();
+        byModel.forEach((m, c) -> cuts.put(m, c.exitsByCut()));
+        out.add(exits("dyve_frame_early_exits", "Stream frames that left the network early, by model and the tensor"
+                + " they left at", cuts));
         out.add(frames.build());
         out.add(drops.build());
         out.add(rungs.build());
         out.add(macs.build());
         out.add(latency.build());
+    }
+
+    private static CounterSnapshot.CounterDataPointSnapshot count(double value, String... labels) {
+        return CounterSnapshot.CounterDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build();
+    }
+
+    private static GaugeSnapshot.GaugeDataPointSnapshot gauge(double value, String... labels) {
+        return GaugeSnapshot.GaugeDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build();
+    }
+
+    /** A counter of early exits by model and cut. */
+    private static CounterSnapshot exits(String name, String help, Map<String, Map<String, Long>> byModel) {
+        CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
+        byModel.forEach((m, cuts) -> cuts.forEach((cut, n) -> b.dataPoint(count(n, "model", m, "cut", cut))));
+        return b.build();
     }
 
     /**
