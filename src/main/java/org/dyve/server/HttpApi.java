@@ -554,8 +554,9 @@ final class HttpApi extends AllDirectives {
         Subscription sub = h.subscribe(settings.sseBuffer());
         Source<ServerSentEvent, NotUsed> frames = sub.results()
                 .map(r -> ServerSentEvent.create(write(r.toMap()), "frame"));
+        // the summary tells this client how many results it lost by falling behind
         Source<ServerSentEvent, NotUsed> summary = Source.completionStage(h.done())
-                .map(s -> ServerSentEvent.create(write(s.toMap()), "summary"));
+                .map(s -> ServerSentEvent.create(write(withDrops(s.toMap(), sub)), "summary"));
         return completeOK(frames.concat(summary), EventStreamMarshalling.toEventStream());
     }
 
@@ -569,9 +570,15 @@ final class HttpApi extends AllDirectives {
                 .<org.apache.pekko.http.javadsl.model.ws.Message>map(r ->
                         org.apache.pekko.http.javadsl.model.ws.TextMessage.create(write(r.toMap())))
                 .concat(Source.completionStage(h.done()).map(x ->
-                        org.apache.pekko.http.javadsl.model.ws.TextMessage.create(write(x.toMap()))));
+                        org.apache.pekko.http.javadsl.model.ws.TextMessage.create(write(withDrops(x.toMap(), sub)))));
         return handleWebSocketMessages(org.apache.pekko.stream.javadsl.Flow.fromSinkAndSourceCoupled(
                 org.apache.pekko.stream.javadsl.Sink.ignore(), out));
+    }
+
+    private static Map<String, Object> withDrops(Map<String, Object> summary, Subscription sub) {
+        Map<String, Object> m = new LinkedHashMap<>(summary);
+        m.put("events_dropped", sub.dropped().getAsLong());
+        return m;
     }
 
     private static String write(Object o) {

@@ -56,6 +56,12 @@ public record ServeSettings(String host, int port, List<String> models, String t
                 sources, streams);
     }
 
+    /** These settings letting an events client fall {@code results} behind before it loses some. */
+    public ServeSettings withSseBuffer(int results) {
+        return new ServeSettings(host, port, models, token, maxBody, maxPixels, maxBatchRequest, results,
+                shutdownDeadline, sources, streams);
+    }
+
     /** These settings letting clients stream from {@code s}. */
     public ServeSettings withSources(Sources s) {
         return new ServeSettings(host, port, models, token, maxBody, maxPixels, maxBatchRequest, sseBuffer,

@@ -27,6 +27,7 @@ import org.dyve.engine.Engine;
 import org.dyve.model.Network;
 import org.dyve.runtime.Dyve;
 import org.dyve.runtime.DyveSettings;
+import org.dyve.runtime.StreamDescription;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -525,6 +526,30 @@ class ServerTest {
                             name + " rank " + k);
                 }
             }
+        }
+    }
+
+    @Test
+    void aSlowEventsClientLosesResultsCountedWhileTheStreamRunsOn() throws Exception {
+        DyveSettings s = DyveSettings.from(ConfigFactory.load()).withModelHome(allowed);
+        try (Dyve d = Dyve.open(s); DyveServer srv = DyveServer.start(d, ServeSettings.from(s.config())
+                .withAddress("127.0.0.1", 0).withSseBuffer(4), "test")) {
+            String at = "http://127.0.0.1:" + srv.address().getPort();
+            int frames = 3000;
+            var h = d.streams().start(StreamDescription.of(M, "synthetic:28x28@4000:" + frames).withHeld(true),
+                    r -> { });
+            // the client connects and reads nothing until the stream has ended
+            HttpResponse<java.io.InputStream> sse = HTTP.send(HttpRequest.newBuilder(URI.create(at + "/v1/streams/"
+                    + h.id() + "/events")).build(), HttpResponse.BodyHandlers.ofInputStream());
+            var summary = h.done().toCompletableFuture().get(120, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(frames, summary.framesIn(), "the stream ran to its end while its client did not read");
+            List<String> data = new String(sse.body().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+                    .lines().filter(l -> l.startsWith("data:")).toList();
+            JsonNode last = JSON.readTree(data.get(data.size() - 1).substring(5));
+            assertTrue(last.path("summary").asBoolean());
+            long lost = last.path("events_dropped").asLong();
+            assertTrue(lost > 0, "a client that does not read loses results");
+            assertEquals(frames, data.size() - 1 + lost, "every result was either delivered or counted as lost");
         }
     }
 }
