@@ -9,7 +9,7 @@ import picocli.CommandLine;
         description = "DyVE: dynamic variable-effort CNN inference (DyVEDeep) on ND4J.",
         subcommands = {InfoCommand.class, ClassifyCommand.class, EvalCommand.class, BenchOrtCommand.class,
             ExportCommand.class, StreamCommand.class, DemoCommand.class, BenchStreamCommand.class, StatsCommand.class,
-            CalibrateCommand.class, BenchCommand.class, TrainCommand.class, ServeCommand.class,
+            CalibrateCommand.class, BenchCommand.class, TrainCommand.class, ServeCommand.class, LoadCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
 

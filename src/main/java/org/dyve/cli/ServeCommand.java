@@ -1,8 +1,6 @@
 package org.dyve.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -56,7 +54,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
         if (models != null && !models.isEmpty()) {
             serve = serve.withModels(models);
         }
-        serve = serve.withToken(token(serve.token()));
+        serve = serve.withToken(Tokens.read(token, tokenFile, serve.token()));
         PrintWriter out = spec.commandLine().getOut();
         Dyve dyve = Dyve.open(settings);
         DyveServer server;
@@ -82,21 +80,5 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
         }, "dyve-serve-stop"));
         stopped.await();
         return 0;
-    }
-
-    /** The token: --token, else --token-file, else DYVE_TOKEN, else the setting. */
-    private String token(String configured) {
-        if (token != null) {
-            return token.trim();
-        }
-        if (tokenFile != null) {
-            try {
-                return Files.readString(tokenFile).trim();
-            } catch (IOException e) {
-                throw new DyveException(tokenFile + ": cannot read the token file (" + DyveException.reason(e) + ")");
-            }
-        }
-        String env = System.getenv("DYVE_TOKEN");
-        return env != null && !env.isBlank() ? env.trim() : configured;
     }
 }
