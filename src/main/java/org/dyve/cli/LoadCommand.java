@@ -33,11 +33,8 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
             description = "Model the requests ask for (default: ${DEFAULT-VALUE}).")
     String model;
 
-    @Option(names = "--token", paramLabel = "T", description = "Bearer token (prefer --token-file or DYVE_TOKEN).")
-    String token;
-
-    @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the bearer token.")
-    Path tokenFile;
+    @picocli.CommandLine.Mixin
+    Tokens tokens;
 
     @Option(names = "--effort", paramLabel = "RUNG", description = "Effort every request asks for (default: none, so"
             + " the server's load-adaptive rung applies).")
@@ -110,7 +107,7 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
         LoadTest.Mode m = mode.concurrency != null ? LoadTest.Mode.CONCURRENCY
                 : mode.rate != null ? LoadTest.Mode.RATE : LoadTest.Mode.STREAMS;
         String steps = mode.concurrency != null ? mode.concurrency : mode.rate != null ? mode.rate : mode.streams;
-        LoadTest.Spec s = new LoadTest.Spec(urls, model, Tokens.read(token, tokenFile, ""), effort, m, LoadTest.steps(steps), fps,
+        LoadTest.Spec s = new LoadTest.Spec(urls, model, tokens.read(""), effort, m, LoadTest.steps(steps), fps,
                 Duration.ofMillis((long) (duration * 1000)), Duration.ofMillis((long) (warmUp * 1000)), requests,
                 latencyThreshold, percentile, distribution.equals("poisson"));
         PrintWriter out = spec.commandLine().getOut();

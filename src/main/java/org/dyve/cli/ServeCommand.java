@@ -35,12 +35,8 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--port", paramLabel = "N", description = "Port (default: dyve.serve.port, 8080; 0: any free).")
     Integer port;
 
-    @Option(names = "--token", paramLabel = "T", description = "Bearer token every endpoint but the health checks"
-            + " needs (prefer --token-file or DYVE_TOKEN: a command line is visible to every user).")
-    String token;
-
-    @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the bearer token.")
-    Path tokenFile;
+    @picocli.CommandLine.Mixin
+    Tokens tokens;
 
     @Spec
     CommandSpec spec;
@@ -54,7 +50,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
         if (models != null && !models.isEmpty()) {
             serve = serve.withModels(models);
         }
-        serve = serve.withToken(Tokens.read(token, tokenFile, serve.token()));
+        serve = serve.withToken(tokens.read(serve.token()));
         PrintWriter out = spec.commandLine().getOut();
         Dyve dyve = Dyve.open(settings);
         DyveServer server;

@@ -4,21 +4,27 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.dyve.DyveException;
+import picocli.CommandLine.Option;
 
-/** The bearer token of {@code serve} and {@code load}: --token, else --token-file, else DYVE_TOKEN, else a default. */
+/** The bearer-token options of {@code serve} and {@code load}. */
 final class Tokens {
-    private Tokens() {
-    }
+    @Option(names = "--token", paramLabel = "T", description = "Bearer token (prefer --token-file or DYVE_TOKEN: a"
+            + " command line is visible to every user).")
+    String token;
 
-    static String read(String token, Path file, String otherwise) {
+    @Option(names = "--token-file", paramLabel = "FILE", description = "File holding the bearer token.")
+    Path tokenFile;
+
+    /** --token, else --token-file, else DYVE_TOKEN, else {@code otherwise}. */
+    String read(String otherwise) {
         if (token != null) {
             return token.trim();
         }
-        if (file != null) {
+        if (tokenFile != null) {
             try {
-                return Files.readString(file).trim();
+                return Files.readString(tokenFile).trim();
             } catch (IOException e) {
-                throw new DyveException(file + ": cannot read the token file (" + DyveException.reason(e) + ")");
+                throw new DyveException(tokenFile + ": cannot read the token file (" + DyveException.reason(e) + ")");
             }
         }
         String env = System.getenv("DYVE_TOKEN");
