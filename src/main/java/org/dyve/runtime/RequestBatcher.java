@@ -15,8 +15,9 @@ import org.dyve.metrics.RequestCounters.RequestOutcome;
  * A model's request queue and dynamic batcher: requests wait in a bounded queue (full: refused, counted); each worker
  * takes the oldest, lets others join it for up to {@code max-queue-delay} or until {@code max-batch} inputs, drops
  * those whose deadline has passed (never computed, counted), and computes the rest together, one batch per effort
- * rung. Requests that name no effort run at the model's current rung for requests: under queue pressure it moves
- * down the ladder (cheaper) before anything is refused, and back up once the queue stays empty.
+ * rung. Requests that name no effort run at the model's current rung for requests: under queue pressure (a quarter of
+ * the queue waiting, or its oldest request waiting {@code pressure-delay}) it moves down the ladder (cheaper) before
+ * anything is refused, and back up once the queue stays empty.
  */
 public final class RequestBatcher implements AutoCloseable {
     /** Batches in a row with an empty queue after which requests without an effort move one rung back up. */
@@ -175,7 +176,10 @@ public final class RequestBatcher implements AutoCloseable {
     /** Moves the rung for requests without an effort by the queue's length; returns it. */
     private synchronized String adapt() {
         int waiting = queue.size();
-        if (waiting >= Math.max(1, settings.pressure() * settings.queue())) {
+        Request oldest = queue.peekFirst();
+        long waited = oldest == null ? 0 : System.nanoTime() - oldest.enqueued();
+        if (waiting >= Math.max(1, settings.pressure() * settings.queue())
+                || (oldest != null && waited >= settings.pressureDelay().toNanos())) {
             level = Math.min(level + 1, ladder.size() - 1);
             quiet = 0;
         } else if (waiting == 0 && ++quiet >= QUIET_BATCHES) {

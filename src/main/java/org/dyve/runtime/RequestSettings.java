@@ -12,9 +12,10 @@ import java.time.Duration;
  * @param workers batches computed at once per model
  * @param timeout a request's deadline when it names none
  * @param pressure fraction of the queue at which requests without an effort move one rung cheaper
+ * @param pressureDelay wait of the oldest queued request at which they move one rung cheaper as well
  */
 public record RequestSettings(int maxBatch, Duration maxQueueDelay, int queue, int workers, Duration timeout,
-        double pressure) {
+        double pressure, Duration pressureDelay) {
     /** {@code dyve.requests}, without any model's own values. */
     public static RequestSettings from(Config root) {
         return of(root.getConfig("dyve.requests"));
@@ -30,6 +31,6 @@ public record RequestSettings(int maxBatch, Duration maxQueueDelay, int queue, i
     private static RequestSettings of(Config c) {
         return new RequestSettings(Math.max(1, c.getInt("max-batch")), c.getDuration("max-queue-delay"),
                 Math.max(1, c.getInt("queue")), Math.max(1, c.getInt("workers")), c.getDuration("timeout"),
-                c.getDouble("pressure"));
+                c.getDouble("pressure"), c.getDuration("pressure-delay"));
     }
 }

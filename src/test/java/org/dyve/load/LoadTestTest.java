@@ -32,7 +32,8 @@ class LoadTestTest {
     void everyRequestIsAccountedForInEveryModeIncludingAnOverload() throws Exception {
         // one worker computing one input at a time, four waiting, 1 ms deadlines: 32 requests outstanding overload it
         DyveSettings s = DyveSettings.from(ConfigFactory.load()).withModelHome(Files.createTempDirectory("dyve-load"))
-                .withRequests(new RequestSettings(1, Duration.ZERO, 4, 1, Duration.ofMillis(1), 1.0));
+                .withRequests(new RequestSettings(1, Duration.ZERO, 4, 1, Duration.ofMillis(1), 1.0,
+                        Duration.ofSeconds(30)));
         try (Dyve d = Dyve.open(s); DyveServer srv = DyveServer.start(d, ServeSettings.from(s.config())
                 .withAddress("127.0.0.1", 0), "test")) {
             URI url = URI.create("http://127.0.0.1:" + srv.address().getPort());

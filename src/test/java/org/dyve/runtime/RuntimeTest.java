@@ -272,4 +272,35 @@ class RuntimeTest {
                 () -> c.classify(images, "no-such-rung", 1));
         assertTrue(e.getMessage().startsWith("unknown effort profile 'no-such-rung'"), e.getMessage());
     }
+
+    @Test
+    void requestsWithoutAnEffortMoveDownTheLadderWhileTheyQueueAndBackUpOnceItDrains() throws Exception {
+        try (Dyve d = Dyve.open(DyveSettings.from(ConfigFactory.load()).withModelHome(dir).withRequests(
+                new RequestSettings(8, java.time.Duration.ZERO, 256, 1, java.time.Duration.ofSeconds(30), 0.25,
+                        java.time.Duration.ofMillis(1))))) {
+            var ladder = d.model(ModelCatalog.DEFAULT_MODEL).profiles().ladder();
+            org.junit.jupiter.api.Assumptions.assumeTrue(ladder.size() > 1, "this model's ladder has one rung here");
+            RequestBatcher b = d.requests(ModelCatalog.DEFAULT_MODEL);
+            List<float[]> eight = new java.util.ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                eight.add(new float[28 * 28]);
+            }
+            // 64 requests of 8 inputs at once: those behind the first batches wait longer than 1 ms
+            List<CompletableFuture<List<Classifier.Inference>>> burst = new java.util.ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                burst.add(b.submit(eight, null, 0));
+            }
+            java.util.Set<String> rungs = new java.util.HashSet<>();
+            for (var f : burst) {
+                f.get(WAIT_S, TimeUnit.SECONDS).forEach(x -> rungs.add(x.rung()));
+            }
+            assertTrue(rungs.contains(ladder.get(1).name()), "a queue moves them down the ladder: " + rungs);
+            // one at a time: nothing waits, and after eight quiet batches each step back up
+            String last = null;
+            for (int i = 0; i < 8 * ladder.size() + 1; i++) {
+                last = b.submit(List.of(new float[28 * 28]), null, 0).get(WAIT_S, TimeUnit.SECONDS).get(0).rung();
+            }
+            assertEquals(ladder.get(0).name(), last, "an empty queue brings them back to the top rung");
+        }
+    }
 }

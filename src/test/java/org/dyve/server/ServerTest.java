@@ -358,7 +358,7 @@ class ServerTest {
     void anExpiredDeadlineIs504AndNothingIsComputedForIt() throws Exception {
         // the first request of a batch waits 300 ms for company: a 1 ms deadline passes meanwhile
         withServer(new org.dyve.runtime.RequestSettings(8, Duration.ofMillis(300), 16, 1, Duration.ofSeconds(30),
-                0.25), (d, at) -> {
+                0.25, Duration.ofSeconds(30)), (d, at) -> {
                     try {
                         long computed = d.requestCounters().get(M).inputs();
                         HttpResponse<String> r = inferAsync(at, 1, 1);
@@ -376,7 +376,8 @@ class ServerTest {
     @Test
     void aFullQueueIs429AndCounted() throws Exception {
         // one worker, one request at a time, one waiting: a burst of large requests overflows it
-        withServer(new org.dyve.runtime.RequestSettings(1, Duration.ZERO, 1, 1, Duration.ofSeconds(30), 1.0),
+        withServer(new org.dyve.runtime.RequestSettings(1, Duration.ZERO, 1, 1, Duration.ofSeconds(30), 1.0,
+                Duration.ofSeconds(30)),
                 (d, at) -> {
                     try {
                         List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
