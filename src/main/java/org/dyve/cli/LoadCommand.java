@@ -87,6 +87,15 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
             + " --latency-threshold (default: ${DEFAULT-VALUE}).")
     double percentile;
 
+    @Option(names = "--in-process", description = "Load the runtime in this process instead of a server (the same"
+            + " queue, batcher and engines, no HTTP): run beside an HTTP run of the same steps, it shows the server's"
+            + " own cost. --url is not used.")
+    boolean inProcess;
+
+    @Option(names = "--model-home", paramLabel = "DIR", description = "With --in-process: folder with model files"
+            + " (default: DYVE_MODEL_HOME, else dyve.model-home).")
+    Path modelHome;
+
     @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per step.")
     Path csv;
 
@@ -115,13 +124,40 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
                 "p50 ms", "p90", "p99", "max", "late", "429", "504", "fail", "unsent", "out", "srv q", "srv comp",
                 "batch");
         out.flush();
-        List<LoadTest.Step> done = new LoadTest(s, Payloads.of(input)).run(x -> {
+        Payloads payloads = Payloads.of(input);
+        org.dyve.runtime.Dyve dyve = null;
+        LoadTest test;
+        if (inProcess) {
+            org.dyve.runtime.DyveSettings base = org.dyve.runtime.DyveSettings.load();
+            dyve = org.dyve.runtime.Dyve.open(base.withModelHome(org.dyve.descriptor.ModelCatalog.home(modelHome,
+                    base.modelHome())));
+            test = LoadTest.inProcess(s, payloads, dyve);
+        } else {
+            test = new LoadTest(s, payloads);
+        }
+        List<LoadTest.Step> done;
+        try {
+            done = run(test, out);
+        } finally {
+            if (dyve != null) {
+                dyve.close();
+            }
+        }
+        report(done, m, out);
+        return 0;
+    }
+
+    private static List<LoadTest.Step> run(LoadTest test, PrintWriter out) {
+        return test.run(x -> {
             out.printf("%-8s %9d %9.1f %8.1f %8.1f %8.1f %8.1f %8d %6d %6d %6d %6d %6d %8.2f %8.2f %6.2f%s%n",
                     trim(x.load()), x.scheduled(), x.throughput(), x.p50(), x.p90(), x.p99(), x.max(), x.late(),
                     x.rejected(), x.expired(), x.failed(), x.notSent(), x.outstanding(), x.serverQueueMs(),
                     x.serverComputeMs(), x.meanBatch(), x.rungs().isEmpty() ? "" : "  " + x.rungs());
             out.flush();
         });
+    }
+
+    private void report(List<LoadTest.Step> done, LoadTest.Mode m, PrintWriter out) throws IOException {
         if (latencyThreshold > 0) {
             LoadTest.Step best = null;
             for (LoadTest.Step x : done) {
@@ -149,7 +185,6 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
             Files.writeString(csv, b);
         }
         out.flush();
-        return 0;
     }
 
     private static String trim(double x) {

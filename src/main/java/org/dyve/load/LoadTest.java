@@ -106,7 +106,7 @@ public final class LoadTest {
 
     private final Spec spec;
     private final Payloads payloads;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final Target target;
     private final AtomicLong turn = new AtomicLong();
 
     /**
@@ -135,9 +135,20 @@ public final class LoadTest {
         return out;
     }
 
+    /** A test of the servers at {@code spec.urls()}. */
     public LoadTest(Spec spec, Payloads payloads) {
+        this(spec, payloads, new Http(spec, payloads));
+    }
+
+    /** A test of {@code dyve}, the runtime in this process ({@code spec.urls()} unused): the server's cost left out. */
+    public static LoadTest inProcess(Spec spec, Payloads payloads, org.dyve.runtime.Dyve dyve) {
+        return new LoadTest(spec, payloads, new InProcessTarget(dyve, spec.model(), spec.effort(), payloads));
+    }
+
+    private LoadTest(Spec spec, Payloads payloads, Target target) {
         this.spec = spec;
         this.payloads = payloads;
+        this.target = target;
     }
 
     /**
@@ -146,13 +157,7 @@ public final class LoadTest {
      * @throws DyveException when a server cannot be reached or does not serve the model
      */
     public List<Step> run(Listener listener) {
-        for (URI u : spec.urls()) {
-            HttpResponse<String> r = get(u.resolve("/v2/models/" + spec.model() + "/ready"));
-            if (r.statusCode() != 200) {
-                throw new DyveException(u + ": model " + spec.model() + " not ready (HTTP " + r.statusCode() + ": "
-                        + r.body().strip() + ")");
-            }
-        }
+        target.ready();
         List<Step> out = new ArrayList<>();
         for (double load : spec.steps()) {
             if (spec.warmUp().toMillis() > 0) {
@@ -166,21 +171,6 @@ public final class LoadTest {
             }
         }
         return out;
-    }
-
-    private HttpResponse<String> get(URI u) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(u).timeout(Duration.ofSeconds(30));
-        if (!spec.token().isEmpty()) {
-            b.header("Authorization", "Bearer " + spec.token());
-        }
-        try {
-            return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (java.io.IOException e) {
-            throw new DyveException(u + ": cannot reach the server (" + DyveException.reason(e) + ")");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new DyveException(u + ": interrupted");
-        }
     }
 
     /** The counts of one step, updated from the HTTP client's threads. */
@@ -202,7 +192,7 @@ public final class LoadTest {
     private Step measure(double load, Duration length, boolean record) {
         Tally t = new Tally();
         t.recording = record;
-        Map<String, Double> before = record ? serverTimes() : Map.of();
+        Map<String, Double> before = record ? target.serverTimes() : Map.of();
         long cpu0 = cpuNanos();
         long start = System.nanoTime();
         long end = start + length.toNanos();
@@ -225,7 +215,7 @@ public final class LoadTest {
             LockSupport.parkNanos(1_000_000);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        Map<String, Double> after = record ? serverTimes() : Map.of();
+        Map<String, Double> after = record ? target.serverTimes() : Map.of();
         Histogram h = t.latency;
         double p = spec.percentile();
         double atP;
@@ -305,21 +295,13 @@ public final class LoadTest {
     /** Sends one request intended at {@code intended}; its latency counts from then. */
     private CompletableFuture<Void> send(Tally t, long intended, double lateMs) {
         int k = (int) (turn.getAndIncrement() % payloads.bodies().size());
-        URI base = spec.urls().get((int) (turn.get() % spec.urls().size()));
-        String query = spec.effort() == null || spec.effort().isEmpty() ? "" : "?effort=" + spec.effort();
-        HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/models/" + spec.model() + "/classify"
-                + query)).timeout(Duration.ofSeconds(60)).header("Content-Type", payloads.contentTypes().get(k))
-                .POST(HttpRequest.BodyPublishers.ofByteArray(payloads.bodies().get(k)));
-        if (!spec.token().isEmpty()) {
-            b.header("Authorization", "Bearer " + spec.token());
-        }
         t.sent.incrementAndGet();
         t.outstanding.incrementAndGet();
-        return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).handle((r, err) -> {
+        return target.classify(k).handle((r, err) -> {
             long micros = (System.nanoTime() - intended) / 1000;
-            if (err != null) {
+            if (err != null || r.status() != 200 && r.status() != 429 && r.status() != 504) {
                 t.failed.incrementAndGet();
-            } else if (r.statusCode() == 200) {
+            } else if (r.status() == 200) {
                 t.ok.incrementAndGet();
                 if (t.recording) {
                     synchronized (t.latency) {
@@ -329,44 +311,103 @@ public final class LoadTest {
                 if (lateMs > 0 && micros / 1000.0 > lateMs) {
                     t.late.incrementAndGet();
                 }
-                Matcher m = EFFORT.matcher(r.body());
-                if (m.find()) {
-                    t.rungs.merge(m.group(1), 1L, Long::sum);
+                if (r.rung() != null) {
+                    t.rungs.merge(r.rung(), 1L, Long::sum);
                 }
-            } else if (r.statusCode() == 429) {
+            } else if (r.status() == 429) {
                 t.rejected.incrementAndGet();
-            } else if (r.statusCode() == 504) {
-                t.expired.incrementAndGet();
             } else {
-                t.failed.incrementAndGet();
+                t.expired.incrementAndGet();
             }
             t.outstanding.decrementAndGet();
             return null;
         });
     }
 
-    /** The model's request queue and compute time sums and counts from every server's metrics. */
-    private Map<String, Double> serverTimes() {
-        Map<String, Double> m = new java.util.HashMap<>();
-        for (URI u : spec.urls()) {
-            HttpResponse<String> r = get(u.resolve("/metrics"));
-            if (r.statusCode() != 200) {
-                continue;
+    /** Servers over HTTP: classify requests spread over the URLs in turn. */
+    static final class Http implements Target {
+        private final Spec spec;
+        private final Payloads payloads;
+        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        private final AtomicLong turn = new AtomicLong();
+
+        Http(Spec spec, Payloads payloads) {
+            this.spec = spec;
+            this.payloads = payloads;
+        }
+
+        @Override
+        public void ready() {
+            for (URI u : spec.urls()) {
+                HttpResponse<String> r = get(u.resolve("/v2/models/" + spec.model() + "/ready"));
+                if (r.statusCode() != 200) {
+                    throw new DyveException(u + ": model " + spec.model() + " not ready (HTTP " + r.statusCode()
+                            + ": " + r.body().strip() + ")");
+                }
             }
-            for (String line : r.body().lines().toList()) {
-                for (String[] k : new String[][] {{"queue", "dyve_request_queue_duration_seconds"},
-                    {"compute", "dyve_request_compute_duration_seconds"}, {"batch", "dyve_request_batch_size"}}) {
-                    for (String part : new String[] {"_sum", "_count"}) {
-                        String prefix = k[1] + part + "{model=\"" + spec.model() + "\"} ";
-                        if (line.startsWith(prefix)) {
-                            m.merge(k[0] + part, Double.parseDouble(line.substring(prefix.length()).trim()),
-                                    Double::sum);
+        }
+
+        @Override
+        public CompletableFuture<Answer> classify(int k) {
+            URI base = spec.urls().get((int) (turn.getAndIncrement() % spec.urls().size()));
+            String query = spec.effort() == null || spec.effort().isEmpty() ? "" : "?effort=" + spec.effort();
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve("/v1/models/" + spec.model() + "/classify"
+                    + query)).timeout(Duration.ofSeconds(60)).header("Content-Type", payloads.contentTypes().get(k))
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(payloads.bodies().get(k)));
+            if (!spec.token().isEmpty()) {
+                b.header("Authorization", "Bearer " + spec.token());
+            }
+            return http.sendAsync(b.build(), HttpResponse.BodyHandlers.ofString()).handle((r, err) -> {
+                if (err != null) {
+                    return new Answer(-1, null);
+                }
+                String rung = null;
+                if (r.statusCode() == 200) {
+                    Matcher m = EFFORT.matcher(r.body());
+                    rung = m.find() ? m.group(1) : null;
+                }
+                return new Answer(r.statusCode(), rung);
+            });
+        }
+
+        @Override
+        public Map<String, Double> serverTimes() {
+            Map<String, Double> m = new java.util.HashMap<>();
+            for (URI u : spec.urls()) {
+                HttpResponse<String> r = get(u.resolve("/metrics"));
+                if (r.statusCode() != 200) {
+                    continue;
+                }
+                for (String line : r.body().lines().toList()) {
+                    for (String[] k : new String[][] {{"queue", "dyve_request_queue_duration_seconds"},
+                        {"compute", "dyve_request_compute_duration_seconds"}, {"batch", "dyve_request_batch_size"}}) {
+                        for (String part : new String[] {"_sum", "_count"}) {
+                            String prefix = k[1] + part + "{model=\"" + spec.model() + "\"} ";
+                            if (line.startsWith(prefix)) {
+                                m.merge(k[0] + part, Double.parseDouble(line.substring(prefix.length()).trim()),
+                                        Double::sum);
+                            }
                         }
                     }
                 }
             }
+            return m;
         }
-        return m;
+
+        private HttpResponse<String> get(URI u) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(u).timeout(Duration.ofSeconds(30));
+            if (!spec.token().isEmpty()) {
+                b.header("Authorization", "Bearer " + spec.token());
+            }
+            try {
+                return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            } catch (java.io.IOException e) {
+                throw new DyveException(u + ": cannot reach the server (" + DyveException.reason(e) + ")");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new DyveException(u + ": interrupted");
+            }
+        }
     }
 
     /** The mean of {@code key} over the step (ms for times, inputs for batch sizes); NaN without data. */

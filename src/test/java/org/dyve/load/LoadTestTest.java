@@ -101,4 +101,18 @@ class LoadTestTest {
             stub.stop(0);
         }
     }
+
+    @Test
+    void inProcessTheSameStepsRunOnTheRuntimeWithoutHttp() throws Exception {
+        DyveSettings s = DyveSettings.from(ConfigFactory.load()).withModelHome(Files.createTempDirectory("dyve-load"));
+        try (Dyve d = Dyve.open(s)) {
+            List<LoadTest.Step> steps = LoadTest.inProcess(spec(URI.create("http://unused"), LoadTest.Mode.CONCURRENCY,
+                    List.of(4.0), 0.5), Payloads.of("synthetic:28x28"), d).run(x -> { });
+            LoadTest.Step x = steps.get(0);
+            assertTrue(x.balanced(), x.toMap().toString());
+            assertTrue(x.ok() > 0 && x.failed() == 0, x.toMap().toString());
+            assertEquals(x.ok(), x.rungs().values().stream().mapToLong(Long::longValue).sum(), "every answer's rung");
+            assertTrue(x.serverComputeMs() > 0, "the runtime's own compute time: " + x.toMap());
+        }
+    }
 }
