@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.dyve.DyveException;
+import org.dyve.load.LoadPlot;
 import org.dyve.load.LoadTest;
 import org.dyve.load.Payloads;
 import org.dyve.report.Json;
@@ -96,6 +97,9 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
             + " (default: DYVE_MODEL_HOME, else dyve.model-home).")
     Path modelHome;
 
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Plot latency percentiles against throughput.")
+    Path plot;
+
     @Option(names = "--csv", paramLabel = "FILE", description = "Write one row per step.")
     Path csv;
 
@@ -169,6 +173,9 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
                     trim(latencyThreshold)) : String.format("largest load that held p%s <= %s ms: %s (%s)",
                     trim(percentile), trim(latencyThreshold), trim(best.load()), m.name().toLowerCase(
                             java.util.Locale.ROOT)));
+        }
+        if (plot != null && !done.isEmpty()) {
+            LoadPlot.write(done, model + ", " + m.name().toLowerCase(java.util.Locale.ROOT) + " steps", plot);
         }
         List<Map<String, Object>> rows = new ArrayList<>();
         done.forEach(x -> rows.add(x.toMap()));

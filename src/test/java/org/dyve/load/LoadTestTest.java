@@ -113,6 +113,10 @@ class LoadTestTest {
             assertTrue(x.ok() > 0 && x.failed() == 0, x.toMap().toString());
             assertEquals(x.ok(), x.rungs().values().stream().mapToLong(Long::longValue).sum(), "every answer's rung");
             assertTrue(x.serverComputeMs() > 0, "the runtime's own compute time: " + x.toMap());
+            java.nio.file.Path png = Files.createTempDirectory("dyve-plot").resolve("steps.png");
+            LoadPlot.write(steps, "test", png);
+            byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(png), 4);
+            assertEquals("\u0089PNG", new String(head, java.nio.charset.StandardCharsets.ISO_8859_1));
         }
     }
 }
