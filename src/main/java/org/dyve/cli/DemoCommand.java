@@ -38,8 +38,7 @@ final class DemoCommand implements Runnable {
 
     @Override
     public void run() {
-        DyveSettings settings = DyveSettings.load();
-        try (Dyve dyve = Dyve.open(settings.withModelHome(ModelCatalog.home(null, settings.modelHome())))) {
+        try (Dyve dyve = Dyve.open(DyveSettings.load(null))) {
             LoadedModel m = dyve.model(ModelCatalog.DEFAULT_MODEL);
             StreamSettings s = dyve.settings().stream();
             PrintWriter out = spec.commandLine().getOut();

@@ -132,9 +132,7 @@ final class LoadCommand implements java.util.concurrent.Callable<Integer> {
         org.dyve.runtime.Dyve dyve = null;
         LoadTest test;
         if (inProcess) {
-            org.dyve.runtime.DyveSettings base = org.dyve.runtime.DyveSettings.load();
-            dyve = org.dyve.runtime.Dyve.open(base.withModelHome(org.dyve.descriptor.ModelCatalog.home(modelHome,
-                    base.modelHome())));
+            dyve = org.dyve.runtime.Dyve.open(org.dyve.runtime.DyveSettings.load(modelHome));
             test = LoadTest.inProcess(s, payloads, dyve);
         } else {
             test = new LoadTest(s, payloads);

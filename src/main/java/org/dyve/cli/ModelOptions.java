@@ -49,8 +49,7 @@ final class ModelOptions {
     /** DyVE's settings, read once, with the model home these options name (else DYVE_MODEL_HOME, else the setting). */
     DyveSettings settings() {
         if (settings == null) {
-            DyveSettings s = DyveSettings.load();
-            settings = s.withModelHome(ModelCatalog.home(modelHome, s.modelHome()));
+            settings = DyveSettings.load(modelHome);
         }
         return settings;
     }

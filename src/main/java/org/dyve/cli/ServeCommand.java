@@ -5,7 +5,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import org.dyve.DyveException;
-import org.dyve.descriptor.ModelCatalog;
 import org.dyve.runtime.Dyve;
 import org.dyve.runtime.DyveSettings;
 import org.dyve.server.DyveServer;
@@ -43,8 +42,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        DyveSettings base = DyveSettings.load();
-        DyveSettings settings = base.withModelHome(ModelCatalog.home(modelHome, base.modelHome()));
+        DyveSettings settings = DyveSettings.load(modelHome);
         ServeSettings serve = ServeSettings.from(settings.config());
         serve = serve.withAddress(host != null ? host : serve.host(), port != null ? port : serve.port());
         if (models != null && !models.isEmpty()) {

@@ -72,10 +72,8 @@ public final class Dyve implements AutoCloseable {
     /** The request queue and batcher of model {@code name} (see {@link #model}), one per model. */
     public RequestBatcher requests(String name) {
         Classifier c = classifier(name);
-        // the model's own dyve.requests.models values, unless these settings were given other request settings
         return batchers.computeIfAbsent(c.model().descriptor().id(), id -> new RequestBatcher(c,
-                settings.requests().equals(RequestSettings.from(settings.config()))
-                        ? RequestSettings.forModel(settings.config(), id) : settings.requests()));
+                settings.requests().forModel(settings.config(), id)));
     }
 
     /** Every model's request counters now, by model. */

@@ -21,6 +21,15 @@ public record DyveSettings(Config config, Path modelHome, StreamSettings stream,
         return from(ConfigFactory.load());
     }
 
+    /**
+     * The settings from the class path and system properties, models in {@code home} if given, else in
+     * {@code DYVE_MODEL_HOME}, else in {@code dyve.model-home} (what every command's --model-home means).
+     */
+    public static DyveSettings load(Path home) {
+        DyveSettings s = load();
+        return s.withModelHome(org.dyve.descriptor.ModelCatalog.home(home, s.modelHome()));
+    }
+
     /** The settings from {@code config} (with DyVE's and Pekko's defaults beneath it). */
     public static DyveSettings from(Config config) {
         Config c = config.withFallback(ConfigFactory.defaultReference()).resolve();

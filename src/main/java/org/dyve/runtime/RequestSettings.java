@@ -21,11 +21,22 @@ public record RequestSettings(int maxBatch, Duration maxQueueDelay, int queue, i
         return of(root.getConfig("dyve.requests"));
     }
 
-    /** {@code dyve.requests} with model {@code id}'s own values ({@code dyve.requests.models."id"}) over it. */
-    public static RequestSettings forModel(Config root, String id) {
-        Config c = root.getConfig("dyve.requests");
-        String key = "models.\"" + id + "\"";
-        return of(c.hasPath(key) ? c.getConfig(key).withFallback(c) : c);
+    /**
+     * These settings with model {@code id}'s own values ({@code dyve.requests.models."id"} in {@code root}) over them.
+     */
+    public RequestSettings forModel(Config root, String id) {
+        String key = "dyve.requests.models.\"" + id + "\"";
+        if (!root.hasPath(key)) {
+            return this;
+        }
+        Config c = root.getConfig(key);
+        return new RequestSettings(c.hasPath("max-batch") ? Math.max(1, c.getInt("max-batch")) : maxBatch,
+                c.hasPath("max-queue-delay") ? c.getDuration("max-queue-delay") : maxQueueDelay,
+                c.hasPath("queue") ? Math.max(1, c.getInt("queue")) : queue,
+                c.hasPath("workers") ? Math.max(1, c.getInt("workers")) : workers,
+                c.hasPath("timeout") ? c.getDuration("timeout") : timeout,
+                c.hasPath("pressure") ? c.getDouble("pressure") : pressure,
+                c.hasPath("pressure-delay") ? c.getDuration("pressure-delay") : pressureDelay);
     }
 
     private static RequestSettings of(Config c) {

@@ -160,10 +160,8 @@ final class HttpApi extends AllDirectives {
             return inner.get();
         }
         return optionalHeaderValueByName("Authorization", header -> optionalCookie("dyve_token", cookie -> {
-            String given = header.filter(h -> h.startsWith("Bearer ")).map(h -> h.substring(7).trim())
-                    .orElse(cookie.map(c -> c.value()).orElse(null));
-            if (given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
-                    settings.token().getBytes(StandardCharsets.UTF_8))) {
+            String given = bearer(header).orElse(cookie.map(c -> c.value()).orElse(null));
+            if (matches(given)) {
                 return inner.get();
             }
             return complete(error(401, given == null ? "authorization required (Authorization: Bearer TOKEN)"
@@ -230,8 +228,7 @@ final class HttpApi extends AllDirectives {
                 optionalHeaderValueByName("Authorization", header -> {
                     String token = settings.token();
                     if (token.isEmpty() || matches(cookie.map(c -> c.value()).orElse(null))
-                            || matches(header.filter(h -> h.startsWith("Bearer ")).map(h -> h.substring(7).trim())
-                                    .orElse(null))) {
+                            || matches(bearer(header).orElse(null))) {
                         return complete(page(200, DASHBOARD.get()));
                     }
                     if (query.isPresent() && matches(query.get())) {
@@ -244,6 +241,12 @@ final class HttpApi extends AllDirectives {
                 })));
     }
 
+    /** The token of an {@code Authorization: Bearer T} header. */
+    private static Optional<String> bearer(Optional<String> header) {
+        return header.filter(h -> h.startsWith("Bearer ")).map(h -> h.substring(7).trim());
+    }
+
+    /** Whether {@code given} is the token (compared in constant time). */
     private boolean matches(String given) {
         return given != null && MessageDigest.isEqual(given.getBytes(StandardCharsets.UTF_8),
                 settings.token().getBytes(StandardCharsets.UTF_8));

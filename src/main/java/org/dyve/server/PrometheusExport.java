@@ -98,10 +98,8 @@ final class PrometheusExport implements MultiCollector {
             compute.dataPoint(histogram(c.computeMicros(), SECONDS, 1e-6, model));
             batch.dataPoint(histogram(c.batchSizes(), SIZES, 1, model));
         });
-        Map<String, Map<String, Long>> cuts = new java.util.TreeMap<>();
-        all.forEach((m, c) -> cuts.put(m, c.exitsByCut()));
         out.add(exits("dyve_request_early_exits", "Request inputs that left the network early, by model and the tensor"
-                + " they left at", cuts));
+                + " they left at", all, RequestCounters.Snapshot::exitsByCut));
         out.add(requests.build());
         out.add(inputs.build());
         out.add(macs.build());
@@ -155,10 +153,8 @@ final class PrometheusExport implements MultiCollector {
             macs.dataPoint(count((double) c.answered() * c.denseMacs(), "model", m, "kind", "dense"));
             latency.dataPoint(histogram(c.latencyMicros(), SECONDS, 1e-6, Labels.of("model", m)));
         });
-        Map<String, Map<String, Long>> cuts = new java.util.TreeMap<>();
-        byModel.forEach((m, c) -> cuts.put(m, c.exitsByCut()));
         out.add(exits("dyve_frame_early_exits", "Stream frames that left the network early, by model and the tensor"
-                + " they left at", cuts));
+                + " they left at", byModel, CountersSnapshot::exitsByCut));
         out.add(frames.build());
         out.add(drops.build());
         out.add(rungs.build());
@@ -174,10 +170,11 @@ final class PrometheusExport implements MultiCollector {
         return GaugeSnapshot.GaugeDataPointSnapshot.builder().value(value).labels(Labels.of(labels)).build();
     }
 
-    /** A counter of early exits by model and cut. */
-    private static CounterSnapshot exits(String name, String help, Map<String, Map<String, Long>> byModel) {
+    /** A counter of early exits by model and cut, the cuts of each model's counters {@code c} read by {@code cuts}. */
+    private static <T> CounterSnapshot exits(String name, String help, Map<String, T> byModel,
+            java.util.function.Function<T, Map<String, Long>> cuts) {
         CounterSnapshot.Builder b = CounterSnapshot.builder().name(name).help(help);
-        byModel.forEach((m, cuts) -> cuts.forEach((cut, n) -> b.dataPoint(count(n, "model", m, "cut", cut))));
+        byModel.forEach((m, c) -> cuts.apply(c).forEach((cut, n) -> b.dataPoint(count(n, "model", m, "cut", cut))));
         return b.build();
     }
 

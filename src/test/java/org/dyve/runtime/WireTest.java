@@ -49,8 +49,8 @@ class WireTest {
         com.typesafe.config.Config c = com.typesafe.config.ConfigFactory.parseString(
                 "dyve.requests.models.\"cifar10_full\".max-batch = 1").withFallback(
                 com.typesafe.config.ConfigFactory.load());
-        assertEquals(1, RequestSettings.forModel(c, "cifar10_full").maxBatch());
-        assertEquals(RequestSettings.from(c), RequestSettings.forModel(c, "squeezenet"));
-        assertEquals(RequestSettings.from(c).queue(), RequestSettings.forModel(c, "cifar10_full").queue());
+        assertEquals(1, RequestSettings.from(c).forModel(c, "cifar10_full").maxBatch());
+        assertEquals(RequestSettings.from(c), RequestSettings.from(c).forModel(c, "squeezenet"));
+        assertEquals(RequestSettings.from(c).queue(), RequestSettings.from(c).forModel(c, "cifar10_full").queue());
     }
 }
